@@ -1,0 +1,122 @@
+"""The one error hierarchy.  Every error carries a stable ``error_code`` and an HTTP status.
+
+The server maps these to ``{"error_code", "message", "details"}`` in exactly one place
+(``server/errors.py``); the SDK's HTTP transport maps the body back to the same class.
+
+::
+
+    TrackerError (500 internal_error)
+    ├── InvalidInputError (400 invalid_input)
+    │   ├── InvalidQueryError (400 invalid_query)          details: position, line, column
+    │   ├── MalformedBodyError (400 malformed_json)
+    │   └── LimitExceededError (400 limit_exceeded)
+    ├── NotFoundError (404 not_found)
+    │   ├── RunNotFoundError (404 run_not_found)
+    │   ├── ProjectNotFoundError (404 project_not_found)
+    │   └── MetricNotFoundError (404 metric_not_found)
+    ├── ConflictError (409 conflict)
+    │   ├── ParamConflictError (409 param_conflict)
+    │   ├── RunKeyConflictError (409 run_key_conflict)
+    │   └── RunStateError (409 run_not_active)
+    ├── SchemaOutdatedError (503 schema_outdated)
+    └── TransportError (503 unavailable)                  raised by the SDK, never by a server
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TrackerError(Exception):
+    error_code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error_code": self.error_code, "message": self.message, "details": self.details}
+
+
+class InvalidInputError(TrackerError):
+    error_code = "invalid_input"
+    http_status = 400
+
+
+class InvalidQueryError(InvalidInputError):
+    error_code = "invalid_query"
+
+
+class MalformedBodyError(InvalidInputError):
+    error_code = "malformed_json"
+
+
+class LimitExceededError(InvalidInputError):
+    error_code = "limit_exceeded"
+
+
+class NotFoundError(TrackerError):
+    error_code = "not_found"
+    http_status = 404
+
+
+class RunNotFoundError(NotFoundError):
+    error_code = "run_not_found"
+
+
+class ProjectNotFoundError(NotFoundError):
+    error_code = "project_not_found"
+
+
+class MetricNotFoundError(NotFoundError):
+    error_code = "metric_not_found"
+
+
+class ConflictError(TrackerError):
+    error_code = "conflict"
+    http_status = 409
+
+
+class ParamConflictError(ConflictError):
+    error_code = "param_conflict"
+
+
+class RunKeyConflictError(ConflictError):
+    error_code = "run_key_conflict"
+
+
+class RunStateError(ConflictError):
+    error_code = "run_not_active"
+
+
+class SchemaOutdatedError(TrackerError):
+    error_code = "schema_outdated"
+    http_status = 503
+
+
+class TransportError(TrackerError):
+    error_code = "unavailable"
+    http_status = 503
+
+
+def _all_subclasses(cls: type[TrackerError]) -> list[type[TrackerError]]:
+    out = [cls]
+    for sub in cls.__subclasses__():
+        out.extend(_all_subclasses(sub))
+    return out
+
+
+def error_class_for(code: str) -> type[TrackerError]:
+    """Reverse map used by the SDK: error_code -> class (TrackerError if unknown)."""
+    for cls in _all_subclasses(TrackerError):
+        if cls.error_code == code:
+            return cls
+    return TrackerError
+
+
+def error_from_body(body: dict[str, Any]) -> TrackerError:
+    cls = error_class_for(str(body.get("error_code", "")))
+    details = body.get("details")
+    return cls(str(body.get("message", "")), details=details if isinstance(details, dict) else {})

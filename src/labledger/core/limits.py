@@ -1,0 +1,26 @@
+"""Documented input limits (see docs/limits.md).  Anything over them is a 400 naming the field."""
+
+from __future__ import annotations
+
+MAX_PROJECT_NAME = 250
+MAX_RUN_NAME = 250
+MAX_RUN_KEY = 500
+MAX_USER = 250
+MAX_GROUP = 250
+MAX_NOTES = 100_000
+MAX_KEY = 250  # metric, param and tag keys
+MAX_PARAM_VALUE = 6_000
+MAX_TAG_VALUE = 8_000
+MAX_POINTS_PER_BATCH = 200_000
+MAX_PARAMS_PER_BATCH = 1_000
+MAX_TAGS_PER_BATCH = 1_000
+MAX_BATCH_ID = 200
+MAX_QUERY_LENGTH = 10_000
+MAX_PAGE_SIZE = 5_000
+MAX_HISTORY_POINTS = 10_000_000
+MIN_STEP = -(2**63)
+MAX_STEP = 2**63 - 1
+
+ALL_LIMITS: dict[str, int] = {
+    name: value for name, value in globals().items() if name.startswith(("MAX_", "MIN_"))
+}

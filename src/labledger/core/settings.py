@@ -1,0 +1,77 @@
+"""Settings: environment variables with the LABLEDGER_ prefix, overridable by arguments.
+
+Nothing is read at import time; call ``Settings.from_env()``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TRACKING_DIR = ".labledger"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting; each field's metadata holds its environment variable and doc."""
+
+    tracking_uri: str = field(default=DEFAULT_TRACKING_DIR, metadata={
+        "env": "LABLEDGER_TRACKING_URI",
+        "doc": "Where the SDK and CLI record runs: a folder (embedded store) or http(s)://.",
+    })
+    db_uri: str | None = field(default=None, metadata={
+        "env": "LABLEDGER_DB_URI",
+        "doc": "SQLAlchemy URL of the metadata database for a server (sqlite:///… or "
+               "postgresql+psycopg://…); default: SQLite inside the data directory.",
+    })
+    data_dir: str | None = field(default=None, metadata={
+        "env": "LABLEDGER_DATA_DIR",
+        "doc": "Data directory of a server: holds labledger.db and artifacts by default.",
+    })
+    token: str | None = field(default=None, metadata={
+        "env": "LABLEDGER_TOKEN",
+        "doc": "API token the SDK sends to a server (Authorization: Bearer).",
+    })
+    spool_dir: str | None = field(default=None, metadata={
+        "env": "LABLEDGER_SPOOL_DIR",
+        "doc": "Where the SDK keeps its append-only spool; default: <store>/spool for a "
+               "folder tracking URI, ~/.cache/labledger/spool for a server.",
+    })
+    spool_fsync: bool = field(default=False, metadata={
+        "env": "LABLEDGER_SPOOL_FSYNC",
+        "doc": "fsync the spool after every batch (survives power loss, slower). Without it "
+               "the spool survives a crash of the process, and is fsynced on flush/finish.",
+    })
+    project: str = field(default="default", metadata={
+        "env": "LABLEDGER_PROJECT",
+        "doc": "Project used by ll.init() when none is given.",
+    })
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = raw.lower() in ("1", "true", "yes", "on") if f.type == "bool" \
+                else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def is_remote(self) -> bool:
+        return self.tracking_uri.startswith(("http://", "https://"))
+
+    def local_dir(self) -> Path:
+        """The folder of an embedded store (tracking URI or data dir), as an absolute path."""
+        raw = self.data_dir if self.data_dir else self.tracking_uri
+        if raw.startswith("file://"):
+            raw = raw[len("file://"):]
+        return Path(raw).expanduser().resolve()

@@ -1,0 +1,216 @@
+"""Validation of everything that crosses a boundary.  Errors name the field and the limit."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from labledger.core import limits
+from labledger.core.entities import Batch
+from labledger.core.errors import InvalidInputError, LimitExceededError
+
+_KEY_RE = re.compile(r"^[^\x00-\x1f]+$")
+_PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+_NON_FINITE = {"NaN": math.nan, "nan": math.nan, "Infinity": math.inf, "inf": math.inf,
+               "-Infinity": -math.inf, "-inf": -math.inf}
+
+
+def check_length(field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise LimitExceededError(
+            f"{field} is {len(value)} characters; the limit is {limit}",
+            details={"field": field, "limit": limit, "length": len(value)},
+        )
+
+
+def check_str(field: str, value: object, limit: int, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"{field} must be a string, got {type(value).__name__}", details={"field": field}
+        )
+    if not value and not allow_empty:
+        raise InvalidInputError(f"{field} must not be empty", details={"field": field})
+    if "\x00" in value:
+        raise InvalidInputError(f"{field} must not contain NUL", details={"field": field})
+    check_length(field, value, limit)
+    return value
+
+
+def check_key(field: str, key: object) -> str:
+    key = check_str(field, key, limits.MAX_KEY)
+    if not _KEY_RE.match(key):
+        raise InvalidInputError(
+            f"{field} {key!r} contains control characters", details={"field": field}
+        )
+    if key != key.strip():
+        raise InvalidInputError(
+            f"{field} {key!r} has leading or trailing whitespace", details={"field": field}
+        )
+    return key
+
+
+def check_project_name(name: object) -> str:
+    name = check_str("project", name, limits.MAX_PROJECT_NAME)
+    if not _PROJECT_RE.match(name):
+        raise InvalidInputError(
+            f"project {name!r} must start with a letter or digit and contain only letters, "
+            "digits, '.', '_' and '-'",
+            details={"field": "project"},
+        )
+    return name
+
+
+def check_step(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(
+            f"{field} must be an integer, got {type(value).__name__}", details={"field": field}
+        )
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise InvalidInputError(
+                f"{field} must be a finite integer, got {value!r}", details={"field": field}
+            )
+        value = int(value)
+    if not limits.MIN_STEP <= value <= limits.MAX_STEP:
+        raise LimitExceededError(
+            f"{field} {value} is outside the 64-bit integer range",
+            details={"field": field, "limit": limits.MAX_STEP},
+        )
+    return value
+
+
+def check_timestamp(field: str, value: object) -> int:
+    ts = check_step(field, value)
+    if ts < 0:
+        raise InvalidInputError(f"{field} must be >= 0 (ms since epoch)", details={"field": field})
+    return ts
+
+
+def check_value(field: str, value: object) -> float:
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{field} must be a number, got bool", details={"field": field})
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    raise InvalidInputError(
+        f"{field} must be a number (or 'NaN', 'Infinity', '-Infinity'), "
+        f"got {type(value).__name__}",
+        details={"field": field},
+    )
+
+
+def check_param_value(field: str, value: object) -> str:
+    return check_str(field, value, limits.MAX_PARAM_VALUE, allow_empty=True)
+
+
+def check_tag_value(field: str, value: object) -> str:
+    return check_str(field, value, limits.MAX_TAG_VALUE, allow_empty=True)
+
+
+def _mapping(field: str, value: object) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"{field} must be an object", details={"field": field})
+    return value
+
+
+def check_params(field: str, value: object) -> dict[str, str]:
+    params = _mapping(field, value)
+    if len(params) > limits.MAX_PARAMS_PER_BATCH:
+        raise LimitExceededError(
+            f"{field} has {len(params)} entries; the limit is {limits.MAX_PARAMS_PER_BATCH}",
+            details={"field": field, "limit": limits.MAX_PARAMS_PER_BATCH},
+        )
+    return {
+        check_key(f"{field} key", k): check_param_value(f"{field}.{k}", v)
+        for k, v in params.items()
+    }
+
+
+def check_tags(field: str, value: object) -> dict[str, str]:
+    tags = _mapping(field, value)
+    if len(tags) > limits.MAX_TAGS_PER_BATCH:
+        raise LimitExceededError(
+            f"{field} has {len(tags)} entries; the limit is {limits.MAX_TAGS_PER_BATCH}",
+            details={"field": field, "limit": limits.MAX_TAGS_PER_BATCH},
+        )
+    return {
+        check_key(f"{field} key", k): check_tag_value(f"{field}.{k}", v) for k, v in tags.items()
+    }
+
+
+def _column(field: str, value: object, n: int | None) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidInputError(f"{field} must be an array", details={"field": field})
+    if n is not None and len(value) != n:
+        raise InvalidInputError(
+            f"{field} has {len(value)} items but steps has {n}", details={"field": field}
+        )
+    return value
+
+
+def parse_batch(body: object) -> Batch:
+    """Validate a wire batch and return it as an entity.  Raises before anything is written.
+
+    Wire shape::
+
+        {"batch_id": "...", "params": {k: v}, "tags": {k: v},
+         "metrics": {key: {"steps": [...], "timestamps": [...], "values": [...]}}}
+    """
+    body = _mapping("body", body)
+    unknown = set(body) - {"batch_id", "metrics", "params", "tags"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInputError(f"unknown field {name!r}", details={"field": name})
+    batch_id = body.get("batch_id")
+    if batch_id is not None:
+        batch_id = check_str("batch_id", batch_id, limits.MAX_BATCH_ID)
+    metrics: dict[str, tuple[list[int], list[int], list[float]]] = {}
+    total = 0
+    for key, cols in _mapping("metrics", body.get("metrics")).items():
+        key = check_key("metrics key", key)
+        field = f"metrics.{key}"
+        cols = _mapping(field, cols)
+        extra = set(cols) - {"steps", "timestamps", "values"}
+        if extra:
+            raise InvalidInputError(
+                f"unknown field {field}.{sorted(extra)[0]}", details={"field": field}
+            )
+        steps_raw = _column(f"{field}.steps", cols.get("steps"), None)
+        n = len(steps_raw)
+        total += n
+        if total > limits.MAX_POINTS_PER_BATCH:
+            raise LimitExceededError(
+                f"batch has more than {limits.MAX_POINTS_PER_BATCH} metric points",
+                details={"field": "metrics", "limit": limits.MAX_POINTS_PER_BATCH},
+            )
+        ts_raw = _column(f"{field}.timestamps", cols.get("timestamps"), n)
+        vals_raw = _column(f"{field}.values", cols.get("values"), n)
+        steps = [_fast_int(f"{field}.steps", s) for s in steps_raw]
+        stamps = [_fast_int(f"{field}.timestamps", t, nonneg=True) for t in ts_raw]
+        values = [_fast_float(f"{field}.values", v) for v in vals_raw]
+        metrics[key] = (steps, stamps, values)
+    return Batch(
+        batch_id=batch_id,
+        metrics=metrics,
+        params=check_params("params", body.get("params")),
+        tags=check_tags("tags", body.get("tags")),
+    )
+
+
+def _fast_int(field: str, value: object, *, nonneg: bool = False) -> int:
+    if type(value) is int and limits.MIN_STEP <= value <= limits.MAX_STEP:
+        if nonneg and value < 0:
+            raise InvalidInputError(f"{field} must be >= 0", details={"field": field})
+        return value
+    return check_timestamp(field, value) if nonneg else check_step(field, value)
+
+
+def _fast_float(field: str, value: object) -> float:
+    if type(value) is float:
+        return value
+    return check_value(field, value)

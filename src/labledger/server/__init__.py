@@ -1,0 +1,1 @@
+"""The HTTP layer: ASGI app factory, routes per resource, error mapping.  HTTP lives only here."""

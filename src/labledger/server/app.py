@@ -1,0 +1,81 @@
+"""The app factory.  Engines and services are built in the lifespan, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+
+from labledger import __version__
+from labledger.core.settings import Settings
+from labledger.server.errors import install_error_handlers
+from labledger.server.routes import health, projects, runs
+from labledger.server.schemas import RunBatch
+from labledger.services.tracker import Tracker
+
+_PLACEHOLDER = """<!doctype html><html><head><title>LabLedger</title></head><body>
+<h1>LabLedger</h1><p>The REST API is at <a href="/api/v1/projects">/api/v1</a>;
+its OpenAPI document at <a href="/openapi.json">/openapi.json</a> and
+<a href="/docs">/docs</a>. The web UI is not built into this package.</p></body></html>"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None, *, tracker: Tracker | None = None) -> FastAPI:
+    """Build the ASGI app.  Pass ``tracker`` to share one already open (tests, embedding)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = tracker is None
+        app.state.tracker = tracker or Tracker.from_settings(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.tracker.close()
+
+    app = FastAPI(
+        title="LabLedger",
+        version=__version__,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    if tracker is not None:
+        app.state.tracker = tracker
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(projects.router)
+    app.include_router(runs.router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(_PLACEHOLDER)
+
+    _add_batch_schema(app)
+    return app
+
+
+def _add_batch_schema(app: FastAPI) -> None:
+    """The batch route parses its body by hand; publish its schema in the OpenAPI document."""
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        batch = RunBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in batch.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components["RunBatch"] = batch
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

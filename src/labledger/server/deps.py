@@ -1,0 +1,29 @@
+"""Dependency providers: routes receive services through these, never via globals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from labledger.services.runs import RunService
+from labledger.services.search import SearchService
+from labledger.services.tracker import Tracker
+
+
+def get_tracker(request: Request) -> Tracker:
+    tracker: Tracker = request.app.state.tracker
+    return tracker
+
+
+def get_run_service(request: Request) -> RunService:
+    return get_tracker(request).runs
+
+
+def get_search_service(request: Request) -> SearchService:
+    return get_tracker(request).search
+
+
+RunServiceDep = Annotated[RunService, Depends(get_run_service)]
+SearchServiceDep = Annotated[SearchService, Depends(get_search_service)]
+TrackerDep = Annotated[Tracker, Depends(get_tracker)]

@@ -1,0 +1,28 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from labledger.server.deps import TrackerDep
+from labledger.store.schema import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(tracker: TrackerDep) -> JSONResponse:
+    try:
+        current = current_revision(tracker.db)
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+    head = head_revision()
+    ok = current == head
+    return JSONResponse({"status": "ok" if ok else "schema_outdated", "schema": current,
+                         "head": head}, status_code=200 if ok else 503)

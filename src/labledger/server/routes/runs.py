@@ -1,0 +1,101 @@
+"""/api/v1/runs: create (idempotent), read, update, search, batches, metric history."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from labledger.core import entities
+from labledger.core.errors import MalformedBodyError
+from labledger.core.validation import parse_batch
+from labledger.server import schemas
+from labledger.server.deps import RunServiceDep, SearchServiceDep
+from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorPublic} for code in (400, 404, 409, 422)
+}
+
+
+@router.post("", response_model=schemas.RunCreated, responses=_ERRORS, status_code=200)
+def create_run(body: schemas.RunCreate, service: RunServiceDep) -> WireJSONResponse:
+    spec = entities.RunCreate(**body.model_dump())
+    run, created = service.create_run(spec)
+    return WireJSONResponse({**run_to_wire(run), "created": created},
+                            status_code=201 if created else 200)
+
+
+@router.post("/search", response_model=schemas.RunsPublic, responses=_ERRORS)
+def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONResponse:
+    page = service.search_runs(body.project, body.filter, body.order_by, body.limit,
+                               body.page_token)
+    return WireJSONResponse({"runs": [run_to_wire(r) for r in page.runs],
+                             "next_page_token": page.next_page_token})
+
+
+@router.get("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
+def get_run(run_id: str, service: RunServiceDep) -> WireJSONResponse:
+    return WireJSONResponse(run_to_wire(service.get_run(run_id)))
+
+
+@router.patch("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
+def update_run(run_id: str, body: schemas.RunUpdate, service: RunServiceDep
+               ) -> WireJSONResponse:
+    change = entities.RunUpdate(
+        status=entities.RunStatus(body.status) if body.status else None,
+        end_ms=body.end_ms, name=body.name, notes=body.notes,
+    )
+    return WireJSONResponse(run_to_wire(service.update_run(run_id, change)))
+
+
+@router.post(
+    "/{run_id}/batches",
+    response_model=schemas.BatchResultPublic,
+    responses=_ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/RunBatch"}}}}},
+)
+async def log_batch(run_id: str, request: Request, service: RunServiceDep) -> WireJSONResponse:
+    """Store metrics (columnar per key), params and tags atomically; idempotent by batch_id.
+
+    Parsed without pydantic: this is the hot ingest path.
+    """
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBodyError(f"request body is not valid JSON: {exc}") from None
+    batch = await run_in_threadpool(parse_batch, data)
+    result = await run_in_threadpool(service.log_batch, run_id, batch)
+    return WireJSONResponse({"points": result.points, "duplicate": result.duplicate})
+
+
+@router.delete("/{run_id}/tags/{key}", status_code=204, responses=_ERRORS)
+def delete_tag(run_id: str, key: str, service: RunServiceDep) -> None:
+    service.delete_tag(run_id, key)
+
+
+@router.get("/{run_id}/metrics", response_model=schemas.MetricKeysPublic, responses=_ERRORS)
+def list_metric_keys(run_id: str, service: SearchServiceDep) -> WireJSONResponse:
+    return WireJSONResponse({"keys": service.list_metric_keys(run_id)})
+
+
+@router.get("/{run_id}/metrics/{key:path}/history", response_model=schemas.MetricHistoryPublic,
+            responses=_ERRORS)
+def get_metric_history(
+    run_id: str,
+    key: str,
+    service: SearchServiceDep,
+    max_points: Annotated[int | None, Query(description="Downsample to at most this many "
+                                            "points, keeping min/max per bucket.")] = None,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> WireJSONResponse:
+    series = service.get_metric_history(run_id, key, max_points, start_step, end_step)
+    return WireJSONResponse(series_to_wire(series))
+
+

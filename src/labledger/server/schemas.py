@@ -1,0 +1,119 @@
+"""Pydantic schemas of the REST API (HTTP layer only; services never see these)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WireFloat = float | Literal["NaN", "Infinity", "-Infinity"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunCreate(_Strict):
+    project: str = Field(description="Project name; created on first use.")
+    id: str | None = Field(None, description="Client-chosen run id (32 hex); retries are safe.")
+    name: str | None = None
+    run_key: str | None = Field(
+        None, description="Idempotency key: the same key in the same project returns that run."
+    )
+    user: str | None = None
+    parent_id: str | None = None
+    group: str | None = None
+    notes: str | None = None
+    start_ms: int | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class RunUpdate(_Strict):
+    status: Literal["finished", "failed", "killed"] | None = None
+    end_ms: int | None = None
+    name: str | None = None
+    notes: str | None = None
+
+
+class RunPublic(BaseModel):
+    id: str
+    project: str
+    name: str
+    status: Literal["running", "finished", "failed", "killed"]
+    start_ms: int
+    end_ms: int | None
+    duration_ms: int | None
+    user: str | None
+    parent_id: str | None
+    group: str | None
+    notes: str | None
+    run_key: str | None
+    params: dict[str, str]
+    tags: dict[str, str]
+    metrics: dict[str, WireFloat]
+
+
+class RunCreated(RunPublic):
+    created: bool = Field(description="False when an existing run was returned (resume).")
+
+
+class RunsPublic(BaseModel):
+    runs: list[RunPublic]
+    next_page_token: str | None
+
+
+class RunSearch(_Strict):
+    project: str
+    filter: str | None = Field(None, description="Search language, see docs/search.md.")
+    order_by: list[str] = Field(default_factory=list, examples=[["metrics.acc desc"]])
+    limit: int = 100
+    page_token: str | None = None
+
+
+class MetricColumns(_Strict):
+    steps: list[int]
+    timestamps: list[int]
+    values: list[WireFloat]
+
+
+class RunBatch(_Strict):
+    batch_id: str | None = Field(None, description="Idempotency key: a repeat is a no-op.")
+    metrics: dict[str, MetricColumns] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class BatchResultPublic(BaseModel):
+    points: int
+    duplicate: bool
+
+
+class MetricHistoryPublic(BaseModel):
+    key: str
+    steps: list[int]
+    timestamps: list[int]
+    values: list[WireFloat]
+    total_points: int
+    downsampled: bool
+
+
+class MetricKeysPublic(BaseModel):
+    keys: list[str]
+
+
+class ProjectPublic(BaseModel):
+    name: str
+    created_ms: int
+    run_count: int
+    last_activity_ms: int | None
+
+
+class ProjectsPublic(BaseModel):
+    projects: list[ProjectPublic]
+
+
+class ErrorPublic(BaseModel):
+    error_code: str
+    message: str
+    details: dict[str, object]

@@ -1,0 +1,1 @@
+"""Rules and transaction boundaries.  No HTTP, no SQL text: services call ``store``."""

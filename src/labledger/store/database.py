@@ -1,0 +1,108 @@
+"""Engine creation and transaction helpers for SQLite (embedded) and PostgreSQL.
+
+SQLite runs in WAL mode with a long busy timeout and ``BEGIN IMMEDIATE`` for write
+transactions, so that many processes writing to one store wait for each other instead of
+failing with "database is locked".  Reads use deferred transactions and never block writers.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def sqlite_uri_for_dir(data_dir: str | os.PathLike[str]) -> str:
+    path = Path(data_dir).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path / 'labledger.db'}"
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+
+
+class Database:
+    """Owns one engine.  ``write()`` and ``read()`` yield a connection in a transaction."""
+
+    def __init__(self, uri: str, *, pool_size: int = 5, **engine_kwargs: Any) -> None:
+        self.uri = uri
+        self.is_sqlite = uri.startswith("sqlite")
+        self.engine: Engine = self._create_engine(uri, pool_size, engine_kwargs)
+        self.key_ids: dict[str, int] = {}  # metric key name -> id; ids never change
+
+    def _create_engine(self, uri: str, pool_size: int, kwargs: dict[str, Any]) -> Engine:
+        if not self.is_sqlite:
+            kwargs.setdefault("pool_size", pool_size)
+            kwargs.setdefault("max_overflow", pool_size * 2)
+            kwargs.setdefault("pool_pre_ping", True)
+            return create_engine(uri, **kwargs)
+        kwargs.setdefault("connect_args", {})
+        kwargs["connect_args"].update(
+            {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        if ":memory:" in uri or uri.rstrip("/") == "sqlite:":
+            raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
+        engine = create_engine(uri, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(ll_readonly=True)
+            with conn.begin():
+                yield conn
+
+    def run_write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(conn, ...)`` in a write transaction, retrying if SQLite says 'locked'."""
+
+        @retry(
+            retry=retry_if_exception(_is_locked),
+            wait=wait_random_exponential(multiplier=0.01, max=1.0),
+            stop=stop_after_delay(120),
+            reraise=True,
+        )
+        def attempt() -> Any:
+            with self.write() as conn:
+                return fn(conn, *args, **kwargs)
+
+        return attempt()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA case_sensitive_like = ON")
+    cur.execute("PRAGMA cache_size = -65536")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("ll_readonly"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,144 @@
+"""Metrics repository: append-only points, the latest-value summary, metric key ids.
+
+Points are written with the driver's bulk path (executemany on SQLite, COPY on
+PostgreSQL) and read back as columns, never as one object per row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import Connection, select
+
+from labledger.core.errors import MetricNotFoundError
+from labledger.store import _dialect
+from labledger.store.database import Database
+from labledger.store.tables import ingested_batches, latest_metrics, metric_keys
+
+Columns = tuple[list[int], list[int], list[float]]
+
+
+def key_ids(db: Database, conn: Connection, names: Iterable[str]) -> dict[str, int]:
+    """Ids for metric key names, creating missing ones (race-safe)."""
+    names = list(names)
+    missing = [n for n in names if n not in db.key_ids]
+    if missing:
+        rows = conn.execute(select(metric_keys.c.name, metric_keys.c.id)
+                            .where(metric_keys.c.name.in_(missing)))
+        db.key_ids.update({r.name: r.id for r in rows})
+        missing = [n for n in missing if n not in db.key_ids]
+    if missing:
+        stmt = _dialect.insert(conn, metric_keys).on_conflict_do_nothing()
+        conn.execute(stmt, [{"name": n} for n in missing])
+        rows = conn.execute(select(metric_keys.c.name, metric_keys.c.id)
+                            .where(metric_keys.c.name.in_(missing)))
+        db.key_ids.update({r.name: r.id for r in rows})
+    return {n: db.key_ids[n] for n in names}
+
+
+def find_key_id(conn: Connection, name: str) -> int | None:
+    return conn.execute(select(metric_keys.c.id).where(metric_keys.c.name == name)).scalar()
+
+
+def claim_batch(conn: Connection, run_pk: int, batch_id: str, now_ms: int) -> bool:
+    """Record a batch id; False if this batch was already stored (a retry)."""
+    stmt = _dialect.insert(conn, ingested_batches).values(
+        run_pk=run_pk, batch_id=batch_id, created_ms=now_ms
+    ).on_conflict_do_nothing()
+    return bool(conn.execute(stmt).rowcount)
+
+
+def insert_points(db: Database, conn: Connection, run_pk: int, project_id: int,
+                  metrics: Mapping[str, Columns]) -> int:
+    if not metrics:
+        return 0
+    ids = key_ids(db, conn, metrics)
+    rows: list[tuple[int, int, int, int, float | None]] = []
+    latest: list[dict[str, object]] = []
+    for key, (steps, stamps, values) in metrics.items():
+        if not steps:
+            continue
+        kid = ids[key]
+        rows.extend(
+            (run_pk, kid, s, t, None if v != v else v)
+            for s, t, v in zip(steps, stamps, values, strict=True)
+        )
+        best = max(range(len(steps)), key=lambda i: (steps[i], stamps[i]))
+        v = values[best]
+        latest.append({"run_pk": run_pk, "key_id": kid, "project_id": project_id,
+                       "step": steps[best], "ts": stamps[best],
+                       "value": None if math.isnan(v) else v})
+    _bulk_insert_points(conn, rows)
+    _upsert_latest(conn, latest)
+    return len(rows)
+
+
+def _bulk_insert_points(conn: Connection, rows: list[tuple[int, int, int, int, float | None]]
+                        ) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            sql = "COPY metric_points (run_pk, key_id, step, ts, value) FROM STDIN"
+            with cur.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO metric_points (run_pk, key_id, step, ts, value) VALUES (?, ?, ?, ?, ?)",
+        rows,  # type: ignore[arg-type]
+    )
+
+
+def _upsert_latest(conn: Connection, latest: list[dict[str, object]]) -> None:
+    if not latest:
+        return
+    stmt = _dialect.insert(conn, latest_metrics)
+    cur = latest_metrics.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_pk", "key_id"],
+        set_={"step": stmt.excluded.step, "ts": stmt.excluded.ts, "value": stmt.excluded.value},
+        where=(stmt.excluded.step > cur.step)
+        | ((stmt.excluded.step == cur.step) & (stmt.excluded.ts >= cur.ts)),
+    )
+    conn.execute(stmt, latest)
+
+
+def read_history(conn: Connection, run_pk: int, key: str, start_step: int | None,
+                 end_step: int | None) -> Columns:
+    kid = find_key_id(conn, key)
+    if kid is None:
+        raise MetricNotFoundError(f"metric {key!r} was never logged", details={"key": key})
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = f"SELECT step, ts, value FROM metric_points WHERE run_pk = {mark} AND key_id = {mark}"
+    args: list[int] = [run_pk, kid]
+    if start_step is not None:
+        sql += f" AND step >= {mark}"
+        args.append(start_step)
+    if end_step is not None:
+        sql += f" AND step <= {mark}"
+        args.append(end_step)
+    sql += " ORDER BY step, ts"
+    rows = conn.exec_driver_sql(sql, tuple(args)).fetchall()
+    if not rows:
+        has_any = conn.execute(select(latest_metrics.c.step).where(
+            latest_metrics.c.run_pk == run_pk, latest_metrics.c.key_id == kid)).first()
+        if has_any is None:
+            raise MetricNotFoundError(f"metric {key!r} was never logged in this run",
+                                      details={"key": key})
+        return [], [], []
+    steps, stamps, values = zip(*rows, strict=True)
+    nan = math.nan
+    return list(steps), list(stamps), [nan if v is None else v for v in values]
+
+
+def list_metric_keys(conn: Connection, run_pk: int) -> list[str]:
+    rows = conn.execute(
+        select(metric_keys.c.name)
+        .select_from(latest_metrics.join(metric_keys, metric_keys.c.id == latest_metrics.c.key_id))
+        .where(latest_metrics.c.run_pk == run_pk)
+        .order_by(metric_keys.c.name)
+    )
+    return [r.name for r in rows]

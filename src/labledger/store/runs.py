@@ -1,0 +1,171 @@
+"""Runs repository: run rows, params and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, select, update
+
+from labledger.core.entities import Run, RunCreate, RunStatus, RunUpdate
+from labledger.core.errors import ParamConflictError, RunNotFoundError
+from labledger.store import _dialect
+from labledger.store.tables import latest_metrics, metric_keys, params, projects, runs, tags
+
+_RUN_COLUMNS = (
+    runs.c.pk, runs.c.id, projects.c.name.label("project"), runs.c.name, runs.c.status,
+    runs.c.start_ms, runs.c.end_ms, runs.c.user_name, runs.c.parent_id, runs.c.group_name,
+    runs.c.notes, runs.c.run_key,
+)
+
+
+def insert_run(conn: Connection, project_id: int, run_id: str, spec: RunCreate,
+               name: str, start_ms: int) -> bool:
+    """Insert unless the id or (project, run_key) exists.  Returns True if inserted."""
+    stmt = _dialect.insert(conn, runs).values(
+        id=run_id, project_id=project_id, name=name, status=RunStatus.RUNNING.value,
+        start_ms=start_ms, user_name=spec.user, parent_id=spec.parent_id,
+        group_name=spec.group, notes=spec.notes, run_key=spec.run_key, heartbeat_ms=start_ms,
+    )
+    result = conn.execute(stmt.on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def find_run_id_by_key(conn: Connection, project_id: int, run_key: str) -> str | None:
+    stmt = select(runs.c.id).where(runs.c.project_id == project_id, runs.c.run_key == run_key)
+    return conn.execute(stmt).scalar()
+
+
+def get_run_ref(conn: Connection, run_id: str) -> tuple[int, int]:
+    """(run pk, project id) for a run id, or RunNotFoundError."""
+    row = conn.execute(
+        select(runs.c.pk, runs.c.project_id).where(runs.c.id == run_id)
+    ).first()
+    if row is None:
+        raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+    return row.pk, row.project_id
+
+
+def _base_query() -> Any:
+    return select(*_RUN_COLUMNS).select_from(
+        runs.join(projects, projects.c.id == runs.c.project_id)
+    )
+
+
+def _to_entity(row: Row[Any]) -> Run:
+    return Run(
+        id=row.id, project=row.project, name=row.name, status=RunStatus(row.status),
+        start_ms=row.start_ms, end_ms=row.end_ms, user=row.user_name, parent_id=row.parent_id,
+        group=row.group_name, notes=row.notes, run_key=row.run_key,
+    )
+
+
+def get_run(conn: Connection, run_id: str) -> Run:
+    runs_by_pk = load_runs(conn, _base_query().where(runs.c.id == run_id))
+    if not runs_by_pk:
+        raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+    return runs_by_pk[0]
+
+
+def load_runs(conn: Connection, query: Any) -> list[Run]:
+    """Run entities (with params, tags, latest metrics) for a query over _RUN_COLUMNS."""
+    return list(load_runs_by_pk(conn, query).values())
+
+
+def load_runs_by_pk(conn: Connection, query: Any) -> dict[int, Run]:
+    rows = conn.execute(query).all()
+    by_pk = {row.pk: _to_entity(row) for row in rows}
+    if not by_pk:
+        return by_pk
+    pks = list(by_pk)
+    for chunk in _chunks(pks, 900):
+        for r in conn.execute(select(params.c.run_pk, params.c.key, params.c.value)
+                              .where(params.c.run_pk.in_(chunk))):
+            by_pk[r.run_pk].params[r.key] = r.value
+        for r in conn.execute(select(tags.c.run_pk, tags.c.key, tags.c.value)
+                              .where(tags.c.run_pk.in_(chunk))):
+            by_pk[r.run_pk].tags[r.key] = r.value
+        q = (
+            select(latest_metrics.c.run_pk, metric_keys.c.name, latest_metrics.c.value)
+            .select_from(latest_metrics.join(metric_keys,
+                                             metric_keys.c.id == latest_metrics.c.key_id))
+            .where(latest_metrics.c.run_pk.in_(chunk))
+        )
+        for r in conn.execute(q):
+            by_pk[r.run_pk].metrics[r.name] = float("nan") if r.value is None else r.value
+    return by_pk
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def update_run(conn: Connection, run_pk: int, change: RunUpdate) -> None:
+    values: dict[str, Any] = {}
+    if change.status is not None:
+        values["status"] = change.status.value
+    if change.end_ms is not None:
+        values["end_ms"] = change.end_ms
+    if change.name is not None:
+        values["name"] = change.name
+    if change.notes is not None:
+        values["notes"] = change.notes
+    if values:
+        conn.execute(update(runs).where(runs.c.pk == run_pk).values(**values))
+
+
+def touch_heartbeat(conn: Connection, run_pk: int, now_ms: int) -> None:
+    conn.execute(update(runs).where(runs.c.pk == run_pk).values(heartbeat_ms=now_ms))
+
+
+def _as_number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def log_params(conn: Connection, run_pk: int, project_id: int,
+               new: Mapping[str, str]) -> None:
+    """Write-once params: same value again is fine, a different value raises (nothing written
+    by this call survives, the caller's transaction rolls back)."""
+    if not new:
+        return
+    keys = list(new)
+    existing: dict[str, str] = {}
+    for i in range(0, len(keys), 900):
+        rows = conn.execute(select(params.c.key, params.c.value).where(
+            params.c.run_pk == run_pk, params.c.key.in_(keys[i : i + 900])))
+        existing.update({r.key: r.value for r in rows})
+    for key, value in new.items():
+        old = existing.get(key)
+        if old is not None and old != value:
+            raise ParamConflictError(
+                f"param {key!r} is already {old!r}; params are write-once, cannot set {value!r}",
+                details={"key": key, "old_value": old, "new_value": value},
+            )
+    rows_to_add = [
+        {"run_pk": run_pk, "key": k, "value": v, "value_num": _as_number(v),
+         "project_id": project_id}
+        for k, v in new.items() if k not in existing
+    ]
+    if rows_to_add:
+        stmt = _dialect.insert(conn, params).on_conflict_do_nothing()
+        conn.execute(stmt, rows_to_add)
+
+
+def set_tags(conn: Connection, run_pk: int, new: Mapping[str, str]) -> None:
+    if not new:
+        return
+    stmt = _dialect.insert(conn, tags)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_pk", "key"], set_={"value": stmt.excluded.value}
+    )
+    conn.execute(stmt, [{"run_pk": run_pk, "key": k, "value": v} for k, v in new.items()])
+
+
+def delete_tag(conn: Connection, run_pk: int, key: str) -> bool:
+    result = conn.execute(delete(tags).where(tags.c.run_pk == run_pk, tags.c.key == key))
+    return bool(result.rowcount)

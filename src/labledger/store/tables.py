@@ -1,0 +1,124 @@
+"""Table definitions (SQLAlchemy Core).  Changes here need an Alembic revision.
+
+Metric rows are compact: integer run and key ids, no repeated strings.  NaN is stored as
+NULL (SQLite cannot store NaN) and read back as NaN; values are otherwise never NULL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# INTEGER PRIMARY KEY is the rowid in SQLite; BIGINT elsewhere.
+PkInt = BigInteger().with_variant(Integer(), "sqlite")
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", PkInt, primary_key=True, autoincrement=True),
+    Column("name", String(250), nullable=False, unique=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("pk", PkInt, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("project_id", PkInt, ForeignKey("projects.id"), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=True),
+    Column("user_name", String(250), nullable=True),
+    Column("parent_id", String(32), nullable=True),
+    Column("group_name", String(250), nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("run_key", String(500), nullable=True),
+    Column("heartbeat_ms", BigInteger, nullable=True),
+    UniqueConstraint("project_id", "run_key"),
+    Index(None, "project_id", "start_ms"),
+    Index(None, "parent_id"),
+)
+
+metric_keys = Table(
+    "metric_keys",
+    metadata,
+    Column("id", PkInt, primary_key=True, autoincrement=True),
+    Column("name", String(250), nullable=False, unique=True),
+)
+
+metric_points = Table(
+    "metric_points",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("key_id", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("value", Float(53), nullable=True),
+    Index(None, "run_pk", "key_id", "step"),
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("key_id", BigInteger, nullable=False),
+    Column("project_id", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("value", Float(53), nullable=True),
+    PrimaryKeyConstraint("run_pk", "key_id"),
+    Index(None, "project_id", "key_id", "value"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("value_num", Float(53), nullable=True),
+    Column("project_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_pk", "key"),
+    Index(None, "project_id", "key", "value_num"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("run_pk", "key"),
+)
+
+ingested_batches = Table(
+    "ingested_batches",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("batch_id", String(200), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_pk", "batch_id"),
+)
