@@ -1,0 +1,1 @@
+"""The ``labledger`` command: thin commands over the SDK and services."""

@@ -1,0 +1,27 @@
+"""Entry point: ``labledger [runs|db|server|demo] …``."""
+
+from __future__ import annotations
+
+import click
+
+from labledger import __version__
+from labledger.cli.db import db
+from labledger.cli.demo import demo
+from labledger.cli.runs import runs
+from labledger.cli.server import server
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="labledger")
+def cli() -> None:
+    """LabLedger: record, search and compare experiment runs."""
+
+
+cli.add_command(runs)
+cli.add_command(db)
+cli.add_command(server)
+cli.add_command(demo)
+
+
+def main() -> None:
+    cli(prog_name="labledger")

@@ -1,0 +1,1 @@
+"""Everything that runs inside the training process.  Imports nothing heavy at module load."""

@@ -1,0 +1,77 @@
+"""Client: reading runs back (search, history, projects), with the same URI rules as init."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import TracebackType
+
+from labledger.core.entities import Project, Run, RunStatus, RunUpdate
+from labledger.core.settings import Settings
+from labledger.sdk.history import MetricHistory
+from labledger.sdk.transport import Transport, open_transport
+
+
+class RunList(list[Run]):
+    """A page of runs; ``next_page_token`` fetches the next page (None on the last)."""
+
+    next_page_token: str | None = None
+
+
+class Client:
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        self.settings = Settings.from_env(tracking_uri=tracking_uri)
+        self._transport: Transport | None = None
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = open_transport(self.settings)
+        return self._transport
+
+    def get_run(self, run_id: str) -> Run:
+        return self.transport.get_run(run_id)
+
+    def search_runs(self, project: str, filter: str | None = None,
+                    order_by: list[str] | None = None, limit: int = 100,
+                    page_token: str | None = None) -> RunList:
+        page = self.transport.search_runs(project, filter, order_by, limit, page_token)
+        out = RunList(page.runs)
+        out.next_page_token = page.next_page_token
+        return out
+
+    def iter_runs(self, project: str, filter: str | None = None,
+                  order_by: list[str] | None = None, page_size: int = 1000) -> Iterator[Run]:
+        token: str | None = None
+        while True:
+            page = self.search_runs(project, filter, order_by, page_size, token)
+            yield from page
+            token = page.next_page_token
+            if token is None:
+                return
+
+    def get_metric_history(self, run_id: str, key: str, max_points: int | None = None,
+                           start_step: int | None = None,
+                           end_step: int | None = None) -> MetricHistory:
+        return MetricHistory(self.transport.get_metric_history(run_id, key, max_points,
+                                                               start_step, end_step))
+
+    def list_metric_keys(self, run_id: str) -> list[str]:
+        return self.transport.list_metric_keys(run_id)
+
+    def list_projects(self) -> list[Project]:
+        return self.transport.list_projects()
+
+    def set_status(self, run_id: str, status: RunStatus | str) -> Run:
+        return self.transport.update_run(run_id, RunUpdate(status=RunStatus(status)))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

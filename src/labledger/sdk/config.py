@@ -1,0 +1,43 @@
+"""Turning a nested config into flat string params (``optimizer.name = adam``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def param_text(value: Any) -> str:
+    """How a config value is stored as a param: strings as they are, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        try:
+            return json.dumps(list(value))
+        except (TypeError, ValueError):
+            return str(list(value))
+    item = getattr(value, "item", None)  # numpy / torch scalars
+    if callable(item):
+        try:
+            return param_text(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+def flatten_config(config: Mapping[str, Any] | None, prefix: str = "") -> dict[str, str]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": "1"}``; lists become JSON text."""
+    out: dict[str, str] = {}
+    for key, value in (config or {}).items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            nested = flatten_config(value, prefix=f"{name}.")
+            if nested:
+                out.update(nested)
+            else:
+                out[name] = "{}"
+        else:
+            out[name] = param_text(value)
+    return out

@@ -1,0 +1,251 @@
+"""Run: the object the training loop logs to.  ``log()`` validates and enqueues, nothing more."""
+
+from __future__ import annotations
+
+import getpass
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from labledger.core.entities import Run as RunRecord
+from labledger.core.entities import RunCreate, RunStatus, RunUpdate
+from labledger.core.errors import InvalidInputError, ParamConflictError, RunStateError
+from labledger.core.ids import new_id
+from labledger.core.settings import Settings
+from labledger.core.validation import check_key, check_step, check_tags, check_value
+from labledger.sdk import fluent
+from labledger.sdk.config import flatten_config, param_text
+from labledger.sdk.sender import QUEUE_BOUND, Sender
+from labledger.sdk.spool import SpoolWriter, remove_run_dir_if_done, write_run_meta
+from labledger.sdk.transport import Transport, open_transport
+
+
+def spool_root(settings: Settings) -> Path:
+    if settings.spool_dir:
+        return Path(settings.spool_dir).expanduser().resolve()
+    if settings.is_remote:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        return Path(base) / "labledger" / "spool"
+    return settings.local_dir() / "spool"
+
+
+class Run:
+    """A live run.  Use ``ll.init(...)`` to get one; ``finish()`` or a ``with`` block ends it."""
+
+    def __init__(self, record: RunRecord, transport: Transport, settings: Settings,
+                 *, resumed: bool = False) -> None:
+        self._record = record
+        self._transport = transport
+        self.settings = settings
+        self.resumed = resumed
+        self._params: dict[str, str] = dict(record.params)
+        self._keys: set[str] = set()
+        self._next_step = 0
+        self._finished = False
+        self._lock = threading.Lock()
+        run_dir = spool_root(settings) / record.id
+        write_run_meta(run_dir, {"run_id": record.id, "project": record.project,
+                                 "tracking_uri": settings.tracking_uri})
+        self._spool_dir = run_dir
+        self._spool = SpoolWriter(run_dir, new_id(), fsync=settings.spool_fsync)
+        self._sender = Sender(record.id, transport, self._spool)
+        self._queue = self._sender.queue
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def project(self) -> str:
+        return self._record.project
+
+    @property
+    def run_key(self) -> str | None:
+        return self._record.run_key
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self._params)
+
+    def __repr__(self) -> str:
+        return f"Run(id={self.id!r}, project={self.project!r}, name={self.name!r})"
+
+    # -- logging ----------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._finished:
+            raise RunStateError(f"run {self.id} is finished; start a new run to log more",
+                                details={"run_id": self.id})
+        error = self._sender.error
+        if error is not None:
+            self._sender.error = None
+            raise error
+
+    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+        """Record metric values at a step (default: one past the last step used).
+
+        Returns in microseconds: values are checked and queued; a background thread
+        spools and ships them.  NaN and infinities are legal values.
+        """
+        if self._finished or self._sender.error is not None:
+            self._check_open()
+        if step is None:
+            step = self._next_step
+        elif type(step) is not int:
+            step = check_step("step", step)
+        self._next_step = step + 1
+        values: dict[str, float] = {}
+        keys = self._keys
+        for key, value in data.items():
+            if key not in keys:
+                self._new_key(key)
+            if type(value) is not float:
+                value = self._to_float(key, value)
+            values[key] = value
+        queue = self._queue
+        if len(queue) >= QUEUE_BOUND:
+            self._wait_for_room()
+        queue.append((step, time.time_ns() // 1_000_000, values))
+
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        self.log({key: value}, step=step)
+
+    def _new_key(self, key: object) -> None:
+        if not isinstance(key, str):
+            raise InvalidInputError(f"metric key must be a string, got {type(key).__name__}",
+                                    details={"field": "key"})
+        self._keys.add(check_key("metric key", key))
+
+    @staticmethod
+    def _to_float(key: str, value: Any) -> float:
+        if isinstance(value, bool):
+            raise InvalidInputError(f"metric {key!r} must be a number, got bool",
+                                    details={"field": key})
+        if isinstance(value, int | float | str):
+            return check_value(f"metric {key!r}", value)
+        try:
+            return float(value)  # numpy and torch scalars, 0-d tensors
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"metric {key!r} must be a number, got {type(value).__name__}",
+                details={"field": key}) from None
+
+    def _wait_for_room(self) -> None:
+        self._sender.wake()
+        while len(self._queue) >= QUEUE_BOUND // 2 and self._sender.error is None:
+            time.sleep(0.001)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record params (nested dicts are flattened with dots).  Params are write-once."""
+        self._check_open()
+        flat = flatten_config(params)
+        for key, value in flat.items():
+            check_key("param key", key)
+            old = self._params.get(key)
+            if old is not None and old != value:
+                raise ParamConflictError(
+                    f"param {key!r} is already {old!r}; params are write-once, "
+                    f"cannot set {value!r}",
+                    details={"key": key, "old_value": old, "new_value": value})
+        self._params.update(flat)
+        self._queue.append(("p", flat))
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    log_config = log_params
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        self._check_open()
+        clean = check_tags("tags", {k: param_text(v) for k, v in tags.items()})
+        self._queue.append(("t", clean))
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything logged so far is acknowledged by the target."""
+        if not self._sender.flush(timeout):
+            raise TimeoutError(f"run {self.id}: {self._sender.backlog} batches not yet "
+                               f"acknowledged after {timeout}s; they stay in the spool")
+        error = self._sender.error
+        if error is not None:
+            self._sender.error = None
+            raise error
+
+    def finish(self, status: RunStatus | str = RunStatus.FINISHED, *,
+               timeout: float | None = None) -> None:
+        """Flush, then mark the run finished (or failed/killed).  Idempotent."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        try:
+            delivered = self._sender.close(timeout)
+            error = self._sender.error
+            self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
+        finally:
+            fluent.forget(self)
+            self._spool.close(remove=False)
+            remove_run_dir_if_done(self._spool_dir)
+            self._transport.close()
+        if not delivered:
+            raise TimeoutError(f"run {self.id}: some batches were not acknowledged within "
+                               f"{timeout}s; they stay in the spool for `labledger sync`")
+        if error is not None:
+            raise error
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.finish()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish(RunStatus.KILLED)
+        else:
+            self.finish(RunStatus.FAILED)
+
+
+def init(project: str | None = None, name: str | None = None, *,
+         config: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None,
+         run_key: str | None = None, parent: Run | str | None = None, group: str | None = None,
+         notes: str | None = None, tracking_uri: str | None = None) -> Run:
+    """Start (or, with the same ``run_key``, resume) a run and make it the active run."""
+    settings = Settings.from_env(tracking_uri=tracking_uri)
+    transport = open_transport(settings)
+    parent_id = parent.id if isinstance(parent, Run) else parent
+    spec = RunCreate(
+        project=project or settings.project, id=new_id(), name=name, run_key=run_key,
+        user=_user(), parent_id=parent_id, group=group, notes=notes,
+        params=flatten_config(config),
+        tags={k: param_text(v) for k, v in (tags or {}).items()},
+    )
+    try:
+        record, created = transport.create_run(spec)
+    except BaseException:
+        transport.close()
+        raise
+    run = Run(record, transport, settings, resumed=not created)
+    fluent.remember(run)
+    return run
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+

@@ -1,0 +1,193 @@
+"""The background sender: drains the run's queue, spools each batch, ships it, retries.
+
+Order of events for every batch: records leave the in-memory queue -> the batch is appended
+to the spool (durable against a crash of this process) -> it is sent with its idempotency
+key -> the acknowledgement is appended to the spool.  A retryable failure (server down,
+network cut, 5xx) keeps the batch pending on disk and retries with capped exponential
+backoff, forever; new records keep flowing to the spool meanwhile, so memory stays bounded.
+A rejection (4xx: a param conflict, say) is kept and raised in the training thread at its
+next call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from labledger.core.entities import Batch
+from labledger.core.errors import TrackerError, TransportError
+from labledger.sdk.spool import Frame, SpoolWriter
+from labledger.sdk.transport import Transport
+
+log = logging.getLogger("labledger.sdk")
+
+MAX_POINTS_PER_BATCH = 50_000
+QUEUE_BOUND = 500_000  # queued log() calls before log() waits for the sender
+IDLE_WAIT_S = 0.05
+MAX_BACKOFF_S = 5.0
+MAX_CACHED_BATCHES = 8
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransportError) or (
+        isinstance(exc, TrackerError) and exc.http_status >= 500
+    )
+
+
+class Sender:
+    def __init__(self, run_id: str, transport: Transport, spool: SpoolWriter) -> None:
+        self.run_id = run_id
+        self.transport = transport
+        self.spool = spool
+        self.queue: deque[Any] = deque()
+        self.error: TrackerError | None = None
+        self._wake = threading.Event()
+        self._stop = False
+        self._pending: deque[Frame] = deque()
+        self._cache: dict[int, Batch] = {}
+        self._waiters: list[tuple[int, threading.Event]] = []
+        self._thread = threading.Thread(target=self._loop, name=f"labledger-sender-{run_id[:8]}",
+                                        daemon=True)
+        self.points_sent = 0
+        self.batches_sent = 0
+        self._thread.start()
+
+    # -- called from the training thread -------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is acknowledged.  False on timeout."""
+        done = threading.Event()
+        self.queue.append(done)
+        self._wake.set()
+        ok = done.wait(timeout)
+        if ok:
+            try:
+                self.spool.sync()
+            except OSError:
+                pass
+        return ok
+
+    def close(self, timeout: float | None = None) -> bool:
+        ok = self.flush(timeout)
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=5 if not ok else None)
+        return ok
+
+    # -- the sender thread ----------------------------------------------------------------
+    def _loop(self) -> None:
+        backoff = 0.0
+        while True:
+            if not self.queue and not self._pending:
+                if self._stop:
+                    return
+                self._wake.wait(IDLE_WAIT_S)
+                self._wake.clear()
+            try:
+                self._drain()
+            except TrackerError as exc:  # the spool cannot be written: surface it
+                self.error = exc
+                self._release_waiters(all_=True)
+                return
+            if self._pending:
+                if self._send_pending():
+                    backoff = 0.0
+                else:
+                    backoff = min(MAX_BACKOFF_S, backoff * 2 or 0.05)
+                    self._wake.wait(backoff)
+                    self._wake.clear()
+            self._release_waiters()
+
+    def _drain(self) -> None:
+        """Move everything queued into spooled batches."""
+        while self.queue:
+            metrics: dict[str, tuple[list[int], list[int], list[float]]] = {}
+            params: dict[str, str] = {}
+            tags: dict[str, str] = {}
+            points = 0
+            flush_events: list[threading.Event] = []
+            q = self.queue
+            while q and points < MAX_POINTS_PER_BATCH:
+                item = q.popleft()
+                if type(item) is tuple and len(item) == 3:
+                    step, ts, data = item
+                    for key, value in data.items():
+                        cols = metrics.get(key)
+                        if cols is None:
+                            cols = metrics[key] = ([], [], [])
+                        cols[0].append(step)
+                        cols[1].append(ts)
+                        cols[2].append(value)
+                    points += len(data)
+                elif isinstance(item, threading.Event):
+                    flush_events.append(item)
+                    break
+                elif item[0] == "p":
+                    params.update(item[1])
+                else:
+                    tags.update(item[1])
+            if metrics or params or tags:
+                self._spool(metrics, params, tags)
+            for event in flush_events:
+                marker = self._pending[-1].seq if self._pending else -1
+                self._waiters.append((marker, event))
+
+    def _spool(self, metrics: dict[str, tuple[list[int], list[int], list[float]]],
+               params: dict[str, str], tags: dict[str, str]) -> None:
+        seq = self.spool.next_seq
+        batch = Batch(self.spool.batch_id(seq), metrics, params, tags)
+        body: dict[str, Any] = {"batch_id": batch.batch_id}
+        if metrics:
+            body["metrics"] = {k: {"steps": s, "timestamps": t, "values": v}
+                               for k, (s, t, v) in metrics.items()}
+        if params:
+            body["params"] = params
+        if tags:
+            body["tags"] = tags
+        frame = self.spool.append(json.dumps(body, separators=(",", ":")).encode())
+        self._pending.append(frame)
+        if len(self._cache) < MAX_CACHED_BATCHES:
+            self._cache[frame.seq] = batch
+
+    def _send_pending(self) -> bool:
+        while self._pending:
+            frame = self._pending[0]
+            batch = self._cache.get(frame.seq)
+            try:
+                body = self.spool.read(frame)
+                points = self.transport.log_batch(self.run_id, batch, body)
+            except Exception as exc:  # noqa: BLE001 - every failure is either retried or kept
+                if _retryable(exc):
+                    log.warning("sending batch %s failed, will retry: %s", frame.seq, exc)
+                    return False
+                self.error = exc if isinstance(exc, TrackerError) else TrackerError(str(exc))
+                log.error("batch %s was rejected: %s", frame.seq, exc)
+                points = 0
+            self.spool.ack(frame.seq)
+            self._pending.popleft()
+            self._cache.pop(frame.seq, None)
+            self.points_sent += points
+            self.batches_sent += 1
+        return True
+
+    def _release_waiters(self, *, all_: bool = False) -> None:
+        if not self._waiters:
+            return
+        first_pending = self._pending[0].seq if self._pending else None
+        keep = []
+        for marker, event in self._waiters:
+            if all_ or first_pending is None or marker < first_pending:
+                event.set()
+            else:
+                keep.append((marker, event))
+        self._waiters = keep
+
+    @property
+    def backlog(self) -> int:
+        return len(self.queue) + len(self._pending)

@@ -1,0 +1,147 @@
+"""The append-only local spool: every batch lands here before it is sent.
+
+Layout, one folder per run::
+
+    <spool root>/<run id>/run.json            what the run is and where it goes
+    <spool root>/<run id>/<writer>.log        frames: u32 length, u32 crc32, JSON payload
+    <spool root>/<run id>/<writer>.acks       u64 sequence numbers acknowledged by the target
+
+A writer is one process's session on the run.  Frame N has sequence number N (from 0) and
+batch id ``<writer>-<N>``, the idempotency key the target uses to store it exactly once.
+After a crash, every frame after the last acknowledged one is replayed (``pending``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labledger.core.errors import TrackerError
+
+_HEADER = struct.Struct("<II")
+_ACK = struct.Struct("<Q")
+
+
+class SpoolWriteError(TrackerError):
+    error_code = "spool_write_failed"
+    http_status = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    seq: int
+    offset: int
+    length: int
+
+
+class SpoolWriter:
+    """Appends frames for one writer and records acknowledgements."""
+
+    def __init__(self, run_dir: Path, writer: str, *, fsync: bool = False) -> None:
+        self.run_dir = run_dir
+        self.writer = writer
+        self.fsync = fsync
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = run_dir / f"{writer}.log"
+        self.ack_path = run_dir / f"{writer}.acks"
+        try:
+            self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            self._ack_fd = os.open(self.ack_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            raise SpoolWriteError(f"cannot open the spool in {run_dir}: {exc}") from exc
+        self._offset = os.fstat(self._log_fd).st_size
+        self._seq = 0
+
+    @property
+    def next_seq(self) -> int:
+        return self._seq
+
+    def batch_id(self, seq: int) -> str:
+        return f"{self.writer}-{seq}"
+
+    def append(self, payload: bytes) -> Frame:
+        header = _HEADER.pack(len(payload), zlib.crc32(payload))
+        try:
+            os.write(self._log_fd, header + payload)
+            if self.fsync:
+                os.fsync(self._log_fd)
+        except OSError as exc:
+            raise SpoolWriteError(f"cannot write the spool {self.log_path}: {exc}") from exc
+        frame = Frame(self._seq, self._offset + _HEADER.size, len(payload))
+        self._offset += _HEADER.size + len(payload)
+        self._seq += 1
+        return frame
+
+    def read(self, frame: Frame) -> bytes:
+        return os.pread(self._log_fd, frame.length, frame.offset)
+
+    def ack(self, seq: int) -> None:
+        try:
+            os.write(self._ack_fd, _ACK.pack(seq))
+            if self.fsync:
+                os.fsync(self._ack_fd)
+        except OSError as exc:
+            raise SpoolWriteError(f"cannot write the spool {self.ack_path}: {exc}") from exc
+
+    def sync(self) -> None:
+        os.fsync(self._log_fd)
+        os.fsync(self._ack_fd)
+
+    def close(self, *, remove: bool) -> None:
+        os.close(self._log_fd)
+        os.close(self._ack_fd)
+        if remove:
+            self.log_path.unlink(missing_ok=True)
+            self.ack_path.unlink(missing_ok=True)
+
+
+def write_run_meta(run_dir: Path, meta: dict[str, Any]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / "run.json.tmp"
+    tmp.write_text(json.dumps(meta))
+    os.replace(tmp, run_dir / "run.json")
+
+
+def read_run_meta(run_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((run_dir / "run.json").read_text())
+    return data
+
+
+def acked_seqs(ack_path: Path) -> set[int]:
+    if not ack_path.exists():
+        return set()
+    raw = ack_path.read_bytes()
+    usable = len(raw) - len(raw) % _ACK.size  # a torn last write is ignored
+    return {_ACK.unpack_from(raw, i)[0] for i in range(0, usable, _ACK.size)}
+
+
+def pending_frames(log_path: Path) -> Iterator[tuple[int, bytes]]:
+    """(seq, payload) of every complete, intact frame not acknowledged yet."""
+    acked = acked_seqs(log_path.with_suffix(".acks"))
+    data = log_path.read_bytes()
+    pos, seq = 0, 0
+    while pos + _HEADER.size <= len(data):
+        length, crc = _HEADER.unpack_from(data, pos)
+        start = pos + _HEADER.size
+        payload = data[start : start + length]
+        if len(payload) < length or zlib.crc32(payload) != crc:
+            break  # torn tail from a crash mid-write: that batch was never acknowledged
+        if seq not in acked:
+            yield seq, payload
+        pos, seq = start + length, seq + 1
+
+
+def remove_run_dir_if_done(run_dir: Path) -> bool:
+    """Delete a run's spool folder when no writer has frames left.  True if removed."""
+    for log_path in run_dir.glob("*.log"):
+        if any(True for _ in pending_frames(log_path)):
+            return False
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return True

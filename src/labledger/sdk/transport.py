@@ -1,0 +1,55 @@
+"""The transport protocol the SDK writes through, and the factory that picks one by URI.
+
+A folder path means the embedded store (in-process services, loaded lazily); an
+``http(s)://`` URI means a LabLedger server.  Both return core entities and raise the same
+``TrackerError`` classes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from labledger.core.entities import (
+    Batch,
+    MetricSeries,
+    Project,
+    Run,
+    RunCreate,
+    RunPage,
+    RunUpdate,
+)
+from labledger.core.settings import Settings
+
+
+class Transport(Protocol):
+    def create_run(self, spec: RunCreate) -> tuple[Run, bool]: ...
+
+    def get_run(self, run_id: str) -> Run: ...
+
+    def update_run(self, run_id: str, change: RunUpdate) -> Run: ...
+
+    def log_batch(self, run_id: str, batch: Batch | None, body: bytes) -> int:
+        """Store one batch.  ``batch`` may be None (replay): then ``body`` is decoded."""
+        ...
+
+    def search_runs(self, project: str, filter: str | None, order_by: list[str] | None,
+                    limit: int, page_token: str | None) -> RunPage: ...
+
+    def get_metric_history(self, run_id: str, key: str, max_points: int | None,
+                           start_step: int | None, end_step: int | None) -> MetricSeries: ...
+
+    def list_metric_keys(self, run_id: str) -> list[str]: ...
+
+    def list_projects(self) -> list[Project]: ...
+
+    def close(self) -> None: ...
+
+
+def open_transport(settings: Settings) -> Transport:
+    if settings.is_remote:
+        from labledger.sdk._http import HttpTransport
+
+        return HttpTransport(settings.tracking_uri, token=settings.token)
+    from labledger.sdk._local import LocalTransport
+
+    return LocalTransport(settings)
