@@ -45,8 +45,8 @@ def claim_batch(conn: Connection, run_pk: int, batch_id: str, now_ms: int) -> bo
     """Record a batch id; False if this batch was already stored (a retry)."""
     stmt = _dialect.insert(conn, ingested_batches).values(
         run_pk=run_pk, batch_id=batch_id, created_ms=now_ms
-    ).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
+    ).on_conflict_do_nothing().returning(ingested_batches.c.run_pk)
+    return conn.execute(stmt).first() is not None
 
 
 def insert_points(db: Database, conn: Connection, run_pk: int, project_id: int,

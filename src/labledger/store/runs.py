@@ -27,8 +27,8 @@ def insert_run(conn: Connection, project_id: int, run_id: str, spec: RunCreate,
         start_ms=start_ms, user_name=spec.user, parent_id=spec.parent_id,
         group_name=spec.group, notes=spec.notes, run_key=spec.run_key, heartbeat_ms=start_ms,
     )
-    result = conn.execute(stmt.on_conflict_do_nothing())
-    return bool(result.rowcount)
+    result = conn.execute(stmt.on_conflict_do_nothing().returning(runs.c.pk))
+    return result.first() is not None
 
 
 def find_run_id_by_key(conn: Connection, project_id: int, run_key: str) -> str | None:

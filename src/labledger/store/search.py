@@ -165,24 +165,26 @@ class _Compiler:
         return value
 
     def _in_list(self, node: InList) -> ColumnElement[bool]:
+        """``x IN (...)``; ``x NOT IN (...)`` matches runs that have x with another value
+        (like ``!=``); ``NOT x IN (...)`` also matches runs without x."""
         field = node.field
         values = list(node.values)
         if not values:
-            return true() if node.negated else false()
+            return self._exists(field, None) if node.negated else false()
+
+        def member(col: Any) -> Any:
+            return col.not_in(values) if node.negated else col.in_(values)
+
         if field.kind == "attributes":
             values = [self._attr_value(field, v, "=") for v in values]
-            cond = self._exists(field, lambda col: col.in_(values))
-        else:
-            numeric = all(_is_number(v) for v in values)
-            if field.kind == "metrics" and not numeric:
-                raise InvalidQueryError(f"{field} IN needs numbers",
-                                        details={"field": str(field)})
-            if not numeric:
-                values = [v if isinstance(v, str) else str(v) for v in values]
-            cond = self._exists(
-                field, lambda t: self._value_column(field, t, values[0]).in_(values)
-            )
-        return not_(cond) if node.negated else cond
+            return self._exists(field, member)
+        numeric = all(_is_number(v) for v in values)
+        if field.kind == "metrics" and not numeric:
+            raise InvalidQueryError(f"{field} IN needs numbers", details={"field": str(field)})
+        if not numeric:
+            values = [v if isinstance(v, str) else str(v) for v in values]
+        probe = values[0]
+        return self._exists(field, lambda t: member(self._value_column(field, t, probe)))
 
 
 def _order_columns(c: _Compiler, key: OrderKey, idx: int) -> tuple[list[Any], Any, Any]:

@@ -1,0 +1,3 @@
+from labledger.cli.main import main
+
+main()

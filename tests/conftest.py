@@ -1,0 +1,138 @@
+"""Shared fixtures: a fresh store per test on SQLite and on PostgreSQL, a real server process.
+
+CI sets LABLEDGER_REQUIRE_SERVICES=1: a PostgreSQL or browser test that would skip fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+PG_URL = os.environ.get("LABLEDGER_TEST_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_SERVICES = os.environ.get("LABLEDGER_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (LABLEDGER_REQUIRE_SERVICES=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    try:
+        import psycopg
+    except ImportError:
+        skip_or_fail("psycopg is not installed")
+    url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        skip_or_fail(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, private schema."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'labledger.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def tracker(store_uri: str):  # type: ignore[no-untyped-def]
+    from labledger.services.tracker import Tracker
+
+    t = Tracker.open(store_uri)
+    yield t
+    t.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """A real ``labledger server`` process that can be stopped and started again."""
+
+    def __init__(self, data_dir: Path, db_uri: str | None = None, port: int | None = None):
+        self.data_dir = data_dir
+        self.db_uri = db_uri
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "labledger.cli", "server", "--host", "127.0.0.1",
+               "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        if self.db_uri:
+            cmd += ["--db-uri", self.db_uri]
+        self.log = open(self.data_dir / f"server-{time.time_ns()}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.returncode}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become healthy in 30 s")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.proc = None
+        self.log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    data = tmp_path / "server-data"
+    data.mkdir()
+    proc = ServerProcess(data)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def api(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The real app in-process (lifespan included) behind an httpx-compatible client."""
+    from fastapi.testclient import TestClient
+
+    from labledger.core.settings import Settings
+    from labledger.server.app import create_app
+
+    app = create_app(Settings(data_dir=str(tmp_path / "api-data")))
+    with TestClient(app) as client:
+        yield client
