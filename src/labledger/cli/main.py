@@ -9,6 +9,7 @@ from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.runs import runs
 from labledger.cli.server import server
+from labledger.cli.sync import sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,7 @@ cli.add_command(runs)
 cli.add_command(db)
 cli.add_command(server)
 cli.add_command(demo)
+cli.add_command(sync)
 
 
 def main() -> None:

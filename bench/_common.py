@@ -1,0 +1,318 @@
+"""Helpers shared by the benchmark scripts.
+
+- the peer: MLflow in its own virtual environment under the cache dir, installed on first use
+  with ``python -m venv`` and ``pip install mlflow`` (pip's normal configuration);
+- subprocesses that report one ``RESULT {json}`` line on stdout;
+- timing (median, percentiles, wall time of fresh processes);
+- server processes (LabLedger, MLflow) on a free loopback port, ready when /healthz answers;
+- a scratch PostgreSQL database, dropped afterwards;
+- Markdown tables with ratios, so the output can be pasted into docs/benchmarks.md.
+
+Absolute times drift on a shared 2-core machine: every script runs the peer in the same
+invocation and prints ratios.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+PEERS_DIR = BENCH_DIR / "peers"
+REPO = BENCH_DIR.parent
+CACHE_DIR = Path(
+    os.environ.get("LABLEDGER_BENCH_CACHE") or Path.home() / ".cache" / "labledger-bench"
+)
+MLFLOW_REQUIREMENT = os.environ.get("LABLEDGER_BENCH_MLFLOW", "mlflow")
+PG_ADMIN_URL = os.environ.get("LABLEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+RESULT_PREFIX = "RESULT "
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def note(message: str) -> None:
+    """Progress messages go to stderr, results to stdout."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# -- the peer ------------------------------------------------------------------------------
+def mlflow_python() -> str:
+    """Python of the MLflow venv, created and filled on first use."""
+    venv = CACHE_DIR / "mlflow-venv"
+    python = venv / "bin" / "python"
+    marker = venv / ".labledger-bench-ready"
+    if marker.exists():
+        return str(python)
+    ok = python.exists() and subprocess.run(
+        [str(python), "-c", "import mlflow"], capture_output=True
+    ).returncode == 0
+    if not ok:
+        note(f"creating {venv} and installing {MLFLOW_REQUIREMENT} (first run: a few minutes)")
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", MLFLOW_REQUIREMENT],
+                       check=True)
+    marker.write_text(MLFLOW_REQUIREMENT + "\n")
+    return str(python)
+
+
+def package_version(python: str, name: str) -> str:
+    code = f"import importlib.metadata as m; print(m.version({name!r}))"
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def peer(name: str) -> str:
+    return str(PEERS_DIR / name)
+
+
+def quiet_env(**extra: str) -> dict[str, str]:
+    """Environment for child processes: no Python warnings chatter, no stray config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABLEDGER_", "MLFLOW_"))}
+    env["PYTHONWARNINGS"] = "ignore"
+    env.update(extra)
+    return env
+
+
+# -- subprocesses --------------------------------------------------------------------------
+def parse_result(stdout: str) -> dict[str, Any]:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            data: dict[str, Any] = json.loads(line[len(RESULT_PREFIX):])
+            return data
+    raise BenchError("no RESULT line in the child's output")
+
+
+def emit(result: dict[str, Any]) -> None:
+    """Called by a child process to report its result."""
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def run_json(cmd: Sequence[str], *, env: dict[str, str] | None = None,
+             timeout: float | None = None, cwd: str | Path | None = None) -> dict[str, Any]:
+    """Run a child that prints ``RESULT {json}``; raise with its stderr tail if it fails."""
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env or quiet_env(),
+                          timeout=timeout, cwd=cwd or REPO)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        raise BenchError(f"{cmd[1:3]} exited {proc.returncode}:\n{tail}")
+    return parse_result(proc.stdout)
+
+
+def child_cmd(module: str, *args: object) -> list[str]:
+    """This venv's python running ``python -m bench.<module> --child ...`` from the repo."""
+    return [sys.executable, "-m", f"bench.{module}", "--child", *map(str, args)]
+
+
+# -- timing --------------------------------------------------------------------------------
+def median(xs: Sequence[float]) -> float:
+    return statistics.median(xs)
+
+
+def percentile(xs: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile, q in [0, 100]."""
+    ordered = sorted(xs)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def process_wall_times(cmd: Sequence[str], n: int, *, env: dict[str, str] | None = None
+                       ) -> list[float]:
+    """Wall seconds of ``n`` fresh runs of a command (one untimed warm-up first)."""
+    env = env or quiet_env()
+    subprocess.run(list(cmd), check=True, env=env, capture_output=True)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(list(cmd), check=True, env=env, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+# -- servers -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"{url} did not answer within {timeout}s")
+
+
+@contextlib.contextmanager
+def server_process(cmd: Sequence[str], health_url: str, log_path: Path,
+                   env: dict[str, str] | None = None, timeout: float = 90
+                   ) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server in its own process group, wait until ready, stop it (and only it)."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(list(cmd), stdout=log, stderr=subprocess.STDOUT,
+                                env=env or quiet_env(), start_new_session=True)
+    try:
+        wait_http(health_url, proc, timeout)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the group this Popen created, by its id
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def labledger_cli() -> str:
+    beside = Path(sys.executable).parent / "labledger"
+    return str(beside) if beside.exists() else (shutil.which("labledger") or "labledger")
+
+
+@contextlib.contextmanager
+def labledger_server(workdir: Path, *, data_dir: Path | None = None,
+                     db_uri: str | None = None) -> Iterator[str]:
+    """A ``labledger server`` on a free port; yields its base URL."""
+    port = free_port()
+    cmd = [labledger_cli(), "server", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--db-uri", db_uri] if db_uri else ["--data-dir", str(data_dir)]
+    base = f"http://127.0.0.1:{port}"
+    with server_process(cmd, f"{base}/healthz", workdir / f"labledger-server-{port}.log"):
+        yield base
+
+
+@contextlib.contextmanager
+def mlflow_server(workdir: Path, backend_uri: str) -> Iterator[str]:
+    """``mlflow server --workers 1`` on a free port; yields its base URL."""
+    port = free_port()
+    mlflow_bin = str(Path(mlflow_python()).parent / "mlflow")
+    cmd = [mlflow_bin, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+           "--backend-store-uri", backend_uri,
+           "--default-artifact-root", str(workdir / "mlflow-artifacts")]
+    base = f"http://127.0.0.1:{port}"
+    with server_process(cmd, f"{base}/health", workdir / f"mlflow-server-{port}.log",
+                        timeout=180):
+        yield base
+
+
+# -- scratch space -------------------------------------------------------------------------
+@contextlib.contextmanager
+def scratch_dir(prefix: str, keep: bool = False) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=f"labledger-bench-{prefix}-"))
+    try:
+        yield path
+    finally:
+        if keep:
+            note(f"kept {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def pg_database(prefix: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database (SQLAlchemy URL), dropped afterwards; None if unavailable."""
+    try:
+        import psycopg
+    except ImportError:
+        note("psycopg is not installed: skipping PostgreSQL")
+        yield None
+        return
+    name = f"bench_{prefix}_{os.getpid()}"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        note(f"PostgreSQL at {PG_ADMIN_URL} is not usable ({exc}): skipping it")
+        yield None
+        return
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- reporting -----------------------------------------------------------------------------
+def machine_summary() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 2**20:.0f} GiB RAM"
+    return (f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
+
+def header(title: str, argv: Sequence[str]) -> None:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"## {title}\n")
+    print(f"- command: `{' '.join(argv)}`")
+    print(f"- date: {now}")
+    print(f"- machine: {machine_summary()}")
+
+
+def fmt_s(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_rate(per_s: float) -> str:
+    return f"{per_s:,.0f}/s"
+
+
+def times_better(ours: float, theirs: float, *, lower_is_better: bool = True) -> str:
+    """How many times better LabLedger is than the peer (below 1: worse)."""
+    if not ours or not theirs or math.isnan(ours) or math.isnan(theirs):
+        return "n/a"
+    factor = theirs / ours if lower_is_better else ours / theirs
+    return f"{factor:,.1f}×" if factor >= 10 else f"{factor:.2f}×"
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**NOT met**"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    print()
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" for _ in headers) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+    print(flush=True)

@@ -1,0 +1,202 @@
+"""The REST API in-process: status codes, error bodies, and nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labledger.core import limits
+from labledger.core.ids import new_id
+
+
+def create(api, **body):
+    response = api.post("/api/v1/runs", json={"project": "p", **body})
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def batch(api, run_id, body, **kwargs):
+    raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return api.post(f"/api/v1/runs/{run_id}/batches", content=raw,
+                    headers={"Content-Type": "application/json"}, **kwargs)
+
+
+def history(api, run_id, key, **params):
+    return api.get(f"/api/v1/runs/{run_id}/metrics/{key}/history", params=params)
+
+
+def test_create_then_resume_by_run_key_returns_201_then_200(api):
+    first = api.post("/api/v1/runs", json={"project": "p", "run_key": "ci-1"})
+    second = api.post("/api/v1/runs", json={"project": "p", "run_key": "ci-1"})
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert (first.json()["created"], second.json()["created"]) == (True, False)
+
+
+def test_batch_round_trip_with_nan_and_infinity(api):
+    run = create(api)
+    body = {"batch_id": "w-0", "params": {"lr": "0.1"}, "tags": {"t": "x"},
+            "metrics": {"loss": {"steps": [0, 1, 2], "timestamps": [10, 11, 12],
+                                 "values": [1.5, "NaN", "-Infinity"]}}}
+    assert batch(api, run["id"], body).json() == {"points": 3, "duplicate": False}
+    assert batch(api, run["id"], body).json() == {"points": 0, "duplicate": True}
+    got = history(api, run["id"], "loss").json()
+    assert got["values"] == [1.5, "NaN", "-Infinity"] and got["steps"] == [0, 1, 2]
+    assert got["timestamps"] == [10, 11, 12] and got["total_points"] == 3
+    stored = api.get(f"/api/v1/runs/{run['id']}").json()
+    assert stored["metrics"] == {"loss": "-Infinity"}
+    assert stored["params"] == {"lr": "0.1"} and stored["tags"] == {"t": "x"}
+
+
+def test_history_downsamples_keeping_extremes_and_zoom_range(api):
+    run = create(api)
+    n = 10_000
+    values = [0.0] * n
+    values[4321] = 99.0
+    body = {"metrics": {"m": {"steps": list(range(n)), "timestamps": [1] * n,
+                              "values": values}}}
+    batch(api, run["id"], body)
+    got = history(api, run["id"], "m", max_points=100).json()
+    assert got["downsampled"] and len(got["steps"]) <= 100 and got["total_points"] == n
+    assert 99.0 in got["values"] and got["steps"][0] == 0 and got["steps"][-1] == n - 1
+    zoom = history(api, run["id"], "m", start_step=4000, end_step=4999).json()
+    assert zoom["steps"][0] == 4000 and zoom["steps"][-1] == 4999 and len(zoom["steps"]) == 1000
+
+
+def test_metric_keys_with_slashes_and_spaces_are_addressable(api):
+    run = create(api)
+    batch(api, run["id"], {"metrics": {"val/loss at 1": {"steps": [0], "timestamps": [1],
+                                                         "values": [2.0]}}})
+    assert api.get(f"/api/v1/runs/{run['id']}/metrics").json() == {"keys": ["val/loss at 1"]}
+    got = api.get(f"/api/v1/runs/{run['id']}/metrics/val%2Floss%20at%201/history").json()
+    assert got["values"] == [2.0]
+
+
+@pytest.mark.parametrize(("body", "status", "code", "field"), [
+    (b"{not json", 400, "malformed_json", None),
+    ({"metrics": {"m": {"steps": ["one"], "timestamps": [1], "values": [1.0]}}}, 400,
+     "invalid_input", "metrics.m.steps"),
+    ({"metrics": {"m": {"steps": [1.5], "timestamps": [1], "values": [1.0]}}}, 400,
+     "invalid_input", "metrics.m.steps"),
+    (b'{"metrics": {"m": {"steps": [Infinity], "timestamps": [1], "values": [1.0]}}}', 400,
+     "invalid_input", "metrics.m.steps"),
+    ({"metrics": {"m": {"steps": [1], "timestamps": [1], "values": [True]}}}, 400,
+     "invalid_input", "metrics.m.values"),
+    ({"metrics": {"m": {"steps": [1, 2], "timestamps": [1], "values": [1.0, 2.0]}}}, 400,
+     "invalid_input", "metrics.m.timestamps"),
+    ({"metrics": {"k" * (limits.MAX_KEY + 1): {"steps": [1], "timestamps": [1],
+                                                 "values": [1.0]}}}, 400, "limit_exceeded",
+     "metrics key"),
+    ({"params": {"p": "v" * (limits.MAX_PARAM_VALUE + 1)}}, 400, "limit_exceeded", "params.p"),
+    ({"tags": {"t": 5}}, 400, "invalid_input", "tags.t"),
+    ({"surprise": 1}, 400, "invalid_input", "surprise"),
+    ([1, 2], 400, "invalid_input", "body"),
+])
+def test_bad_batch_is_rejected_naming_the_field_and_nothing_is_written(api, body, status,
+                                                                       code, field):
+    run = create(api)
+    # one good key in front proves that nothing of a bad batch is written
+    if isinstance(body, dict) and "metrics" in body:
+        body = {"metrics": {"good": {"steps": [0], "timestamps": [1], "values": [1.0]},
+                            **body["metrics"]}}
+    response = batch(api, run["id"], body)
+    assert response.status_code == status, response.text
+    error = response.json()
+    assert error["error_code"] == code and error["message"]
+    if field is not None:
+        assert error["details"]["field"] == field
+        assert field.split(".")[0] in error["message"]
+    after = api.get(f"/api/v1/runs/{run['id']}").json()
+    assert after["metrics"] == {} and after["params"] == {} and after["tags"] == {}
+
+
+def test_batch_over_the_point_limit_is_refused(api):
+    run = create(api)
+    n = limits.MAX_POINTS_PER_BATCH + 1
+    body = {"metrics": {"m": {"steps": list(range(n)), "timestamps": [1] * n,
+                              "values": [0.5] * n}}}
+    response = batch(api, run["id"], body)
+    assert response.status_code == 400
+    assert response.json()["details"] == {"field": "metrics",
+                                          "limit": limits.MAX_POINTS_PER_BATCH}
+
+
+def test_param_conflict_is_409_naming_the_key(api):
+    run = create(api, params={"lr": "0.1"})
+    response = batch(api, run["id"], {"params": {"lr": "0.2"}})
+    assert response.status_code == 409
+    assert response.json()["error_code"] == "param_conflict"
+    assert "lr" in response.json()["message"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"project": 5}, "project"),
+    ({"project": "p", "unknown": 1}, "unknown"),
+    ({"project": "p", "params": {"a": 1}}, "params.a"),
+    ({"project": "p", "start_ms": "yesterday"}, "start_ms"),
+    ({}, "project"),
+])
+def test_malformed_create_body_is_422_naming_the_field(api, body, field):
+    response = api.post("/api/v1/runs", json=body)
+    assert response.status_code == 422
+    assert response.json()["error_code"] == "invalid_body"
+    assert response.json()["details"]["field"] == field
+    assert api.get("/api/v1/projects").json() == {"projects": []}
+
+
+def test_invalid_values_in_create_are_400_naming_the_field(api):
+    response = api.post("/api/v1/runs", json={"project": "p", "name": "x" * 300})
+    assert response.status_code == 400
+    assert response.json()["details"] == {"field": "name", "limit": 250, "length": 300}
+
+
+def test_unknown_run_and_project_are_404(api):
+    rid = new_id()
+    assert api.get(f"/api/v1/runs/{rid}").json()["error_code"] == "run_not_found"
+    assert batch(api, rid, {"tags": {"a": "b"}}).status_code == 404
+    assert api.get("/api/v1/runs/not-an-id").status_code == 404
+    response = api.post("/api/v1/runs/search", json={"project": "nope"})
+    assert (response.status_code, response.json()["error_code"]) == (404, "project_not_found")
+    run = create(api)
+    response = history(api, run["id"], "never")
+    assert (response.status_code, response.json()["error_code"]) == (404, "metric_not_found")
+
+
+def test_bad_filter_is_400_with_position(api):
+    create(api)
+    response = api.post("/api/v1/runs/search",
+                        json={"project": "p", "filter": "metrics.acc > 0.9 and"})
+    assert response.status_code == 400
+    error = response.json()
+    assert error["error_code"] == "invalid_query"
+    assert error["details"]["position"] == len("metrics.acc > 0.9 and")
+
+
+def test_search_limit_is_bounded(api):
+    create(api)
+    response = api.post("/api/v1/runs/search", json={"project": "p", "limit": 0})
+    assert response.status_code == 400 and response.json()["details"]["field"] == "limit"
+
+
+def test_update_run_status_and_refuse_going_back_to_running(api):
+    run = create(api)
+    done = api.patch(f"/api/v1/runs/{run['id']}", json={"status": "finished"}).json()
+    assert done["status"] == "finished" and done["end_ms"] is not None
+    response = api.patch(f"/api/v1/runs/{run['id']}", json={"status": "running"})
+    assert response.status_code == 422
+
+
+def test_openapi_document_lists_versioned_routes_with_operation_ids(api):
+    doc = api.get("/openapi.json").json()
+    assert all(p.startswith(("/api/v1/", "/healthz", "/readyz")) for p in doc["paths"])
+    ops = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
+    assert {"runs-create_run", "runs-log_batch", "runs-search_runs",
+            "runs-get_metric_history", "projects-list_projects"} <= ops
+    assert "RunBatch" in doc["components"]["schemas"]
+
+
+def test_health_and_readiness(api):
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"

@@ -1,0 +1,136 @@
+"""The SDK over HTTP to a real server process: error mapping, outages, crash replay."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import labledger as ll
+from labledger.core.errors import InvalidQueryError, ParamConflictError, RunNotFoundError
+from labledger.core.ids import new_id
+
+
+def test_log_search_and_history_over_http(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    with ll.init(project="mnist", tracking_uri=server.url, config={"lr": 0.01},
+                 tags={"team": "vision"}) as run:
+        for step in range(5000):
+            run.log({"loss": 1.0 / (step + 1), "acc": step / 5000}, step=step)
+    with ll.Client(server.url) as client:
+        found = client.search_runs("mnist", "metrics.acc > 0.5 and params.lr = 0.01",
+                                   ["metrics.acc desc"])
+        assert [r.id for r in found] == [run.id]
+        assert found[0].status is ll.RunStatus.FINISHED
+        assert client.get_metric_history(run.id, "loss").total_points == 5000
+        assert len(client.get_metric_history(run.id, "loss", max_points=500)) <= 500
+        assert [p.name for p in client.list_projects()] == ["mnist"]
+
+
+def test_server_errors_come_back_as_the_same_exception_classes(server, tmp_path, monkeypatch,
+                                                              request):
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    client = ll.Client(server.url)
+    request.addfinalizer(client.close)
+    with pytest.raises(RunNotFoundError):
+        client.get_run(new_id())
+    run = ll.init(project="p", tracking_uri=server.url, config={"lr": 0.1})
+    with pytest.raises(InvalidQueryError) as info:
+        client.search_runs("p", "metrics.acc >")
+    assert info.value.details["position"] == len("metrics.acc >")
+    # a conflict found by the server (another writer set the param) surfaces in the run
+    other = ll.init(project="p", tracking_uri=server.url, run_key="shared")
+    rival = ll.init(project="p", tracking_uri=server.url, run_key="shared")
+    other.log_params({"seed": 1})
+    other.flush()
+    rival.log_params({"seed": 2})
+    with pytest.raises(ParamConflictError, match="seed"):
+        rival.flush()
+    for r in (run, other, rival):
+        r.finish()
+
+
+def test_server_down_for_a_while_loses_nothing_and_stores_nothing_twice(server, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    run = ll.init(project="p", tracking_uri=server.url)
+    total = 60_000
+    outage = threading.Event()
+
+    def outage_then_restart() -> None:
+        outage.wait()
+        server.stop(kill=True)
+        time.sleep(3)
+        server.start()
+
+    flapper = threading.Thread(target=outage_then_restart)
+    flapper.start()
+    for step in range(total):
+        run.log({"x": float(step)}, step=step)
+        if step == total // 3:
+            outage.set()
+        if step % 1000 == 0:
+            time.sleep(0.01)  # spread logging over the outage
+    flapper.join()
+    run.finish()
+    with ll.Client(server.url) as client:
+        history = client.get_metric_history(run.id, "x")
+    assert history.total_points == total
+    assert history.steps.tolist() == list(range(total))
+
+
+def test_crashed_process_is_replayed_by_sync(server, tmp_path):
+    spool = tmp_path / "spool"
+    server.stop()
+    code = f"""
+        import os, labledger as ll
+        os.environ["LABLEDGER_SPOOL_DIR"] = {str(spool)!r}
+        run = ll.init(project="p", tracking_uri={server.url!r}, run_key="crash")
+        print(run.id, flush=True)
+    """
+    server.start()
+    created = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                             text=True, timeout=60)
+    run_id = created.stdout.strip()
+    server.stop()  # the target goes away; the training process logs, then dies hard
+    crash = f"""
+        import os, time, labledger as ll
+        os.environ["LABLEDGER_SPOOL_DIR"] = {str(spool)!r}
+        from labledger.sdk import run as run_mod
+        from labledger.core.entities import Run as Record, RunStatus
+        from labledger.core.settings import Settings
+        from labledger.sdk.transport import open_transport
+        settings = Settings.from_env(tracking_uri={server.url!r})
+        record = Record(id={run_id!r}, project="p", name="x", status=RunStatus.RUNNING,
+                        start_ms=0)
+        run = run_mod.Run(record, open_transport(settings), settings)
+        for step in range(20_000):
+            run.log({{"y": float(step)}}, step=step)
+        deadline = time.time() + 30
+        while run._sender._pending or run._queue:
+            time.sleep(0.05)
+            if time.time() > deadline:
+                break
+            if not run._queue and run._sender._pending and len(run._sender._pending) > 0:
+                break
+        time.sleep(0.5)
+        os._exit(9)
+    """
+    died = subprocess.run([sys.executable, "-c", textwrap.dedent(crash)], capture_output=True,
+                          text=True, timeout=120)
+    assert died.returncode == 9, died.stderr
+    assert any(spool.rglob("*.log"))
+    server.start()
+    for _ in range(2):  # running sync twice changes nothing
+        result = subprocess.run([sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    with ll.Client(server.url) as client:
+        history = client.get_metric_history(run_id, "y")
+    assert history.total_points == 20_000
+    assert history.steps.tolist() == list(range(20_000))
+    assert not (spool / run_id).exists()
