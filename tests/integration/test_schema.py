@@ -1,0 +1,59 @@
+"""Migrations: the only way the schema changes; a database that is behind is refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from labledger.core.errors import SchemaOutdatedError
+from labledger.services.tracker import Tracker
+from labledger.store.database import Database
+from labledger.store.schema import current_revision, head_revision, upgrade
+from labledger.store.tables import metadata
+
+
+def test_empty_database_is_brought_to_head(store_uri):
+    tracker = Tracker.open(store_uri)
+    try:
+        assert current_revision(tracker.db) == head_revision()
+    finally:
+        tracker.close()
+
+
+def test_migrations_match_the_table_definitions(store_uri):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    db = Database(store_uri)
+    try:
+        upgrade(db)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={
+                "compare_type": True}), metadata)
+        assert diff == []
+    finally:
+        db.dispose()
+
+
+def test_database_behind_head_is_refused_with_the_upgrade_command(store_uri):
+    db = Database(store_uri)
+    try:
+        upgrade(db)
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0000_older'"))
+    finally:
+        db.dispose()
+    with pytest.raises(SchemaOutdatedError, match="labledger db upgrade"):
+        Tracker.open(store_uri)
+
+
+def test_db_upgrade_command_upgrades_a_data_dir(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "labledger.cli", "db", "upgrade",
+                             "--data-dir", str(tmp_path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"-> {head_revision()}" in result.stdout
+    assert (tmp_path / "labledger.db").exists()
