@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-PG_URL = os.environ.get("LABLEDGER_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "LABLEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REQUIRE_SERVICES = os.environ.get("LABLEDGER_REQUIRE_SERVICES") == "1"
 
 
@@ -86,8 +87,18 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "labledger.cli", "server", "--host", "127.0.0.1",
-               "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "labledger.cli",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
         if self.db_uri:
             cmd += ["--db-uri", self.db_uri]
         self.log = open(self.data_dir / f"server-{time.time_ns()}.log", "wb")  # noqa: SIM115

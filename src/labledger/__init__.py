@@ -8,8 +8,6 @@ embedded store or the HTTP transport is loaded when the first run or client need
     run.finish()
 """
 
-from __future__ import annotations
-
 from labledger.core.entities import Project, RunStatus
 from labledger.core.entities import Run as RunRecord
 from labledger.core.errors import (

@@ -22,12 +22,16 @@ print(run.id)
 def test_parallel_processes_store_every_point_exactly_once(tmp_path):
     uri = str(tmp_path / "store")
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, uri, str(i), "10000"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, uri, str(i), "10000"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(8)
     ]
     outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err
     with ll.Client(uri) as client:
@@ -50,8 +54,12 @@ def test_processes_racing_on_one_run_key_share_one_run(tmp_path):
         run.finish()
         print(run.id)
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _, err in results]
     assert len({out.strip() for out, _ in results}) == 1

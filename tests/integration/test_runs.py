@@ -18,12 +18,17 @@ from labledger.core.ids import is_valid_id, new_id
 
 
 def test_create_run_returns_running_run_with_params_and_tags(tracker):
-    run, created = tracker.runs.create_run(RunCreate(
-        project="mnist", name="base", user="ada", params={"lr": "0.001"}, tags={"t": "v"}))
+    run, created = tracker.runs.create_run(
+        RunCreate(project="mnist", name="base", user="ada", params={"lr": "0.001"}, tags={"t": "v"})
+    )
     assert created
     assert is_valid_id(run.id)
-    assert (run.project, run.name, run.status, run.user) == ("mnist", "base",
-                                                             RunStatus.RUNNING, "ada")
+    assert (run.project, run.name, run.status, run.user) == (
+        "mnist",
+        "base",
+        RunStatus.RUNNING,
+        "ada",
+    )
     assert run.params == {"lr": "0.001"} and run.tags == {"t": "v"}
     assert tracker.runs.get_run(run.id) == run
 
@@ -105,11 +110,19 @@ def test_tags_are_mutable_and_deletable(tracker):
 
 def test_latest_metric_is_highest_step_and_keeps_nan_and_infinity(tracker):
     run, _ = tracker.runs.create_run(RunCreate(project="p"))
-    tracker.runs.log_batch(run.id, Batch(None, {
-        "loss": ([5, 1], [10, 11], [0.5, 9.0]),
-        "nan": ([0], [1], [math.nan]),
-        "inf": ([0], [1], [-math.inf]),
-    }, {}, {}))
+    tracker.runs.log_batch(
+        run.id,
+        Batch(
+            None,
+            {
+                "loss": ([5, 1], [10, 11], [0.5, 9.0]),
+                "nan": ([0], [1], [math.nan]),
+                "inf": ([0], [1], [-math.inf]),
+            },
+            {},
+            {},
+        ),
+    )
     # an older step arriving later does not replace the latest value
     tracker.runs.log_batch(run.id, Batch(None, {"loss": ([3], [12], [7.0])}, {}, {}))
     metrics = tracker.runs.get_run(run.id).metrics
@@ -122,30 +135,32 @@ def test_finishing_sets_status_and_end_time(tracker):
     done = tracker.runs.update_run(run.id, RunUpdate(status=RunStatus.FAILED, end_ms=5_000))
     assert done.status is RunStatus.FAILED and done.duration_ms == 4_000
     auto = tracker.runs.update_run(
-        tracker.runs.create_run(RunCreate(project="p"))[0].id,
-        RunUpdate(status=RunStatus.FINISHED))
+        tracker.runs.create_run(RunCreate(project="p"))[0].id, RunUpdate(status=RunStatus.FINISHED)
+    )
     assert auto.end_ms is not None
 
 
 def test_nested_runs_record_their_parent_and_unknown_parent_is_refused(tracker):
     parent, _ = tracker.runs.create_run(RunCreate(project="p", group="sweep"))
-    child, _ = tracker.runs.create_run(RunCreate(project="p", parent_id=parent.id,
-                                                 group="sweep"))
+    child, _ = tracker.runs.create_run(RunCreate(project="p", parent_id=parent.id, group="sweep"))
     assert child.parent_id == parent.id and child.group == "sweep"
     with pytest.raises(RunNotFoundError):
         tracker.runs.create_run(RunCreate(project="p", parent_id=new_id()))
 
 
-@pytest.mark.parametrize(("spec", "field"), [
-    (RunCreate(project=""), "project"),
-    (RunCreate(project="has space"), "project"),
-    (RunCreate(project="p" * 251), "project"),
-    (RunCreate(project="p", name="n" * 251), "name"),
-    (RunCreate(project="p", id="not-hex"), "id"),
-    (RunCreate(project="p", run_key="k" * 501), "run_key"),
-    (RunCreate(project="p", params={"k": "v" * 6001}), "params.k"),
-    (RunCreate(project="p", tags={"bad\nkey": "v"}), "tags key"),
-])
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (RunCreate(project=""), "project"),
+        (RunCreate(project="has space"), "project"),
+        (RunCreate(project="p" * 251), "project"),
+        (RunCreate(project="p", name="n" * 251), "name"),
+        (RunCreate(project="p", id="not-hex"), "id"),
+        (RunCreate(project="p", run_key="k" * 501), "run_key"),
+        (RunCreate(project="p", params={"k": "v" * 6001}), "params.k"),
+        (RunCreate(project="p", tags={"bad\nkey": "v"}), "tags key"),
+    ],
+)
 def test_invalid_run_creation_names_the_field_and_writes_nothing(tracker, spec, field):
     with pytest.raises(InvalidInputError) as info:
         tracker.runs.create_run(spec)

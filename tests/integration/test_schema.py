@@ -31,8 +31,9 @@ def test_migrations_match_the_table_definitions(store_uri):
     try:
         upgrade(db)
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={
-                "compare_type": True}), metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
         assert diff == []
     finally:
         db.dispose()
@@ -51,9 +52,12 @@ def test_database_behind_head_is_refused_with_the_upgrade_command(store_uri):
 
 
 def test_db_upgrade_command_upgrades_a_data_dir(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "labledger.cli", "db", "upgrade",
-                             "--data-dir", str(tmp_path)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "labledger.cli", "db", "upgrade", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert f"-> {head_revision()}" in result.stdout
     assert (tmp_path / "labledger.db").exists()

@@ -17,13 +17,15 @@ from labledger.core.ids import new_id
 
 def test_log_search_and_history_over_http(server, tmp_path, monkeypatch):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    with ll.init(project="mnist", tracking_uri=server.url, config={"lr": 0.01},
-                 tags={"team": "vision"}) as run:
+    with ll.init(
+        project="mnist", tracking_uri=server.url, config={"lr": 0.01}, tags={"team": "vision"}
+    ) as run:
         for step in range(5000):
             run.log({"loss": 1.0 / (step + 1), "acc": step / 5000}, step=step)
     with ll.Client(server.url) as client:
-        found = client.search_runs("mnist", "metrics.acc > 0.5 and params.lr = 0.01",
-                                   ["metrics.acc desc"])
+        found = client.search_runs(
+            "mnist", "metrics.acc > 0.5 and params.lr = 0.01", ["metrics.acc desc"]
+        )
         assert [r.id for r in found] == [run.id]
         assert found[0].status is ll.RunStatus.FINISHED
         assert client.get_metric_history(run.id, "loss").total_points == 5000
@@ -31,8 +33,9 @@ def test_log_search_and_history_over_http(server, tmp_path, monkeypatch):
         assert [p.name for p in client.list_projects()] == ["mnist"]
 
 
-def test_server_errors_come_back_as_the_same_exception_classes(server, tmp_path, monkeypatch,
-                                                              request):
+def test_server_errors_come_back_as_the_same_exception_classes(
+    server, tmp_path, monkeypatch, request
+):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     client = ll.Client(server.url)
     request.addfinalizer(client.close)
@@ -54,8 +57,9 @@ def test_server_errors_come_back_as_the_same_exception_classes(server, tmp_path,
         r.finish()
 
 
-def test_server_down_for_a_while_loses_nothing_and_stores_nothing_twice(server, tmp_path,
-                                                                         monkeypatch):
+def test_server_down_for_a_while_loses_nothing_and_stores_nothing_twice(
+    server, tmp_path, monkeypatch
+):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     run = ll.init(project="p", tracking_uri=server.url)
     total = 60_000
@@ -93,8 +97,9 @@ def test_crashed_process_is_replayed_by_sync(server, tmp_path):
         print(run.id, flush=True)
     """
     server.start()
-    created = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                             text=True, timeout=60)
+    created = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
     run_id = created.stdout.strip()
     server.stop()  # the target goes away; the training process logs, then dies hard
     crash = f"""
@@ -120,14 +125,19 @@ def test_crashed_process_is_replayed_by_sync(server, tmp_path):
         time.sleep(0.5)
         os._exit(9)
     """
-    died = subprocess.run([sys.executable, "-c", textwrap.dedent(crash)], capture_output=True,
-                          text=True, timeout=120)
+    died = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(crash)], capture_output=True, text=True, timeout=120
+    )
     assert died.returncode == 9, died.stderr
     assert any(spool.rglob("*.log"))
     server.start()
     for _ in range(2):  # running sync twice changes nothing
-        result = subprocess.run([sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
     with ll.Client(server.url) as client:
         history = client.get_metric_history(run_id, "y")

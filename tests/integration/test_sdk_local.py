@@ -15,15 +15,24 @@ from labledger.core.errors import InvalidInputError, ParamConflictError, RunStat
 
 
 def run_script(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_issue_example_logs_and_searches(tmp_path):
     uri = str(tmp_path / "store")
-    run = ll.init(project="mnist", name="baseline", tracking_uri=uri,
-                  config={"lr": 1e-3, "optimizer": {"name": "adam", "betas": [0.9, 0.999]}},
-                  tags={"team": "vision"})
+    run = ll.init(
+        project="mnist",
+        name="baseline",
+        tracking_uri=uri,
+        config={"lr": 1e-3, "optimizer": {"name": "adam", "betas": [0.9, 0.999]}},
+        tags={"team": "vision"},
+    )
     for step in range(2000):
         run.log({"loss": 1 / (step + 1), "acc": step / 2000}, step=step)
     run.finish()
@@ -31,12 +40,17 @@ def test_issue_example_logs_and_searches(tmp_path):
     runs = client.search_runs(
         project="mnist",
         filter="metrics.acc > 0.9 and (params.optimizer.name = 'adam' or tags.team = 'vision')",
-        order_by=["metrics.acc desc"], limit=100)
+        order_by=["metrics.acc desc"],
+        limit=100,
+    )
     assert [r.id for r in runs] == [run.id]
     found = runs[0]
     assert found.status is ll.RunStatus.FINISHED and found.end_ms is not None
-    assert found.params == {"lr": "0.001", "optimizer.name": "adam",
-                            "optimizer.betas": "[0.9, 0.999]"}
+    assert found.params == {
+        "lr": "0.001",
+        "optimizer.name": "adam",
+        "optimizer.betas": "[0.9, 0.999]",
+    }
     assert found.metrics == {"loss": 1 / 2000, "acc": 1999 / 2000}
     history = client.get_metric_history(run.id, "loss", max_points=100)
     assert history.total_points == 2000 and len(history) <= 100 and history.downsampled
@@ -132,19 +146,25 @@ def test_run_key_resumes_across_processes(tmp_path):
 
 
 def test_interpreter_exit_finishes_open_run(tmp_path):
-    ok = run_script(f"""
+    ok = run_script(
+        f"""
         import labledger as ll
         run = ll.init(project="p", tracking_uri={str(tmp_path)!r})
         run.log({{"a": 1.0}})
         print(run.id)
-    """, tmp_path)
-    crashed = run_script(f"""
+    """,
+        tmp_path,
+    )
+    crashed = run_script(
+        f"""
         import labledger as ll
         run = ll.init(project="p", tracking_uri={str(tmp_path)!r})
         print(run.id, flush=True)
         run.log({{"a": 2.0}})
         raise RuntimeError("boom")
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     client = ll.Client(str(tmp_path))
     finished = client.get_run(ok.stdout.strip())
     assert finished.status is ll.RunStatus.FINISHED and finished.metrics == {"a": 1.0}

@@ -14,25 +14,53 @@ from labledger.core.errors import InvalidQueryError, ProjectNotFoundError
 def runs(tracker):
     """Five runs with known params, tags and metrics; returns name -> id."""
     specs = [
-        ("a", {"lr": "0.001", "optimizer.name": "adam", "bs": "32"}, {"team": "vision"},
-         {"acc": 0.95, "loss": 0.1}, RunStatus.FINISHED, 60_000),
-        ("b", {"lr": "0.01", "optimizer.name": "sgd", "bs": "64"}, {"team": "vision"},
-         {"acc": 0.80, "loss": 0.4}, RunStatus.FINISHED, 120_000),
-        ("c", {"lr": "0.1", "optimizer.name": "adam", "bs": "128"}, {"team": "nlp"},
-         {"acc": 0.91}, RunStatus.FAILED, 30_000),
-        ("d-debug", {"lr": "1e-4", "optimizer.name": "Adam"}, {},
-         {"acc": math.nan, "loss": 0.2}, RunStatus.RUNNING, None),
+        (
+            "a",
+            {"lr": "0.001", "optimizer.name": "adam", "bs": "32"},
+            {"team": "vision"},
+            {"acc": 0.95, "loss": 0.1},
+            RunStatus.FINISHED,
+            60_000,
+        ),
+        (
+            "b",
+            {"lr": "0.01", "optimizer.name": "sgd", "bs": "64"},
+            {"team": "vision"},
+            {"acc": 0.80, "loss": 0.4},
+            RunStatus.FINISHED,
+            120_000,
+        ),
+        (
+            "c",
+            {"lr": "0.1", "optimizer.name": "adam", "bs": "128"},
+            {"team": "nlp"},
+            {"acc": 0.91},
+            RunStatus.FAILED,
+            30_000,
+        ),
+        (
+            "d-debug",
+            {"lr": "1e-4", "optimizer.name": "Adam"},
+            {},
+            {"acc": math.nan, "loss": 0.2},
+            RunStatus.RUNNING,
+            None,
+        ),
         ("e", {"note": "text"}, {"team": "nlp"}, {}, RunStatus.KILLED, 10_000),
     ]
     ids = {}
     for i, (name, params, tags, metrics, status, duration) in enumerate(specs):
-        run, _ = tracker.runs.create_run(RunCreate(project="p", name=name, params=params,
-                                                   tags=tags, start_ms=1_000_000 + i * 1000))
+        run, _ = tracker.runs.create_run(
+            RunCreate(
+                project="p", name=name, params=params, tags=tags, start_ms=1_000_000 + i * 1000
+            )
+        )
         cols = {k: ([10], [1], [v]) for k, v in metrics.items()}
         tracker.runs.log_batch(run.id, Batch(None, cols, {}, {}))
         if status is not RunStatus.RUNNING:
-            tracker.runs.update_run(run.id, RunUpdate(
-                status=status, end_ms=1_000_000 + i * 1000 + duration))
+            tracker.runs.update_run(
+                run.id, RunUpdate(status=status, end_ms=1_000_000 + i * 1000 + duration)
+            )
         ids[name] = run.id
     tracker.runs.create_run(RunCreate(project="elsewhere", name="z", params={"lr": "0.001"}))
     return ids
@@ -43,36 +71,40 @@ def names(tracker, filter=None, order_by=None, limit=100):
     return [r.name for r in page.runs]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("metrics.acc > 0.9", {"a", "c"}),
-    ("metrics.acc >= 0.91", {"a", "c"}),
-    ("metrics.acc < 0.9", {"b"}),  # NaN compares false; runs without acc never match
-    ("metrics.acc != 0.8", {"a", "c"}),
-    ("metrics.loss <= 0.2", {"a", "d-debug"}),
-    ("params.optimizer.name = 'adam'", {"a", "c"}),
-    ("params.optimizer.name ILIKE 'adam'", {"a", "c", "d-debug"}),
-    ("params.optimizer.name LIKE 'A%'", {"d-debug"}),
-    ("params.lr = 0.001", {"a"}),  # numeric comparison of a numeric param
-    ("params.lr < 0.01", {"a", "d-debug"}),
-    ("params.lr = '1e-4'", {"d-debug"}),  # string comparison keeps the text
-    ("params.bs IN (32, 64)", {"a", "b"}),
-    ("params.bs NOT IN ('32')", {"b", "c"}),
-    ("tags.team = 'vision'", {"a", "b"}),
-    ("tags.team IS NULL", {"d-debug"}),
-    ("tags.team IS NOT NULL", {"a", "b", "c", "e"}),
-    ("status = 'finished'", {"a", "b"}),
-    ("attributes.status IN ('failed', 'killed')", {"c", "e"}),
-    ("name LIKE '%debug'", {"d-debug"}),
-    ("NOT name LIKE '%debug'", {"a", "b", "c", "e"}),
-    ("duration > 50000", {"a", "b"}),
-    ("start_time >= 1003000", {"d-debug", "e"}),
-    ("metrics.acc > 0.9 and (params.optimizer.name = 'adam' or tags.team = 'vision')",
-     {"a", "c"}),
-    ("metrics.acc > 0.9 and params.optimizer.name = 'sgd' or tags.team = 'nlp'",
-     {"c", "e"}),
-    ("metrics.missing > 0", set()),
-    ("params.nope = 'x'", set()),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("metrics.acc > 0.9", {"a", "c"}),
+        ("metrics.acc >= 0.91", {"a", "c"}),
+        ("metrics.acc < 0.9", {"b"}),  # NaN compares false; runs without acc never match
+        ("metrics.acc != 0.8", {"a", "c"}),
+        ("metrics.loss <= 0.2", {"a", "d-debug"}),
+        ("params.optimizer.name = 'adam'", {"a", "c"}),
+        ("params.optimizer.name ILIKE 'adam'", {"a", "c", "d-debug"}),
+        ("params.optimizer.name LIKE 'A%'", {"d-debug"}),
+        ("params.lr = 0.001", {"a"}),  # numeric comparison of a numeric param
+        ("params.lr < 0.01", {"a", "d-debug"}),
+        ("params.lr = '1e-4'", {"d-debug"}),  # string comparison keeps the text
+        ("params.bs IN (32, 64)", {"a", "b"}),
+        ("params.bs NOT IN ('32')", {"b", "c"}),
+        ("tags.team = 'vision'", {"a", "b"}),
+        ("tags.team IS NULL", {"d-debug"}),
+        ("tags.team IS NOT NULL", {"a", "b", "c", "e"}),
+        ("status = 'finished'", {"a", "b"}),
+        ("attributes.status IN ('failed', 'killed')", {"c", "e"}),
+        ("name LIKE '%debug'", {"d-debug"}),
+        ("NOT name LIKE '%debug'", {"a", "b", "c", "e"}),
+        ("duration > 50000", {"a", "b"}),
+        ("start_time >= 1003000", {"d-debug", "e"}),
+        (
+            "metrics.acc > 0.9 and (params.optimizer.name = 'adam' or tags.team = 'vision')",
+            {"a", "c"},
+        ),
+        ("metrics.acc > 0.9 and params.optimizer.name = 'sgd' or tags.team = 'nlp'", {"c", "e"}),
+        ("metrics.missing > 0", set()),
+        ("params.nope = 'x'", set()),
+    ],
+)
 def test_filter_selects_matching_runs(tracker, runs, query, expected):
     assert set(names(tracker, query)) == expected
 
@@ -92,7 +124,12 @@ def test_order_by_numeric_param_sorts_numerically(tracker, runs):
 
 def test_order_by_attribute_and_secondary_key(tracker, runs):
     assert names(tracker, order_by=["status", "metrics.loss desc"]) == [
-        "c", "b", "a", "e", "d-debug"]
+        "c",
+        "b",
+        "a",
+        "e",
+        "d-debug",
+    ]
     assert names(tracker, order_by=["duration desc"])[:3] == ["b", "a", "c"]
 
 
@@ -113,8 +150,9 @@ def test_paging_visits_every_run_once_in_order(tracker, runs, order):
 def test_page_token_from_another_search_is_refused(tracker, runs):
     page = tracker.search.search_runs("p", None, ["metrics.acc desc"], 2)
     with pytest.raises(InvalidQueryError):
-        tracker.search.search_runs("p", "metrics.acc > 0", ["metrics.acc desc"], 2,
-                                   page.next_page_token)
+        tracker.search.search_runs(
+            "p", "metrics.acc > 0", ["metrics.acc desc"], 2, page.next_page_token
+        )
     with pytest.raises(InvalidQueryError):
         tracker.search.search_runs("p", None, None, 2, "garbage!")
 
@@ -125,8 +163,10 @@ def test_search_uses_bound_parameters_not_string_building(tracker, runs):
     assert len(names(tracker)) == 5  # nothing was dropped or altered
 
 
-@pytest.mark.parametrize("query", ["metrics.acc >", "metrics.acc = 'high'", "bogus = 1",
-                                   "name LIKE 3", "(status = 'finished'"])
+@pytest.mark.parametrize(
+    "query",
+    ["metrics.acc >", "metrics.acc = 'high'", "bogus = 1", "name LIKE 3", "(status = 'finished'"],
+)
 def test_bad_filter_is_an_invalid_query_error(tracker, runs, query):
     with pytest.raises(InvalidQueryError):
         names(tracker, query)

@@ -62,7 +62,6 @@ def test_param_text_falls_back_to_str_for_a_list_that_is_not_json():
     assert param_text([{1, 2}]) == "[{1, 2}]"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: json.dumps fails on numpy items -> str(list)")
 def test_param_text_renders_a_list_of_numpy_scalars_as_json():
     assert param_text([np.int64(1), np.float64(0.5)]) == "[1, 0.5]"
 
@@ -80,8 +79,13 @@ def test_flatten_config_joins_nested_keys_with_dots():
 def test_flatten_config_renders_leaves_as_param_text():
     config = {"layers": [64, 32], "dropout": None, "amp": True, "epochs": 10, "tag": "x"}
     flat = flatten_config(config)
-    assert flat == {"layers": "[64, 32]", "dropout": "null", "amp": "true", "epochs": "10",
-                    "tag": "x"}
+    assert flat == {
+        "layers": "[64, 32]",
+        "dropout": "null",
+        "amp": "true",
+        "epochs": "10",
+        "tag": "x",
+    }
     assert json.loads(flat["layers"]) == [64, 32]
 
 
@@ -96,8 +100,11 @@ def test_flatten_config_flattens_any_mapping_type():
 
 def test_flatten_config_converts_numpy_scalars_in_nested_config():
     config = {"train": {"lr": np.float32(0.25), "steps": np.int64(100), "ema": np.bool_(False)}}
-    assert flatten_config(config) == {"train.lr": "0.25", "train.steps": "100",
-                                      "train.ema": "false"}
+    assert flatten_config(config) == {
+        "train.lr": "0.25",
+        "train.steps": "100",
+        "train.ema": "false",
+    }
 
 
 def test_flatten_config_stringifies_non_string_keys():

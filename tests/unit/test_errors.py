@@ -75,8 +75,11 @@ def test_error_class_for_maps_each_code_back_to_its_class(cls):
 
 def test_to_dict_has_code_message_and_details():
     err = errors.InvalidQueryError("bad", details={"position": 3})
-    assert err.to_dict() == {"error_code": "invalid_query", "message": "bad",
-                             "details": {"position": 3}}
+    assert err.to_dict() == {
+        "error_code": "invalid_query",
+        "message": "bad",
+        "details": {"position": 3},
+    }
 
 
 def test_error_without_details_has_an_empty_details_dict():

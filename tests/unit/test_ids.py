@@ -76,6 +76,5 @@ def test_is_valid_id_rejects_anything_but_32_lowercase_hex(value):
     assert not is_valid_id(value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _HEX32 ends in $, which matches before '\\n'")
 def test_is_valid_id_rejects_an_id_with_a_trailing_newline():
     assert not is_valid_id(new_id() + "\n")

@@ -13,19 +13,21 @@ from labledger.sdk.spool import (
     SpoolWriter,
     acked_seqs,
     pending_frames,
-    read_run_meta,
-    remove_run_dir_if_done,
-    write_run_meta,
+    read_writer_meta,
+    remove_writer_if_done,
 )
+
+META = {"run_id": "0" * 32, "project": "p", "tracking_uri": "/tmp/x"}
 
 HEADER = 8  # u32 length + u32 crc32
 
 
 @pytest.fixture
 def writer(tmp_path: Path) -> Iterator[SpoolWriter]:
-    w = SpoolWriter(tmp_path / "run", "w1")
+    w = SpoolWriter(tmp_path / "run", "w1", META)
     yield w
-    w.close(remove=False)
+    if w.log_path.exists():
+        w.close()
 
 
 def payloads(n: int) -> list[bytes]:
@@ -33,13 +35,13 @@ def payloads(n: int) -> list[bytes]:
 
 
 def test_spool_writer_creates_the_run_folder_with_log_and_ack_files(tmp_path):
-    w = SpoolWriter(tmp_path / "a" / "run", "w1")
+    w = SpoolWriter(tmp_path / "a" / "run", "w1", META)
     try:
         assert w.log_path == tmp_path / "a" / "run" / "w1.log"
         assert w.ack_path == tmp_path / "a" / "run" / "w1.acks"
         assert w.log_path.exists() and w.ack_path.exists()
     finally:
-        w.close(remove=False)
+        w.close()
 
 
 def test_append_numbers_frames_from_zero_and_read_returns_each_payload(writer):
@@ -138,81 +140,75 @@ def test_acked_seqs_of_a_missing_file_is_empty(tmp_path):
 
 
 def test_acks_survive_reopening_the_files_after_close(tmp_path):
-    w = SpoolWriter(tmp_path / "run", "w1")
+    w = SpoolWriter(tmp_path / "run", "w1", META)
     for p in payloads(3):
         w.append(p)
     w.ack(1)
     w.sync()
-    w.close(remove=False)
+    w.close()
     data = payloads(3)
     assert list(pending_frames(tmp_path / "run" / "w1.log")) == [(0, data[0]), (2, data[2])]
 
 
 def test_fsync_writer_writes_the_same_frames(tmp_path):
-    w = SpoolWriter(tmp_path / "run", "w1", fsync=True)
+    w = SpoolWriter(tmp_path / "run", "w1", META, fsync=True)
     try:
         w.append(b"x")
         w.ack(0)
         w.append(b"y")
         assert list(pending_frames(w.log_path)) == [(1, b"y")]
     finally:
-        w.close(remove=False)
+        w.close()
 
 
-def test_close_with_remove_deletes_the_writer_files_only(tmp_path):
+def test_close_removes_the_writer_files_and_empty_folder_when_all_acked(tmp_path):
     run_dir = tmp_path / "run"
-    write_run_meta(run_dir, {"run_id": "r"})
-    w = SpoolWriter(run_dir, "w1")
-    w.append(b"x")
-    w.close(remove=True)
-    assert sorted(p.name for p in run_dir.iterdir()) == ["run.json"]
-
-
-def test_remove_run_dir_if_done_keeps_a_folder_with_pending_frames(writer):
-    writer.append(b"a")
-    writer.append(b"b")
-    writer.ack(0)
-    assert remove_run_dir_if_done(writer.run_dir) is False
-    assert writer.log_path.exists()
-
-
-def test_remove_run_dir_if_done_removes_the_folder_when_all_frames_are_acked(writer):
-    write_run_meta(writer.run_dir, {"run_id": "r"})
-    for frame in [writer.append(p) for p in payloads(2)]:
-        writer.ack(frame.seq)
-    assert remove_run_dir_if_done(writer.run_dir) is True
-    assert not writer.run_dir.exists()
-
-
-def test_remove_run_dir_if_done_checks_every_writer(tmp_path):
-    run_dir = tmp_path / "run"
-    done, busy = SpoolWriter(run_dir, "done"), SpoolWriter(run_dir, "busy")
-    try:
-        done.ack(done.append(b"x").seq)
-        busy.append(b"y")
-        assert remove_run_dir_if_done(run_dir) is False
-        busy.ack(0)
-        assert remove_run_dir_if_done(run_dir) is True
-    finally:
-        done.close(remove=False)
-        busy.close(remove=False)
-
-
-def test_remove_run_dir_if_done_removes_a_folder_without_logs(tmp_path):
-    run_dir = tmp_path / "run"
-    write_run_meta(run_dir, {"run_id": "r"})
-    assert remove_run_dir_if_done(run_dir) is True
+    w = SpoolWriter(run_dir, "w1", META)
+    w.ack(w.append(b"x").seq)
+    w.close()
     assert not run_dir.exists()
 
 
-def test_run_meta_round_trips_through_the_run_folder(tmp_path):
-    meta = {"run_id": "0" * 32, "project": "mnist", "tracking_uri": "http://x", "n": [1, None]}
-    write_run_meta(tmp_path / "new" / "run", meta)
-    assert read_run_meta(tmp_path / "new" / "run") == meta
-    assert not (tmp_path / "new" / "run" / "run.json.tmp").exists()
+def test_close_keeps_files_with_pending_frames(tmp_path):
+    run_dir = tmp_path / "run"
+    w = SpoolWriter(run_dir, "w1", META)
+    w.append(b"x")
+    w.close()
+    assert sorted(p.name for p in run_dir.iterdir()) == ["w1.acks", "w1.json", "w1.log"]
+    assert list(pending_frames(run_dir / "w1.log")) == [(0, b"x")]
 
 
-def test_write_run_meta_replaces_earlier_meta(tmp_path):
-    write_run_meta(tmp_path, {"a": 1})
-    write_run_meta(tmp_path, {"b": 2})
-    assert read_run_meta(tmp_path) == {"b": 2}
+def test_remove_writer_if_done_keeps_a_writer_with_pending_frames(writer):
+    writer.append(b"a")
+    writer.append(b"b")
+    writer.ack(0)
+    assert remove_writer_if_done(writer.log_path) is False
+    assert writer.log_path.exists()
+
+
+def test_remove_writer_leaves_other_writers_and_their_folder_alone(tmp_path):
+    run_dir = tmp_path / "run"
+    done, busy = SpoolWriter(run_dir, "done", META), SpoolWriter(run_dir, "busy", META)
+    try:
+        done.ack(done.append(b"x").seq)
+        busy.append(b"y")
+        assert remove_writer_if_done(done.log_path) is True
+        assert run_dir.exists()
+        assert sorted(p.name for p in run_dir.iterdir()) == ["busy.acks", "busy.json", "busy.log"]
+        busy.ack(0)
+        assert remove_writer_if_done(busy.log_path) is True
+        assert not run_dir.exists()
+    finally:
+        for w in (done, busy):
+            for fd in (w._log_fd, w._ack_fd):
+                try:
+                    import os
+
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+def test_writer_meta_round_trips(writer):
+    assert read_writer_meta(writer.log_path) == META
+    assert not writer.log_path.with_suffix(".json.tmp").exists()

@@ -63,8 +63,9 @@ def test_parse_batch_converts_integer_values_to_float_and_integral_float_steps_t
 
 
 def test_parse_batch_accepts_the_extremes_of_the_64_bit_step_range():
-    batch = parse_batch(one_metric(steps=[limits.MIN_STEP, limits.MAX_STEP],
-                                   timestamps=[0, 0], values=[1.0, 2.0]))
+    batch = parse_batch(
+        one_metric(steps=[limits.MIN_STEP, limits.MAX_STEP], timestamps=[0, 0], values=[1.0, 2.0])
+    )
     assert batch.metrics["loss"][0] == [limits.MIN_STEP, limits.MAX_STEP]
 
 
@@ -180,8 +181,9 @@ def test_parse_batch_accepts_a_key_exactly_at_the_length_limit():
 
 def test_parse_batch_rejects_more_points_than_the_batch_limit():
     n = limits.MAX_POINTS_PER_BATCH + 1
-    err = rejected(one_metric(steps=[0] * n, timestamps=[0] * n, values=[0.0] * n),
-                   LimitExceededError)
+    err = rejected(
+        one_metric(steps=[0] * n, timestamps=[0] * n, values=[0.0] * n), LimitExceededError
+    )
     assert err.details == {"field": "metrics", "limit": limits.MAX_POINTS_PER_BATCH}
 
 
@@ -242,8 +244,11 @@ def test_parse_batch_rejects_a_body_that_is_not_an_object(body):
 
 @pytest.mark.parametrize(
     ("batch_id", "cls"),
-    [(3, InvalidInputError), ("", InvalidInputError),
-     ("b" * (limits.MAX_BATCH_ID + 1), LimitExceededError)],
+    [
+        (3, InvalidInputError),
+        ("", InvalidInputError),
+        ("b" * (limits.MAX_BATCH_ID + 1), LimitExceededError),
+    ],
 )
 def test_parse_batch_rejects_a_bad_batch_id(batch_id, cls):
     assert rejected({"batch_id": batch_id}, cls).details["field"] == "batch_id"
@@ -252,8 +257,9 @@ def test_parse_batch_rejects_a_bad_batch_id(batch_id, cls):
 # -- project names -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["mnist", "MNIST-2", "a", "0day", "my_proj.v2-final",
-                                  "p" * limits.MAX_PROJECT_NAME])
+@pytest.mark.parametrize(
+    "name", ["mnist", "MNIST-2", "a", "0day", "my_proj.v2-final", "p" * limits.MAX_PROJECT_NAME]
+)
 def test_check_project_name_returns_a_valid_name_unchanged(name):
     assert check_project_name(name) == name
 
@@ -267,7 +273,6 @@ def test_check_project_name_rejects_names_outside_the_allowed_alphabet(name):
     assert info.value.details["field"] == "project"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _PROJECT_RE ends in $, which matches before '\\n'")
 def test_check_project_name_rejects_a_trailing_newline():
     with pytest.raises(InvalidInputError):
         check_project_name("mnist\n")

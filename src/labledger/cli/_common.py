@@ -14,9 +14,11 @@ from labledger.core.errors import TrackerError
 F = TypeVar("F", bound=Callable[..., Any])
 
 tracking_uri_option = click.option(
-    "--tracking-uri", envvar="LABLEDGER_TRACKING_URI", default=None,
+    "--tracking-uri",
+    envvar="LABLEDGER_TRACKING_URI",
+    default=None,
     help="Folder of an embedded store or http(s):// URL of a server "
-         "[env: LABLEDGER_TRACKING_URI; default: ./.labledger].",
+    "[env: LABLEDGER_TRACKING_URI; default: ./.labledger].",
 )
 
 

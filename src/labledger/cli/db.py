@@ -19,10 +19,18 @@ def _db(data_dir: str | None, db_uri: str | None):  # type: ignore[no-untyped-de
 
 
 db_options = [
-    click.option("--data-dir", envvar="LABLEDGER_DATA_DIR", default=None,
-                 help="Data directory holding labledger.db [env: LABLEDGER_DATA_DIR]."),
-    click.option("--db-uri", envvar="LABLEDGER_DB_URI", default=None,
-                 help="SQLAlchemy URL of the database [env: LABLEDGER_DB_URI]."),
+    click.option(
+        "--data-dir",
+        envvar="LABLEDGER_DATA_DIR",
+        default=None,
+        help="Data directory holding labledger.db [env: LABLEDGER_DATA_DIR].",
+    ),
+    click.option(
+        "--db-uri",
+        envvar="LABLEDGER_DB_URI",
+        default=None,
+        help="SQLAlchemy URL of the database [env: LABLEDGER_DB_URI].",
+    ),
 ]
 
 

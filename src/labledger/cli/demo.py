@@ -10,8 +10,9 @@ import click
 from labledger.cli._common import reports_errors, tracking_uri_option
 
 
-def _curve(rng: random.Random, steps: int, lr: float, fail_at: int | None
-           ) -> list[tuple[int, dict[str, float]]]:
+def _curve(
+    rng: random.Random, steps: int, lr: float, fail_at: int | None
+) -> list[tuple[int, dict[str, float]]]:
     out = []
     speed = 0.5 + lr * 800
     floor = rng.uniform(0.05, 0.2)
@@ -48,19 +49,33 @@ def demo(tracking_uri: str | None, runs_per_project: int, steps: int, seed: int)
     with Progress() as progress:
         task = progress.add_task("demo runs", total=total)
         for project, arch in projects.items():
-            parent = ll.init(project=project, name=f"{arch}-sweep", group="sweep-1",
-                             tags={"kind": "sweep"}, tracking_uri=tracking_uri,
-                             config={"model": {"arch": arch}, "sweep": {"trials": runs_per_project}})
+            parent = ll.init(
+                project=project,
+                name=f"{arch}-sweep",
+                group="sweep-1",
+                tags={"kind": "sweep"},
+                tracking_uri=tracking_uri,
+                config={"model": {"arch": arch}, "sweep": {"trials": runs_per_project}},
+            )
             for trial in range(runs_per_project):
                 lr = rng.choice([1e-4, 3e-4, 1e-3, 3e-3])
                 batch = rng.choice([32, 64, 128])
                 fail_at = rng.randint(steps // 4, steps // 2) if trial == 2 else None
                 run = ll.init(
-                    project=project, name=f"{arch}-lr{lr:g}-bs{batch}-{trial}",
-                    parent=parent, group="sweep-1", tracking_uri=tracking_uri,
-                    config={"lr": lr, "batch_size": batch, "model": {"arch": arch, "dropout":
-                            rng.choice([0.0, 0.1, 0.3])}, "optimizer": {"name": rng.choice(
-                                ["adam", "sgd", "adamw"]), "betas": [0.9, 0.999]}},
+                    project=project,
+                    name=f"{arch}-lr{lr:g}-bs{batch}-{trial}",
+                    parent=parent,
+                    group="sweep-1",
+                    tracking_uri=tracking_uri,
+                    config={
+                        "lr": lr,
+                        "batch_size": batch,
+                        "model": {"arch": arch, "dropout": rng.choice([0.0, 0.1, 0.3])},
+                        "optimizer": {
+                            "name": rng.choice(["adam", "sgd", "adamw"]),
+                            "betas": [0.9, 0.999],
+                        },
+                    },
                     tags={"team": rng.choice(["vision", "nlp"]), "dataset": project},
                 )
                 for step, point in _curve(rng, steps, lr, fail_at):
@@ -69,5 +84,7 @@ def demo(tracking_uri: str | None, runs_per_project: int, steps: int, seed: int)
                 progress.advance(task)
             parent.log({"best_acc": rng.uniform(0.85, 0.99)}, step=0)
             parent.finish()
-    click.echo(f"demo: {total} runs in {len(projects)} projects "
-               f"({tracking_uri or ll.Client().settings.tracking_uri})")
+    click.echo(
+        f"demo: {total} runs in {len(projects)} projects "
+        f"({tracking_uri or ll.Client().settings.tracking_uri})"
+    )

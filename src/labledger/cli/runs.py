@@ -37,15 +37,26 @@ def runs() -> None:
 
 @runs.command("ls")
 @click.option("--project", "-p", required=True, help="Project name.")
-@click.option("--filter", "-f", "filter_", default=None,
-              help="Search language, e.g. \"metrics.acc > 0.9 and params.lr = 0.001\".")
-@click.option("--order-by", "-o", multiple=True, help="e.g. \"metrics.acc desc\"; repeatable.")
+@click.option(
+    "--filter",
+    "-f",
+    "filter_",
+    default=None,
+    help='Search language, e.g. "metrics.acc > 0.9 and params.lr = 0.001".',
+)
+@click.option("--order-by", "-o", multiple=True, help='e.g. "metrics.acc desc"; repeatable.')
 @click.option("--limit", "-n", default=50, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @tracking_uri_option
 @reports_errors
-def ls(project: str, filter_: str | None, order_by: tuple[str, ...], limit: int,
-       as_json: bool, tracking_uri: str | None) -> None:
+def ls(
+    project: str,
+    filter_: str | None,
+    order_by: tuple[str, ...],
+    limit: int,
+    as_json: bool,
+    tracking_uri: str | None,
+) -> None:
     """Search the runs of a project."""
     from rich.console import Console
     from rich.table import Table
@@ -59,13 +70,20 @@ def ls(project: str, filter_: str | None, order_by: tuple[str, ...], limit: int,
             click.echo(json.dumps(run.to_dict(), default=str))
         return
     metric_keys = sorted({k for r in page for k in r.metrics})[:6]
-    table = Table(title=f"{project}: {len(page)} runs" + (" (more)" if page.next_page_token
-                                                           else ""))
+    table = Table(
+        title=f"{project}: {len(page)} runs" + (" (more)" if page.next_page_token else "")
+    )
     for column in ("id", "name", "status", "started", "duration", *metric_keys):
         table.add_column(column, overflow="fold")
     for run in page:
-        table.add_row(run.id, run.name, run.status.value, _when(run.start_ms), _duration(run),
-                      *(_num(run.metrics[k]) if k in run.metrics else "" for k in metric_keys))
+        table.add_row(
+            run.id,
+            run.name,
+            run.status.value,
+            _when(run.start_ms),
+            _duration(run),
+            *(_num(run.metrics[k]) if k in run.metrics else "" for k in metric_keys),
+        )
     Console().print(table)
 
 
@@ -88,12 +106,17 @@ def show(run_id: str, as_json: bool, tracking_uri: str | None) -> None:
         return
     console = Console()
     console.print(f"[bold]{run.name}[/bold]  {run.id}  ({run.project})")
-    console.print(f"status {run.status.value}  started {_when(run.start_ms)}  "
-                  f"ended {_when(run.end_ms)}  duration {_duration(run)}  user {run.user or '-'}")
+    console.print(
+        f"status {run.status.value}  started {_when(run.start_ms)}  "
+        f"ended {_when(run.end_ms)}  duration {_duration(run)}  user {run.user or '-'}"
+    )
     if run.parent_id or run.group:
         console.print(f"parent {run.parent_id or '-'}  group {run.group or '-'}")
-    for title, items in (("params", run.params), ("tags", run.tags),
-                         ("metrics (latest)", {k: _num(v) for k, v in run.metrics.items()})):
+    for title, items in (
+        ("params", run.params),
+        ("tags", run.tags),
+        ("metrics (latest)", {k: _num(v) for k, v in run.metrics.items()}),
+    ):
         if not items:
             continue
         table = Table(title=title, show_header=False)

@@ -11,17 +11,27 @@ from labledger.core.settings import Settings
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--data-dir", envvar="LABLEDGER_DATA_DIR", default=None,
-              help="Data directory (SQLite database and artifacts) [env: LABLEDGER_DATA_DIR; "
-                   "default: ./.labledger].")
-@click.option("--db-uri", envvar="LABLEDGER_DB_URI", default=None,
-              help="Metadata database URL, e.g. postgresql+psycopg://user@host/db "
-                   "[env: LABLEDGER_DB_URI].")
-@click.option("--log-level", default="warning", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--data-dir",
+    envvar="LABLEDGER_DATA_DIR",
+    default=None,
+    help="Data directory (SQLite database and artifacts) [env: LABLEDGER_DATA_DIR; "
+    "default: ./.labledger].",
+)
+@click.option(
+    "--db-uri",
+    envvar="LABLEDGER_DB_URI",
+    default=None,
+    help="Metadata database URL, e.g. postgresql+psycopg://user@host/db [env: LABLEDGER_DB_URI].",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
 @reports_errors
-def server(host: str, port: int, data_dir: str | None, db_uri: str | None,
-           log_level: str) -> None:
+def server(host: str, port: int, data_dir: str | None, db_uri: str | None, log_level: str) -> None:
     """Serve the REST API (and the web UI) over HTTP."""
     import uvicorn
 
@@ -32,7 +42,15 @@ def server(host: str, port: int, data_dir: str | None, db_uri: str | None,
     if not settings.data_dir and not settings.db_uri:
         settings = settings.with_(data_dir=settings.tracking_uri)
     Tracker.from_settings(settings).close()  # fail fast: schema check before binding
-    click.echo(f"LabLedger serving on http://{host}:{port}  (data: "
-               f"{settings.db_uri or settings.local_dir()})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                access_log=False, timeout_keep_alive=30)
+    click.echo(
+        f"LabLedger serving on http://{host}:{port}  (data: "
+        f"{settings.db_uri or settings.local_dir()})"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_keep_alive=30,
+    )

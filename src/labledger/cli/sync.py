@@ -12,8 +12,9 @@ from labledger.core.settings import Settings
 
 @click.command()
 @click.argument("spool_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--tracking-uri", default=None,
-              help="Send to this target instead of the one each run recorded.")
+@click.option(
+    "--tracking-uri", default=None, help="Send to this target instead of the one each run recorded."
+)
 @reports_errors
 def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
     """Replay every unacknowledged batch in SPOOL_DIR (default: this store's spool).
@@ -31,10 +32,10 @@ def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
         return
     with Progress(transient=True) as progress:
         task = progress.add_task("points", total=None)
-        report = sync_spool(root, tracking_uri=tracking_uri,
-                            on_batch=lambda n: progress.advance(task, n))
-    click.echo(f"synced {report.points} points in {report.batches} batches "
-               f"for {report.runs} runs")
+        report = sync_spool(
+            root, tracking_uri=tracking_uri, on_batch=lambda n: progress.advance(task, n)
+        )
+    click.echo(f"synced {report.points} points in {report.batches} batches for {report.runs} runs")
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     if report.errors:

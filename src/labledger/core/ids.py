@@ -7,7 +7,7 @@ import re
 import threading
 import time
 
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX32 = re.compile(r"[0-9a-f]{32}")
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
@@ -38,7 +38,7 @@ def new_id() -> str:
 
 
 def is_valid_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_HEX32.match(value))
+    return isinstance(value, str) and bool(_HEX32.fullmatch(value))
 
 
 def now_ms() -> int:

@@ -41,10 +41,15 @@ ATTRIBUTES: dict[str, str] = {
 }
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
 _KIND_ALIASES: dict[str, Kind] = {
-    "metric": "metrics", "metrics": "metrics",
-    "param": "params", "params": "params",
-    "tag": "tags", "tags": "tags",
-    "attribute": "attributes", "attributes": "attributes", "attr": "attributes",
+    "metric": "metrics",
+    "metrics": "metrics",
+    "param": "params",
+    "params": "params",
+    "tag": "tags",
+    "tags": "tags",
+    "attribute": "attributes",
+    "attributes": "attributes",
+    "attr": "attributes",
 }
 
 
@@ -130,7 +135,7 @@ _IS.2: /is\b/i
 _NULL.2: /null\b/i
 FIELD: /[A-Za-z_]+\.(`[^`]*`|"[^"]*"|[^\s()=<>!,'"`]+)/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
-STRING: /'(?:[^'\\]|\\.|'')*'/
+STRING: /'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/
 NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 %import common.WS
 %ignore WS
@@ -154,7 +159,7 @@ def parse_field(text: str) -> Field:
                 f"unknown field kind {prefix!r}: use metrics., params., tags. or attributes.",
                 details={"field": text},
             )
-        if len(key) >= 2 and key[0] == key[-1] and key[0] in "`\"":
+        if len(key) >= 2 and key[0] == key[-1] and key[0] in '`"':
             key = key[1:-1]
         if not key:
             raise InvalidQueryError(f"empty key in {text!r}", details={"field": text})
@@ -172,8 +177,8 @@ def parse_field(text: str) -> Field:
 
 
 def _unquote(token: str) -> str:
-    body = token[1:-1]
-    return re.sub(r"\\(.)|''", lambda m: m.group(1) or "'", body)
+    quote, body = token[0], token[1:-1]
+    return re.sub(r"\\(.)|" + quote * 2, lambda m: m.group(1) or quote, body)
 
 
 def _number(token: str) -> float | int:
@@ -203,8 +208,9 @@ def _to_ast(tree: object) -> Node:
         op = str(ch[1]).lower()
         value = _value(ch[2])
         if not isinstance(value, str):
-            raise InvalidQueryError(f"{op.upper()} needs a string pattern for {field}",
-                                    details={"field": str(field)})
+            raise InvalidQueryError(
+                f"{op.upper()} needs a string pattern for {field}", details={"field": str(field)}
+            )
         return Compare(field, op if data == "like" else f"not {op}", value)
     if data in ("in_list", "not_in_list"):
         values = tuple(_value(v) for v in ch[1].children)  # type: ignore[union-attr]
@@ -235,9 +241,8 @@ def parse_filter(text: str | None) -> Node | None:
         )
     import lark
 
-    normalized = _requote_double(text)
     try:
-        tree = _parser().parse(normalized)
+        tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         pos = int(getattr(exc, "pos_in_stream", 0) or 0)
         token = getattr(exc, "token", None)
@@ -252,41 +257,6 @@ def parse_filter(text: str | None) -> Node | None:
     return _to_ast(tree)
 
 
-def _requote_double(text: str) -> str:
-    """Turn "double quoted" string values into 'single quoted' ones (keys keep theirs)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "'":
-            j = i + 1
-            while j < len(text) and not (text[j] == "'" and text[j - 1] != "\\"):
-                j += 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif c == "`":
-            j = text.find("`", i + 1)
-            j = len(text) - 1 if j < 0 else j
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif c == '"':
-            j = text.find('"', i + 1)
-            if j < 0:
-                out.append(text[i:])
-                break
-            prev = text[i - 1] if i else " "
-            inner = text[i + 1 : j]
-            if prev == ".":  # a quoted key: params."my key"
-                out.append(text[i : j + 1])
-            else:
-                out.append("'" + inner.replace("'", "''") + "'")
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
 def _syntax_error(text: str, pos: int, exc: Exception) -> InvalidQueryError:
     pos = max(0, min(pos, len(text)))
     line = text.count("\n", 0, pos) + 1
@@ -295,10 +265,23 @@ def _syntax_error(text: str, pos: int, exc: Exception) -> InvalidQueryError:
     expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
     hint = ""
     if expected:
-        names = {"CMP": "a comparison operator", "RPAR": "')'", "STRING": "a string",
-                 "NUMBER": "a number", "FIELD": "a field", "NAME": "a field", "LPAR": "'('",
-                 "_AND": "AND", "_OR": "OR", "LIKE_OP": "LIKE", "_IN": "IN", "_IS": "IS",
-                 "_NOT": "NOT", "_NULL": "NULL"}
+        names = {
+            "CMP": "a comparison operator",
+            "RPAR": "')'",
+            "STRING": "a string",
+            "NUMBER": "a number",
+            "FIELD": "a field",
+            "NAME": "a field",
+            "LPAR": "'('",
+            "_AND": "AND",
+            "_OR": "OR",
+            "LIKE_OP": "LIKE",
+            "_IN": "IN",
+            "_IS": "IS",
+            "_NOT": "NOT",
+            "_NULL": "NULL",
+            "$END": "end of input",
+        }
         wanted = sorted({names.get(e, e) for e in expected})
         hint = f"; expected {' or '.join(wanted[:5])}"
     return InvalidQueryError(

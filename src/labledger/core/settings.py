@@ -17,37 +17,58 @@ DEFAULT_TRACKING_DIR = ".labledger"
 class Settings:
     """Every setting; each field's metadata holds its environment variable and doc."""
 
-    tracking_uri: str = field(default=DEFAULT_TRACKING_DIR, metadata={
-        "env": "LABLEDGER_TRACKING_URI",
-        "doc": "Where the SDK and CLI record runs: a folder (embedded store) or http(s)://.",
-    })
-    db_uri: str | None = field(default=None, metadata={
-        "env": "LABLEDGER_DB_URI",
-        "doc": "SQLAlchemy URL of the metadata database for a server (sqlite:///… or "
-               "postgresql+psycopg://…); default: SQLite inside the data directory.",
-    })
-    data_dir: str | None = field(default=None, metadata={
-        "env": "LABLEDGER_DATA_DIR",
-        "doc": "Data directory of a server: holds labledger.db and artifacts by default.",
-    })
-    token: str | None = field(default=None, metadata={
-        "env": "LABLEDGER_TOKEN",
-        "doc": "API token the SDK sends to a server (Authorization: Bearer).",
-    })
-    spool_dir: str | None = field(default=None, metadata={
-        "env": "LABLEDGER_SPOOL_DIR",
-        "doc": "Where the SDK keeps its append-only spool; default: <store>/spool for a "
-               "folder tracking URI, ~/.cache/labledger/spool for a server.",
-    })
-    spool_fsync: bool = field(default=False, metadata={
-        "env": "LABLEDGER_SPOOL_FSYNC",
-        "doc": "fsync the spool after every batch (survives power loss, slower). Without it "
-               "the spool survives a crash of the process, and is fsynced on flush/finish.",
-    })
-    project: str = field(default="default", metadata={
-        "env": "LABLEDGER_PROJECT",
-        "doc": "Project used by ll.init() when none is given.",
-    })
+    tracking_uri: str = field(
+        default=DEFAULT_TRACKING_DIR,
+        metadata={
+            "env": "LABLEDGER_TRACKING_URI",
+            "doc": "Where the SDK and CLI record runs: a folder (embedded store) or http(s)://.",
+        },
+    )
+    db_uri: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_DB_URI",
+            "doc": "SQLAlchemy URL of the metadata database for a server (sqlite:///… or "
+            "postgresql+psycopg://…); default: SQLite inside the data directory.",
+        },
+    )
+    data_dir: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_DATA_DIR",
+            "doc": "Data directory of a server: holds labledger.db and artifacts by default.",
+        },
+    )
+    token: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_TOKEN",
+            "doc": "API token the SDK sends to a server (Authorization: Bearer).",
+        },
+    )
+    spool_dir: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_SPOOL_DIR",
+            "doc": "Where the SDK keeps its append-only spool; default: <store>/spool for a "
+            "folder tracking URI, ~/.cache/labledger/spool for a server.",
+        },
+    )
+    spool_fsync: bool = field(
+        default=False,
+        metadata={
+            "env": "LABLEDGER_SPOOL_FSYNC",
+            "doc": "fsync the spool after every batch (survives power loss, slower). Without it "
+            "the spool survives a crash of the process, and is fsynced on flush/finish.",
+        },
+    )
+    project: str = field(
+        default="default",
+        metadata={
+            "env": "LABLEDGER_PROJECT",
+            "doc": "Project used by ll.init() when none is given.",
+        },
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -57,8 +78,7 @@ class Settings:
             raw = env.get(f.metadata["env"])
             if raw is None or raw == "":
                 continue
-            values[f.name] = raw.lower() in ("1", "true", "yes", "on") if f.type == "bool" \
-                else raw
+            values[f.name] = raw.lower() in ("1", "true", "yes", "on") if f.type == "bool" else raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -73,5 +93,5 @@ class Settings:
         """The folder of an embedded store (tracking URI or data dir), as an absolute path."""
         raw = self.data_dir if self.data_dir else self.tracking_uri
         if raw.startswith("file://"):
-            raw = raw[len("file://"):]
+            raw = raw[len("file://") :]
         return Path(raw).expanduser().resolve()

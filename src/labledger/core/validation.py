@@ -11,10 +11,16 @@ from labledger.core import limits
 from labledger.core.entities import Batch
 from labledger.core.errors import InvalidInputError, LimitExceededError
 
-_KEY_RE = re.compile(r"^[^\x00-\x1f]+$")
-_PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-_NON_FINITE = {"NaN": math.nan, "nan": math.nan, "Infinity": math.inf, "inf": math.inf,
-               "-Infinity": -math.inf, "-inf": -math.inf}
+_KEY_RE = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
+_PROJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+_NON_FINITE = {
+    "NaN": math.nan,
+    "nan": math.nan,
+    "Infinity": math.inf,
+    "inf": math.inf,
+    "-Infinity": -math.inf,
+    "-inf": -math.inf,
+}
 
 
 def check_length(field: str, value: str, limit: int) -> None:
@@ -40,7 +46,7 @@ def check_str(field: str, value: object, limit: int, *, allow_empty: bool = Fals
 
 def check_key(field: str, key: object) -> str:
     key = check_str(field, key, limits.MAX_KEY)
-    if not _KEY_RE.match(key):
+    if not _KEY_RE.fullmatch(key):
         raise InvalidInputError(
             f"{field} {key!r} contains control characters", details={"field": field}
         )
@@ -53,7 +59,7 @@ def check_key(field: str, key: object) -> str:
 
 def check_project_name(name: object) -> str:
     name = check_str("project", name, limits.MAX_PROJECT_NAME)
-    if not _PROJECT_RE.match(name):
+    if not _PROJECT_RE.fullmatch(name):
         raise InvalidInputError(
             f"project {name!r} must start with a letter or digit and contain only letters, "
             "digits, '.', '_' and '-'",
@@ -96,8 +102,7 @@ def check_value(field: str, value: object) -> float:
     if isinstance(value, str) and value in _NON_FINITE:
         return _NON_FINITE[value]
     raise InvalidInputError(
-        f"{field} must be a number (or 'NaN', 'Infinity', '-Infinity'), "
-        f"got {type(value).__name__}",
+        f"{field} must be a number (or 'NaN', 'Infinity', '-Infinity'), got {type(value).__name__}",
         details={"field": field},
     )
 
@@ -177,9 +182,8 @@ def parse_batch(body: object) -> Batch:
         cols = _mapping(field, cols)
         extra = set(cols) - {"steps", "timestamps", "values"}
         if extra:
-            raise InvalidInputError(
-                f"unknown field {field}.{sorted(extra)[0]}", details={"field": field}
-            )
+            name = f"{field}.{sorted(extra)[0]}"
+            raise InvalidInputError(f"unknown field {name}", details={"field": name})
         steps_raw = _column(f"{field}.steps", cols.get("steps"), None)
         n = len(steps_raw)
         total += n

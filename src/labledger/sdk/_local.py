@@ -37,14 +37,25 @@ class LocalTransport:
             batch = parse_batch(json.loads(body))
         return self.tracker.runs.log_batch(run_id, batch).points
 
-    def search_runs(self, project: str, filter: str | None, order_by: list[str] | None,
-                    limit: int, page_token: str | None) -> RunPage:
+    def search_runs(
+        self,
+        project: str,
+        filter: str | None,
+        order_by: list[str] | None,
+        limit: int,
+        page_token: str | None,
+    ) -> RunPage:
         return self.tracker.search.search_runs(project, filter, order_by, limit, page_token)
 
-    def get_metric_history(self, run_id: str, key: str, max_points: int | None,
-                           start_step: int | None, end_step: int | None) -> MetricSeries:
-        return self.tracker.search.get_metric_history(run_id, key, max_points, start_step,
-                                                      end_step)
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int | None,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> MetricSeries:
+        return self.tracker.search.get_metric_history(run_id, key, max_points, start_step, end_step)
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         return self.tracker.search.list_metric_keys(run_id)

@@ -31,16 +31,26 @@ class Client:
     def get_run(self, run_id: str) -> Run:
         return self.transport.get_run(run_id)
 
-    def search_runs(self, project: str, filter: str | None = None,
-                    order_by: list[str] | None = None, limit: int = 100,
-                    page_token: str | None = None) -> RunList:
+    def search_runs(
+        self,
+        project: str,
+        filter: str | None = None,
+        order_by: list[str] | None = None,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> RunList:
         page = self.transport.search_runs(project, filter, order_by, limit, page_token)
         out = RunList(page.runs)
         out.next_page_token = page.next_page_token
         return out
 
-    def iter_runs(self, project: str, filter: str | None = None,
-                  order_by: list[str] | None = None, page_size: int = 1000) -> Iterator[Run]:
+    def iter_runs(
+        self,
+        project: str,
+        filter: str | None = None,
+        order_by: list[str] | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[Run]:
         token: str | None = None
         while True:
             page = self.search_runs(project, filter, order_by, page_size, token)
@@ -49,11 +59,17 @@ class Client:
             if token is None:
                 return
 
-    def get_metric_history(self, run_id: str, key: str, max_points: int | None = None,
-                           start_step: int | None = None,
-                           end_step: int | None = None) -> MetricHistory:
-        return MetricHistory(self.transport.get_metric_history(run_id, key, max_points,
-                                                               start_step, end_step))
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> MetricHistory:
+        return MetricHistory(
+            self.transport.get_metric_history(run_id, key, max_points, start_step, end_step)
+        )
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         return self.transport.list_metric_keys(run_id)
@@ -72,6 +88,10 @@ class Client:
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

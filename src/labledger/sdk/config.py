@@ -15,7 +15,7 @@ def param_text(value: Any) -> str:
         return json.dumps(value)
     if isinstance(value, list | tuple):
         try:
-            return json.dumps(list(value))
+            return json.dumps([_plain(v) for v in value])
         except (TypeError, ValueError):
             return str(list(value))
     item = getattr(value, "item", None)  # numpy / torch scalars
@@ -25,6 +25,21 @@ def param_text(value: Any) -> str:
         except (TypeError, ValueError):
             pass
     return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready version of a config element (numpy scalars become Python numbers)."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | int | float | bool):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 def flatten_config(config: Mapping[str, Any] | None, prefix: str = "") -> dict[str, str]:

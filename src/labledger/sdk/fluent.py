@@ -33,8 +33,9 @@ def remember(run: Run) -> None:
             atexit.register(_finish_all_at_exit)
             previous = sys.excepthook
 
-            def hook(exc_type: type[BaseException], exc: BaseException,
-                     tb: TracebackType | None) -> None:
+            def hook(
+                exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+            ) -> None:
                 _uncaught.append(exc)
                 previous(exc_type, exc, tb)
 

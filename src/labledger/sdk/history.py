@@ -41,8 +41,12 @@ class MetricHistory(Sequence[MetricPoint]):
     def __getitem__(self, index: int | slice) -> MetricPoint | list[MetricPoint]:
         s = self._series
         if isinstance(index, slice):
-            return [MetricPoint(st, v, t) for st, v, t in
-                    zip(s.steps[index], s.values[index], s.timestamps[index], strict=True)]
+            return [
+                MetricPoint(st, v, t)
+                for st, v, t in zip(
+                    s.steps[index], s.values[index], s.timestamps[index], strict=True
+                )
+            ]
         return MetricPoint(s.steps[index], s.values[index], s.timestamps[index])
 
     def __iter__(self) -> Iterator[MetricPoint]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-
 import os
 import threading
 import time
@@ -21,7 +20,7 @@ from labledger.core.validation import check_key, check_step, check_tags, check_v
 from labledger.sdk import fluent
 from labledger.sdk.config import flatten_config, param_text
 from labledger.sdk.sender import QUEUE_BOUND, Sender
-from labledger.sdk.spool import SpoolWriter, remove_run_dir_if_done, write_run_meta
+from labledger.sdk.spool import SpoolWriter
 from labledger.sdk.transport import Transport, open_transport
 
 
@@ -37,8 +36,9 @@ def spool_root(settings: Settings) -> Path:
 class Run:
     """A live run.  Use ``ll.init(...)`` to get one; ``finish()`` or a ``with`` block ends it."""
 
-    def __init__(self, record: RunRecord, transport: Transport, settings: Settings,
-                 *, resumed: bool = False) -> None:
+    def __init__(
+        self, record: RunRecord, transport: Transport, settings: Settings, *, resumed: bool = False
+    ) -> None:
         self._record = record
         self._transport = transport
         self.settings = settings
@@ -48,11 +48,14 @@ class Run:
         self._next_step = 0
         self._finished = False
         self._lock = threading.Lock()
-        run_dir = spool_root(settings) / record.id
-        write_run_meta(run_dir, {"run_id": record.id, "project": record.project,
-                                 "tracking_uri": settings.tracking_uri})
-        self._spool_dir = run_dir
-        self._spool = SpoolWriter(run_dir, new_id(), fsync=settings.spool_fsync)
+        meta = {
+            "run_id": record.id,
+            "project": record.project,
+            "tracking_uri": settings.tracking_uri,
+        }
+        self._spool = SpoolWriter(
+            spool_root(settings) / record.id, new_id(), meta, fsync=settings.spool_fsync
+        )
         self._sender = Sender(record.id, transport, self._spool)
         self._queue = self._sender.queue
 
@@ -83,8 +86,10 @@ class Run:
     # -- logging ----------------------------------------------------------------------------
     def _check_open(self) -> None:
         if self._finished:
-            raise RunStateError(f"run {self.id} is finished; start a new run to log more",
-                                details={"run_id": self.id})
+            raise RunStateError(
+                f"run {self.id} is finished; start a new run to log more",
+                details={"run_id": self.id},
+            )
         error = self._sender.error
         if error is not None:
             self._sender.error = None
@@ -121,15 +126,17 @@ class Run:
 
     def _new_key(self, key: object) -> None:
         if not isinstance(key, str):
-            raise InvalidInputError(f"metric key must be a string, got {type(key).__name__}",
-                                    details={"field": "key"})
+            raise InvalidInputError(
+                f"metric key must be a string, got {type(key).__name__}", details={"field": "key"}
+            )
         self._keys.add(check_key("metric key", key))
 
     @staticmethod
     def _to_float(key: str, value: Any) -> float:
         if isinstance(value, bool):
-            raise InvalidInputError(f"metric {key!r} must be a number, got bool",
-                                    details={"field": key})
+            raise InvalidInputError(
+                f"metric {key!r} must be a number, got bool", details={"field": key}
+            )
         if isinstance(value, int | float | str):
             return check_value(f"metric {key!r}", value)
         try:
@@ -137,7 +144,8 @@ class Run:
         except (TypeError, ValueError):
             raise InvalidInputError(
                 f"metric {key!r} must be a number, got {type(value).__name__}",
-                details={"field": key}) from None
+                details={"field": key},
+            ) from None
 
     def _wait_for_room(self) -> None:
         self._sender.wake()
@@ -155,7 +163,8 @@ class Run:
                 raise ParamConflictError(
                     f"param {key!r} is already {old!r}; params are write-once, "
                     f"cannot set {value!r}",
-                    details={"key": key, "old_value": old, "new_value": value})
+                    details={"key": key, "old_value": old, "new_value": value},
+                )
         self._params.update(flat)
         self._queue.append(("p", flat))
 
@@ -176,15 +185,18 @@ class Run:
     def flush(self, timeout: float | None = None) -> None:
         """Block until everything logged so far is acknowledged by the target."""
         if not self._sender.flush(timeout):
-            raise TimeoutError(f"run {self.id}: {self._sender.backlog} batches not yet "
-                               f"acknowledged after {timeout}s; they stay in the spool")
+            raise TimeoutError(
+                f"run {self.id}: {self._sender.backlog} batches not yet "
+                f"acknowledged after {timeout}s; they stay in the spool"
+            )
         error = self._sender.error
         if error is not None:
             self._sender.error = None
             raise error
 
-    def finish(self, status: RunStatus | str = RunStatus.FINISHED, *,
-               timeout: float | None = None) -> None:
+    def finish(
+        self, status: RunStatus | str = RunStatus.FINISHED, *, timeout: float | None = None
+    ) -> None:
         """Flush, then mark the run finished (or failed/killed).  Idempotent."""
         with self._lock:
             if self._finished:
@@ -196,20 +208,25 @@ class Run:
             self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
         finally:
             fluent.forget(self)
-            self._spool.close(remove=False)
-            remove_run_dir_if_done(self._spool_dir)
+            self._spool.close()
             self._transport.close()
         if not delivered:
-            raise TimeoutError(f"run {self.id}: some batches were not acknowledged within "
-                               f"{timeout}s; they stay in the spool for `labledger sync`")
+            raise TimeoutError(
+                f"run {self.id}: some batches were not acknowledged within "
+                f"{timeout}s; they stay in the spool for `labledger sync`"
+            )
         if error is not None:
             raise error
 
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.finish()
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -218,17 +235,31 @@ class Run:
             self.finish(RunStatus.FAILED)
 
 
-def init(project: str | None = None, name: str | None = None, *,
-         config: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None,
-         run_key: str | None = None, parent: Run | str | None = None, group: str | None = None,
-         notes: str | None = None, tracking_uri: str | None = None) -> Run:
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    run_key: str | None = None,
+    parent: Run | str | None = None,
+    group: str | None = None,
+    notes: str | None = None,
+    tracking_uri: str | None = None,
+) -> Run:
     """Start (or, with the same ``run_key``, resume) a run and make it the active run."""
     settings = Settings.from_env(tracking_uri=tracking_uri)
     transport = open_transport(settings)
     parent_id = parent.id if isinstance(parent, Run) else parent
     spec = RunCreate(
-        project=project or settings.project, id=new_id(), name=name, run_key=run_key,
-        user=_user(), parent_id=parent_id, group=group, notes=notes,
+        project=project or settings.project,
+        id=new_id(),
+        name=name,
+        run_key=run_key,
+        user=_user(),
+        parent_id=parent_id,
+        group=group,
+        notes=notes,
         params=flatten_config(config),
         tags={k: param_text(v) for k, v in (tags or {}).items()},
     )
@@ -247,5 +278,3 @@ def _user() -> str | None:
         return getpass.getuser()
     except (KeyError, OSError):
         return None
-
-

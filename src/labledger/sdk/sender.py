@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import deque
 from typing import Any
 
@@ -50,8 +49,9 @@ class Sender:
         self._pending: deque[Frame] = deque()
         self._cache: dict[int, Batch] = {}
         self._waiters: list[tuple[int, threading.Event]] = []
-        self._thread = threading.Thread(target=self._loop, name=f"labledger-sender-{run_id[:8]}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"labledger-sender-{run_id[:8]}", daemon=True
+        )
         self.points_sent = 0
         self.batches_sent = 0
         self._thread.start()
@@ -138,14 +138,19 @@ class Sender:
                 marker = self._pending[-1].seq if self._pending else -1
                 self._waiters.append((marker, event))
 
-    def _spool(self, metrics: dict[str, tuple[list[int], list[int], list[float]]],
-               params: dict[str, str], tags: dict[str, str]) -> None:
+    def _spool(
+        self,
+        metrics: dict[str, tuple[list[int], list[int], list[float]]],
+        params: dict[str, str],
+        tags: dict[str, str],
+    ) -> None:
         seq = self.spool.next_seq
         batch = Batch(self.spool.batch_id(seq), metrics, params, tags)
         body: dict[str, Any] = {"batch_id": batch.batch_id}
         if metrics:
-            body["metrics"] = {k: {"steps": s, "timestamps": t, "values": v}
-                               for k, (s, t, v) in metrics.items()}
+            body["metrics"] = {
+                k: {"steps": s, "timestamps": t, "values": v} for k, (s, t, v) in metrics.items()
+            }
         if params:
             body["params"] = params
         if tags:

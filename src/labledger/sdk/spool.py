@@ -1,21 +1,22 @@
 """The append-only local spool: every batch lands here before it is sent.
 
-Layout, one folder per run::
+Layout, one folder per run, three files per writer::
 
-    <spool root>/<run id>/run.json            what the run is and where it goes
+    <spool root>/<run id>/<writer>.json       what the run is and where it goes
     <spool root>/<run id>/<writer>.log        frames: u32 length, u32 crc32, JSON payload
-    <spool root>/<run id>/<writer>.acks       u64 sequence numbers acknowledged by the target
+    <spool root>/<run id>/<writer>.acks       u64 sequence numbers the target acknowledged
 
-A writer is one process's session on the run.  Frame N has sequence number N (from 0) and
-batch id ``<writer>-<N>``, the idempotency key the target uses to store it exactly once.
-After a crash, every frame after the last acknowledged one is replayed (``pending``).
+A writer is one process's session on the run; it only ever touches its own files, so
+several processes resuming one run never disturb each other.  Frame N has sequence
+number N (from 0) and batch id ``<writer>-<N>``, the idempotency key the target uses to
+store it exactly once.  After a crash, every frame after the last acknowledged one is
+replayed (``pending_frames``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
 import zlib
 from collections.abc import Iterator
@@ -44,18 +45,27 @@ class Frame:
 class SpoolWriter:
     """Appends frames for one writer and records acknowledgements."""
 
-    def __init__(self, run_dir: Path, writer: str, *, fsync: bool = False) -> None:
+    def __init__(
+        self, run_dir: Path, writer: str, meta: dict[str, Any], *, fsync: bool = False
+    ) -> None:
         self.run_dir = run_dir
         self.writer = writer
         self.fsync = fsync
-        run_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = run_dir / f"{writer}.log"
         self.ack_path = run_dir / f"{writer}.acks"
-        try:
-            self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-            self._ack_fd = os.open(self.ack_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        except OSError as exc:
-            raise SpoolWriteError(f"cannot open the spool in {run_dir}: {exc}") from exc
+        self.meta_path = run_dir / f"{writer}.json"
+        for attempt in range(20):  # another writer may rmdir the empty folder meanwhile
+            try:
+                run_dir.mkdir(parents=True, exist_ok=True)
+                _write_json(self.meta_path, meta)
+                self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+                self._ack_fd = os.open(self.ack_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                break
+            except FileNotFoundError:
+                if attempt == 19:
+                    raise
+            except OSError as exc:
+                raise SpoolWriteError(f"cannot open the spool in {run_dir}: {exc}") from exc
         self._offset = os.fstat(self._log_fd).st_size
         self._seq = 0
 
@@ -69,7 +79,7 @@ class SpoolWriter:
     def append(self, payload: bytes) -> Frame:
         header = _HEADER.pack(len(payload), zlib.crc32(payload))
         try:
-            os.write(self._log_fd, header + payload)
+            _write_all(self._log_fd, header + payload)
             if self.fsync:
                 os.fsync(self._log_fd)
         except OSError as exc:
@@ -84,7 +94,7 @@ class SpoolWriter:
 
     def ack(self, seq: int) -> None:
         try:
-            os.write(self._ack_fd, _ACK.pack(seq))
+            _write_all(self._ack_fd, _ACK.pack(seq))
             if self.fsync:
                 os.fsync(self._ack_fd)
         except OSError as exc:
@@ -94,23 +104,30 @@ class SpoolWriter:
         os.fsync(self._log_fd)
         os.fsync(self._ack_fd)
 
-    def close(self, *, remove: bool) -> None:
+    def close(self) -> None:
+        """Close; remove this writer's files if every frame was acknowledged."""
         os.close(self._log_fd)
         os.close(self._ack_fd)
-        if remove:
-            self.log_path.unlink(missing_ok=True)
-            self.ack_path.unlink(missing_ok=True)
+        remove_writer_if_done(self.log_path)
 
 
-def write_run_meta(run_dir: Path, meta: dict[str, Any]) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, run_dir / "run.json")
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError("short write to the spool")
+        view = view[written:]
 
 
-def read_run_meta(run_dir: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((run_dir / "run.json").read_text())
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def read_writer_meta(log_path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(log_path.with_suffix(".json").read_text())
     return data
 
 
@@ -138,10 +155,14 @@ def pending_frames(log_path: Path) -> Iterator[tuple[int, bytes]]:
         pos, seq = start + length, seq + 1
 
 
-def remove_run_dir_if_done(run_dir: Path) -> bool:
-    """Delete a run's spool folder when no writer has frames left.  True if removed."""
-    for log_path in run_dir.glob("*.log"):
-        if any(True for _ in pending_frames(log_path)):
-            return False
-    shutil.rmtree(run_dir, ignore_errors=True)
+def remove_writer_if_done(log_path: Path) -> bool:
+    """Delete one writer's files once nothing is pending, then its run folder if empty."""
+    if any(True for _ in pending_frames(log_path)):
+        return False
+    for suffix in (".log", ".acks", ".json"):
+        log_path.with_suffix(suffix).unlink(missing_ok=True)
+    try:
+        log_path.parent.rmdir()  # fails harmlessly while another writer has files there
+    except OSError:
+        pass
     return True

@@ -7,18 +7,14 @@ the target before the crash is recognised there and not stored twice.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labledger.core.errors import TrackerError
 from labledger.core.settings import Settings
-from labledger.sdk.spool import (
-
-    pending_frames,
-    read_run_meta,
-    remove_run_dir_if_done,
-)
+from labledger.sdk.spool import pending_frames, read_writer_meta, remove_writer_if_done
 from labledger.sdk.transport import Transport, open_transport
 
 
@@ -31,46 +27,53 @@ class SyncReport:
 
 
 def _append_ack(ack_path: Path, seq: int) -> None:
-    import struct
-
     with open(ack_path, "ab") as f:
         f.write(struct.pack("<Q", seq))
 
 
-def sync_spool(root: Path, *, tracking_uri: str | None = None,
-               on_batch: Callable[[int], None] | None = None) -> SyncReport:
+def sync_spool(
+    root: Path, *, tracking_uri: str | None = None, on_batch: Callable[[int], None] | None = None
+) -> SyncReport:
     """Send every pending frame under ``root`` (a spool root folder) to its target."""
     report = SyncReport()
     transports: dict[str, Transport] = {}
     try:
-        for run_dir in sorted(p for p in root.iterdir() if (p / "run.json").exists()):
-            meta = read_run_meta(run_dir)
+        for log_path in sorted(root.glob("*/*.log")):
+            if not log_path.with_suffix(".json").exists():
+                continue
+            meta = read_writer_meta(log_path)
             uri = tracking_uri or meta["tracking_uri"]
             if uri not in transports:
                 transports[uri] = open_transport(Settings.from_env(tracking_uri=uri))
-            transport = transports[uri]
-            sent_any = False
-            for log_path in sorted(run_dir.glob("*.log")):
-                ack_path = log_path.with_suffix(".acks")
-                for seq, payload in pending_frames(log_path):
-                    try:
-                        points = transport.log_batch(meta["run_id"], None, payload)
-                    except TrackerError as exc:
-                        report.errors.append(f"{meta['run_id']} batch {seq}: {exc}")
-                        break
-                    _append_ack(ack_path, seq)
-                    report.batches += 1
-                    report.points += points
-                    sent_any = True
-                    if on_batch is not None:
-                        on_batch(points)
-            if sent_any:
+            sent = _replay_writer(transports[uri], meta["run_id"], log_path, report, on_batch)
+            if sent:
                 report.runs += 1
-            remove_run_dir_if_done(run_dir)
+            remove_writer_if_done(log_path)
     finally:
         for transport in transports.values():
             transport.close()
     return report
 
 
-
+def _replay_writer(
+    transport: Transport,
+    run_id: str,
+    log_path: Path,
+    report: SyncReport,
+    on_batch: Callable[[int], None] | None,
+) -> bool:
+    ack_path = log_path.with_suffix(".acks")
+    sent = False
+    for seq, payload in pending_frames(log_path):
+        try:
+            points = transport.log_batch(run_id, None, payload)
+        except TrackerError as exc:
+            report.errors.append(f"{run_id} batch {seq}: {exc}")
+            return sent
+        _append_ack(ack_path, seq)
+        report.batches += 1
+        report.points += points
+        sent = True
+        if on_batch is not None:
+            on_batch(points)
+    return sent

@@ -32,11 +32,23 @@ class Transport(Protocol):
         """Store one batch.  ``batch`` may be None (replay): then ``body`` is decoded."""
         ...
 
-    def search_runs(self, project: str, filter: str | None, order_by: list[str] | None,
-                    limit: int, page_token: str | None) -> RunPage: ...
+    def search_runs(
+        self,
+        project: str,
+        filter: str | None,
+        order_by: list[str] | None,
+        limit: int,
+        page_token: str | None,
+    ) -> RunPage: ...
 
-    def get_metric_history(self, run_id: str, key: str, max_points: int | None,
-                           start_step: int | None, end_step: int | None) -> MetricSeries: ...
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int | None,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> MetricSeries: ...
 
     def list_metric_keys(self, run_id: str) -> list[str]: ...
 

@@ -41,11 +41,13 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         first = errors[0]
         field = _field_name(tuple(first.get("loc", ())))
-        detail = [{"field": _field_name(tuple(e.get("loc", ()))), "problem": e.get("msg")}
-                  for e in errors]
+        detail = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "problem": e.get("msg")} for e in errors
+        ]
         return JSONResponse(
-            _body("invalid_body", f"{field}: {first.get('msg')}",
-                  {"field": field, "errors": detail}),
+            _body(
+                "invalid_body", f"{field}: {first.get('msg')}", {"field": field, "errors": detail}
+            ),
             status_code=422,
         )
 
@@ -56,6 +58,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path,
-                      exc_info=exc)
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(_body("internal_error", "internal server error"), status_code=500)

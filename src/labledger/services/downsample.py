@@ -26,9 +26,7 @@ def downsample_indices(values: npt.ArrayLike, max_points: int) -> npt.NDArray[np
     pad = buckets * size - n
     nan = np.isnan(v)
     low = np.concatenate([np.where(nan, np.inf, v), np.full(pad, np.inf)]).reshape(buckets, size)
-    high = np.concatenate([np.where(nan, -np.inf, v), np.full(pad, -np.inf)]).reshape(
-        buckets, size
-    )
+    high = np.concatenate([np.where(nan, -np.inf, v), np.full(pad, -np.inf)]).reshape(buckets, size)
     base = np.arange(buckets, dtype=np.int64) * size
     ends = np.array([0, n - 1], dtype=np.int64)
     idx = np.concatenate([ends, base + low.argmin(axis=1), base + high.argmax(axis=1)])

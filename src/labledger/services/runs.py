@@ -35,8 +35,9 @@ def _validate_create(spec: RunCreate) -> RunCreate:
     if spec.id is not None and not is_valid_id(spec.id):
         raise InvalidInputError("id must be 32 lowercase hex characters", details={"field": "id"})
     if spec.parent_id is not None and not is_valid_id(spec.parent_id):
-        raise InvalidInputError("parent_id must be 32 lowercase hex characters",
-                                details={"field": "parent_id"})
+        raise InvalidInputError(
+            "parent_id must be 32 lowercase hex characters", details={"field": "parent_id"}
+        )
     for field, value, limit in (
         ("name", spec.name, limits.MAX_RUN_NAME),
         ("run_key", spec.run_key, limits.MAX_RUN_KEY),
@@ -78,8 +79,9 @@ class RunService:
             if existing is not None:
                 return self._resume(conn, existing, spec), False
         run_id = spec.id or new_id()
-        inserted = run_repo.insert_run(conn, project_id, run_id, spec,
-                                       spec.name or random_run_name(), spec.start_ms or now)
+        inserted = run_repo.insert_run(
+            conn, project_id, run_id, spec, spec.name or random_run_name(), spec.start_ms or now
+        )
         if not inserted:
             if spec.run_key is not None:
                 existing = run_repo.find_run_id_by_key(conn, project_id, spec.run_key)
@@ -87,8 +89,9 @@ class RunService:
                     return self._resume(conn, existing, spec), False
             other_pk, other_project = run_repo.get_run_ref(conn, run_id)
             if other_project != project_id:
-                raise RunKeyConflictError(f"run id {run_id} already exists in another project",
-                                          details={"field": "id"})
+                raise RunKeyConflictError(
+                    f"run id {run_id} already exists in another project", details={"field": "id"}
+                )
             return self._resume(conn, run_id, spec), False
         run_pk, _ = run_repo.get_run_ref(conn, run_id)
         run_repo.log_params(conn, run_pk, project_id, spec.params)
@@ -116,11 +119,13 @@ class RunService:
         if change.end_ms is not None:
             check_timestamp("end_ms", change.end_ms)
         if change.status is not None and change.status.is_terminal and change.end_ms is None:
-            change = RunUpdate(status=change.status, end_ms=now_ms(), name=change.name,
-                               notes=change.notes)
+            change = RunUpdate(
+                status=change.status, end_ms=now_ms(), name=change.name, notes=change.notes
+            )
         if change.status is RunStatus.RUNNING:
-            raise InvalidInputError("status can only move to finished, failed or killed",
-                                    details={"field": "status"})
+            raise InvalidInputError(
+                "status can only move to finished, failed or killed", details={"field": "status"}
+            )
 
         def apply(conn: Connection) -> None:
             run_pk, _ = run_repo.get_run_ref(conn, run_id)
@@ -141,8 +146,7 @@ class RunService:
                 return BatchResult(points=0, duplicate=True)
             run_repo.log_params(conn, run_pk, project_id, batch.params)
             run_repo.set_tags(conn, run_pk, batch.tags)
-            points = metric_repo.insert_points(self.db, conn, run_pk, project_id,
-                                               batch.metrics)
+            points = metric_repo.insert_points(self.db, conn, run_pk, project_id, batch.metrics)
             run_repo.touch_heartbeat(conn, run_pk, now)
             return BatchResult(points=points, duplicate=False)
 

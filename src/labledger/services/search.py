@@ -24,9 +24,14 @@ class SearchService:
         with self.db.read() as conn:
             return project_repo.list_projects(conn)
 
-    def search_runs(self, project: str, filter: str | None = None,
-                    order_by: list[str] | None = None, limit: int = 100,
-                    page_token: str | None = None) -> RunPage:
+    def search_runs(
+        self,
+        project: str,
+        filter: str | None = None,
+        order_by: list[str] | None = None,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> RunPage:
         check_project_name(project)
         if not 1 <= limit <= limits.MAX_PAGE_SIZE:
             raise InvalidInputError(
@@ -37,8 +42,9 @@ class SearchService:
         order = parse_order_by(order_by)
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, project)
-            runs, token = search_repo.search_runs(conn, project_id, node, filter, order, limit,
-                                                  page_token)
+            runs, token = search_repo.search_runs(
+                conn, project_id, node, filter, order, limit, page_token
+            )
         return RunPage(runs=runs, next_page_token=token)
 
     def list_metric_keys(self, run_id: str) -> list[str]:
@@ -51,9 +57,14 @@ class SearchService:
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
         return run_repo.get_run_ref(conn, run_id)  # type: ignore[arg-type]
 
-    def get_metric_history(self, run_id: str, key: str, max_points: int | None = None,
-                           start_step: int | None = None,
-                           end_step: int | None = None) -> MetricSeries:
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> MetricSeries:
         if max_points is not None and not 1 <= max_points <= limits.MAX_HISTORY_POINTS:
             raise InvalidInputError(
                 f"max_points must be between 1 and {limits.MAX_HISTORY_POINTS}",
@@ -61,11 +72,18 @@ class SearchService:
             )
         with self.db.read() as conn:
             run_pk, _ = self._ref(conn, run_id)
-            steps, stamps, values = metric_repo.read_history(conn, run_pk, key, start_step,
-                                                             end_step)
+            steps, stamps, values = metric_repo.read_history(
+                conn, run_pk, key, start_step, end_step
+            )
         total = len(steps)
         if max_points is None or total <= max_points:
             return MetricSeries(key, steps, stamps, values, total_points=total)
         idx = downsample_indices(values, max_points).tolist()
-        return MetricSeries(key, [steps[i] for i in idx], [stamps[i] for i in idx],
-                            [values[i] for i in idx], total_points=total, downsampled=True)
+        return MetricSeries(
+            key,
+            [steps[i] for i in idx],
+            [stamps[i] for i in idx],
+            [values[i] for i in idx],
+            total_points=total,
+            downsampled=True,
+        )

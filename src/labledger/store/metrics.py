@@ -24,15 +24,17 @@ def key_ids(db: Database, conn: Connection, names: Iterable[str]) -> dict[str, i
     names = list(names)
     missing = [n for n in names if n not in db.key_ids]
     if missing:
-        rows = conn.execute(select(metric_keys.c.name, metric_keys.c.id)
-                            .where(metric_keys.c.name.in_(missing)))
+        rows = conn.execute(
+            select(metric_keys.c.name, metric_keys.c.id).where(metric_keys.c.name.in_(missing))
+        )
         db.key_ids.update({r.name: r.id for r in rows})
         missing = [n for n in missing if n not in db.key_ids]
     if missing:
         stmt = _dialect.insert(conn, metric_keys).on_conflict_do_nothing()
         conn.execute(stmt, [{"name": n} for n in missing])
-        rows = conn.execute(select(metric_keys.c.name, metric_keys.c.id)
-                            .where(metric_keys.c.name.in_(missing)))
+        rows = conn.execute(
+            select(metric_keys.c.name, metric_keys.c.id).where(metric_keys.c.name.in_(missing))
+        )
         db.key_ids.update({r.name: r.id for r in rows})
     return {n: db.key_ids[n] for n in names}
 
@@ -43,14 +45,18 @@ def find_key_id(conn: Connection, name: str) -> int | None:
 
 def claim_batch(conn: Connection, run_pk: int, batch_id: str, now_ms: int) -> bool:
     """Record a batch id; False if this batch was already stored (a retry)."""
-    stmt = _dialect.insert(conn, ingested_batches).values(
-        run_pk=run_pk, batch_id=batch_id, created_ms=now_ms
-    ).on_conflict_do_nothing().returning(ingested_batches.c.run_pk)
+    stmt = (
+        _dialect.insert(conn, ingested_batches)
+        .values(run_pk=run_pk, batch_id=batch_id, created_ms=now_ms)
+        .on_conflict_do_nothing()
+        .returning(ingested_batches.c.run_pk)
+    )
     return conn.execute(stmt).first() is not None
 
 
-def insert_points(db: Database, conn: Connection, run_pk: int, project_id: int,
-                  metrics: Mapping[str, Columns]) -> int:
+def insert_points(
+    db: Database, conn: Connection, run_pk: int, project_id: int, metrics: Mapping[str, Columns]
+) -> int:
     if not metrics:
         return 0
     ids = key_ids(db, conn, metrics)
@@ -66,16 +72,24 @@ def insert_points(db: Database, conn: Connection, run_pk: int, project_id: int,
         )
         best = max(range(len(steps)), key=lambda i: (steps[i], stamps[i]))
         v = values[best]
-        latest.append({"run_pk": run_pk, "key_id": kid, "project_id": project_id,
-                       "step": steps[best], "ts": stamps[best],
-                       "value": None if math.isnan(v) else v})
+        latest.append(
+            {
+                "run_pk": run_pk,
+                "key_id": kid,
+                "project_id": project_id,
+                "step": steps[best],
+                "ts": stamps[best],
+                "value": None if math.isnan(v) else v,
+            }
+        )
     _bulk_insert_points(conn, rows)
     _upsert_latest(conn, latest)
     return len(rows)
 
 
-def _bulk_insert_points(conn: Connection, rows: list[tuple[int, int, int, int, float | None]]
-                        ) -> None:
+def _bulk_insert_points(
+    conn: Connection, rows: list[tuple[int, int, int, int, float | None]]
+) -> None:
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -106,8 +120,9 @@ def _upsert_latest(conn: Connection, latest: list[dict[str, object]]) -> None:
     conn.execute(stmt, latest)
 
 
-def read_history(conn: Connection, run_pk: int, key: str, start_step: int | None,
-                 end_step: int | None) -> Columns:
+def read_history(
+    conn: Connection, run_pk: int, key: str, start_step: int | None, end_step: int | None
+) -> Columns:
     kid = find_key_id(conn, key)
     if kid is None:
         raise MetricNotFoundError(f"metric {key!r} was never logged", details={"key": key})
@@ -123,11 +138,15 @@ def read_history(conn: Connection, run_pk: int, key: str, start_step: int | None
     sql += " ORDER BY step, ts"
     rows = conn.exec_driver_sql(sql, tuple(args)).fetchall()
     if not rows:
-        has_any = conn.execute(select(latest_metrics.c.step).where(
-            latest_metrics.c.run_pk == run_pk, latest_metrics.c.key_id == kid)).first()
+        has_any = conn.execute(
+            select(latest_metrics.c.step).where(
+                latest_metrics.c.run_pk == run_pk, latest_metrics.c.key_id == kid
+            )
+        ).first()
         if has_any is None:
-            raise MetricNotFoundError(f"metric {key!r} was never logged in this run",
-                                      details={"key": key})
+            raise MetricNotFoundError(
+                f"metric {key!r} was never logged in this run", details={"key": key}
+            )
         return [], [], []
     steps, stamps, values = zip(*rows, strict=True)
     nan = math.nan

@@ -13,19 +13,37 @@ from labledger.store import _dialect
 from labledger.store.tables import latest_metrics, metric_keys, params, projects, runs, tags
 
 _RUN_COLUMNS = (
-    runs.c.pk, runs.c.id, projects.c.name.label("project"), runs.c.name, runs.c.status,
-    runs.c.start_ms, runs.c.end_ms, runs.c.user_name, runs.c.parent_id, runs.c.group_name,
-    runs.c.notes, runs.c.run_key,
+    runs.c.pk,
+    runs.c.id,
+    projects.c.name.label("project"),
+    runs.c.name,
+    runs.c.status,
+    runs.c.start_ms,
+    runs.c.end_ms,
+    runs.c.user_name,
+    runs.c.parent_id,
+    runs.c.group_name,
+    runs.c.notes,
+    runs.c.run_key,
 )
 
 
-def insert_run(conn: Connection, project_id: int, run_id: str, spec: RunCreate,
-               name: str, start_ms: int) -> bool:
+def insert_run(
+    conn: Connection, project_id: int, run_id: str, spec: RunCreate, name: str, start_ms: int
+) -> bool:
     """Insert unless the id or (project, run_key) exists.  Returns True if inserted."""
     stmt = _dialect.insert(conn, runs).values(
-        id=run_id, project_id=project_id, name=name, status=RunStatus.RUNNING.value,
-        start_ms=start_ms, user_name=spec.user, parent_id=spec.parent_id,
-        group_name=spec.group, notes=spec.notes, run_key=spec.run_key, heartbeat_ms=start_ms,
+        id=run_id,
+        project_id=project_id,
+        name=name,
+        status=RunStatus.RUNNING.value,
+        start_ms=start_ms,
+        user_name=spec.user,
+        parent_id=spec.parent_id,
+        group_name=spec.group,
+        notes=spec.notes,
+        run_key=spec.run_key,
+        heartbeat_ms=start_ms,
     )
     result = conn.execute(stmt.on_conflict_do_nothing().returning(runs.c.pk))
     return result.first() is not None
@@ -38,9 +56,7 @@ def find_run_id_by_key(conn: Connection, project_id: int, run_key: str) -> str |
 
 def get_run_ref(conn: Connection, run_id: str) -> tuple[int, int]:
     """(run pk, project id) for a run id, or RunNotFoundError."""
-    row = conn.execute(
-        select(runs.c.pk, runs.c.project_id).where(runs.c.id == run_id)
-    ).first()
+    row = conn.execute(select(runs.c.pk, runs.c.project_id).where(runs.c.id == run_id)).first()
     if row is None:
         raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
     return row.pk, row.project_id
@@ -54,9 +70,17 @@ def _base_query() -> Any:
 
 def _to_entity(row: Row[Any]) -> Run:
     return Run(
-        id=row.id, project=row.project, name=row.name, status=RunStatus(row.status),
-        start_ms=row.start_ms, end_ms=row.end_ms, user=row.user_name, parent_id=row.parent_id,
-        group=row.group_name, notes=row.notes, run_key=row.run_key,
+        id=row.id,
+        project=row.project,
+        name=row.name,
+        status=RunStatus(row.status),
+        start_ms=row.start_ms,
+        end_ms=row.end_ms,
+        user=row.user_name,
+        parent_id=row.parent_id,
+        group=row.group_name,
+        notes=row.notes,
+        run_key=row.run_key,
     )
 
 
@@ -79,16 +103,19 @@ def load_runs_by_pk(conn: Connection, query: Any) -> dict[int, Run]:
         return by_pk
     pks = list(by_pk)
     for chunk in _chunks(pks, 900):
-        for r in conn.execute(select(params.c.run_pk, params.c.key, params.c.value)
-                              .where(params.c.run_pk.in_(chunk))):
+        for r in conn.execute(
+            select(params.c.run_pk, params.c.key, params.c.value).where(params.c.run_pk.in_(chunk))
+        ):
             by_pk[r.run_pk].params[r.key] = r.value
-        for r in conn.execute(select(tags.c.run_pk, tags.c.key, tags.c.value)
-                              .where(tags.c.run_pk.in_(chunk))):
+        for r in conn.execute(
+            select(tags.c.run_pk, tags.c.key, tags.c.value).where(tags.c.run_pk.in_(chunk))
+        ):
             by_pk[r.run_pk].tags[r.key] = r.value
         q = (
             select(latest_metrics.c.run_pk, metric_keys.c.name, latest_metrics.c.value)
-            .select_from(latest_metrics.join(metric_keys,
-                                             metric_keys.c.id == latest_metrics.c.key_id))
+            .select_from(
+                latest_metrics.join(metric_keys, metric_keys.c.id == latest_metrics.c.key_id)
+            )
             .where(latest_metrics.c.run_pk.in_(chunk))
         )
         for r in conn.execute(q):
@@ -127,8 +154,7 @@ def _as_number(value: str) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def log_params(conn: Connection, run_pk: int, project_id: int,
-               new: Mapping[str, str]) -> None:
+def log_params(conn: Connection, run_pk: int, project_id: int, new: Mapping[str, str]) -> None:
     """Write-once params: same value again is fine, a different value raises (nothing written
     by this call survives, the caller's transaction rolls back)."""
     if not new:
@@ -136,8 +162,11 @@ def log_params(conn: Connection, run_pk: int, project_id: int,
     keys = list(new)
     existing: dict[str, str] = {}
     for i in range(0, len(keys), 900):
-        rows = conn.execute(select(params.c.key, params.c.value).where(
-            params.c.run_pk == run_pk, params.c.key.in_(keys[i : i + 900])))
+        rows = conn.execute(
+            select(params.c.key, params.c.value).where(
+                params.c.run_pk == run_pk, params.c.key.in_(keys[i : i + 900])
+            )
+        )
         existing.update({r.key: r.value for r in rows})
     for key, value in new.items():
         old = existing.get(key)
@@ -147,9 +176,15 @@ def log_params(conn: Connection, run_pk: int, project_id: int,
                 details={"key": key, "old_value": old, "new_value": value},
             )
     rows_to_add = [
-        {"run_pk": run_pk, "key": k, "value": v, "value_num": _as_number(v),
-         "project_id": project_id}
-        for k, v in new.items() if k not in existing
+        {
+            "run_pk": run_pk,
+            "key": k,
+            "value": v,
+            "value_num": _as_number(v),
+            "project_id": project_id,
+        }
+        for k, v in new.items()
+        if k not in existing
     ]
     if rows_to_add:
         stmt = _dialect.insert(conn, params).on_conflict_do_nothing()

@@ -24,7 +24,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    true,
 )
 from sqlalchemy.sql import Select
 
@@ -48,10 +47,16 @@ from labledger.store.runs import _base_query, load_runs_by_pk
 from labledger.store.tables import latest_metrics, params, runs, tags
 
 _ATTR_COLUMNS: dict[str, Any] = {
-    "id": runs.c.id, "name": runs.c.name, "status": runs.c.status, "user": runs.c.user_name,
-    "start_time": runs.c.start_ms, "end_time": runs.c.end_ms,
-    "duration": runs.c.end_ms - runs.c.start_ms, "group": runs.c.group_name,
-    "parent_id": runs.c.parent_id, "run_key": runs.c.run_key,
+    "id": runs.c.id,
+    "name": runs.c.name,
+    "status": runs.c.status,
+    "user": runs.c.user_name,
+    "start_time": runs.c.start_ms,
+    "end_time": runs.c.end_ms,
+    "duration": runs.c.end_ms - runs.c.start_ms,
+    "group": runs.c.group_name,
+    "parent_id": runs.c.parent_id,
+    "run_key": runs.c.run_key,
 }
 
 
@@ -129,8 +134,10 @@ class _Compiler:
     def _value_column(self, field: Field, table: Any, value: Value) -> Any:
         if field.kind == "metrics":
             if not _is_number(value):
-                raise InvalidQueryError(f"{field} is compared with a number, got {value!r}",
-                                        details={"field": str(field)})
+                raise InvalidQueryError(
+                    f"{field} is compared with a number, got {value!r}",
+                    details={"field": str(field)},
+                )
             return table.c.value
         if field.kind == "params" and _is_number(value):
             return table.c.value_num
@@ -139,25 +146,27 @@ class _Compiler:
     def _compare(self, node: Compare) -> ColumnElement[bool]:
         field, op, value = node.field, node.op, node.value
         if value is None:
-            raise InvalidQueryError(f"use IS NULL / IS NOT NULL to test {field} for absence",
-                                    details={"field": str(field)})
+            raise InvalidQueryError(
+                f"use IS NULL / IS NOT NULL to test {field} for absence",
+                details={"field": str(field)},
+            )
         if field.kind == "attributes":
             value = self._attr_value(field, value, op)
             return self._exists(field, lambda col: _op(col, op, value))
         if field.kind == "tags" and _is_number(value):
             value = str(value)
         if op in ("like", "ilike", "not like", "not ilike") and field.kind == "metrics":
-            raise InvalidQueryError(f"LIKE does not apply to {field}",
-                                    details={"field": str(field)})
-        return self._exists(
-            field, lambda t: _op(self._value_column(field, t, value), op, value)
-        )
+            raise InvalidQueryError(
+                f"LIKE does not apply to {field}", details={"field": str(field)}
+            )
+        return self._exists(field, lambda t: _op(self._value_column(field, t, value), op, value))
 
     def _attr_value(self, field: Field, value: Value, op: str) -> Value:
         numeric = field.key in NUMERIC_ATTRIBUTES
         if numeric and not _is_number(value):
-            raise InvalidQueryError(f"{field} is compared with a number of milliseconds",
-                                    details={"field": str(field)})
+            raise InvalidQueryError(
+                f"{field} is compared with a number of milliseconds", details={"field": str(field)}
+            )
         if not numeric and _is_number(value) and "like" not in op:
             return str(value)
         if field.key == "status" and isinstance(value, str):
@@ -189,6 +198,7 @@ class _Compiler:
 
 def _order_columns(c: _Compiler, key: OrderKey, idx: int) -> tuple[list[Any], Any, Any]:
     """(sort expressions, aliased table or None, join condition or None)."""
+
     def direction(col: Any) -> Any:
         return (col.desc() if key.descending else col.asc()).nulls_last()
 
@@ -208,8 +218,7 @@ def _order_columns(c: _Compiler, key: OrderKey, idx: int) -> tuple[list[Any], An
 
 
 def _fingerprint(project_id: int, filter_text: str | None, order: list[OrderKey]) -> str:
-    raw = json.dumps([project_id, filter_text or "", [(str(o.field), o.descending)
-                                                       for o in order]])
+    raw = json.dumps([project_id, filter_text or "", [(str(o.field), o.descending) for o in order]])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -220,11 +229,13 @@ def _decode_token(token: str | None, fingerprint: str) -> tuple[int, int]:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         phase, offset, fp = int(data["p"]), int(data["o"]), str(data["f"])
     except (ValueError, KeyError, TypeError):
-        raise InvalidQueryError("page_token is not a token returned by this search",
-                                details={"field": "page_token"}) from None
+        raise InvalidQueryError(
+            "page_token is not a token returned by this search", details={"field": "page_token"}
+        ) from None
     if fp != fingerprint or phase not in (1, 2) or offset < 0:
-        raise InvalidQueryError("page_token belongs to a different search",
-                                details={"field": "page_token"})
+        raise InvalidQueryError(
+            "page_token belongs to a different search", details={"field": "page_token"}
+        )
     return phase, offset
 
 
@@ -233,9 +244,15 @@ def _encode_token(phase: int, offset: int, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def search_runs(conn: Connection, project_id: int, node: Node | None, filter_text: str | None,
-                order: list[OrderKey], limit: int, page_token: str | None
-                ) -> tuple[list[Run], str | None]:
+def search_runs(
+    conn: Connection,
+    project_id: int,
+    node: Node | None,
+    filter_text: str | None,
+    order: list[OrderKey],
+    limit: int,
+    page_token: str | None,
+) -> tuple[list[Run], str | None]:
     c = _Compiler(conn)
     where = [runs.c.project_id == project_id]
     if node is not None:

@@ -18,8 +18,12 @@ def create(api, **body):
 
 def batch(api, run_id, body, **kwargs):
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return api.post(f"/api/v1/runs/{run_id}/batches", content=raw,
-                    headers={"Content-Type": "application/json"}, **kwargs)
+    return api.post(
+        f"/api/v1/runs/{run_id}/batches",
+        content=raw,
+        headers={"Content-Type": "application/json"},
+        **kwargs,
+    )
 
 
 def history(api, run_id, key, **params):
@@ -36,9 +40,18 @@ def test_create_then_resume_by_run_key_returns_201_then_200(api):
 
 def test_batch_round_trip_with_nan_and_infinity(api):
     run = create(api)
-    body = {"batch_id": "w-0", "params": {"lr": "0.1"}, "tags": {"t": "x"},
-            "metrics": {"loss": {"steps": [0, 1, 2], "timestamps": [10, 11, 12],
-                                 "values": [1.5, "NaN", "-Infinity"]}}}
+    body = {
+        "batch_id": "w-0",
+        "params": {"lr": "0.1"},
+        "tags": {"t": "x"},
+        "metrics": {
+            "loss": {
+                "steps": [0, 1, 2],
+                "timestamps": [10, 11, 12],
+                "values": [1.5, "NaN", "-Infinity"],
+            }
+        },
+    }
     assert batch(api, run["id"], body).json() == {"points": 3, "duplicate": False}
     assert batch(api, run["id"], body).json() == {"points": 0, "duplicate": True}
     got = history(api, run["id"], "loss").json()
@@ -54,8 +67,7 @@ def test_history_downsamples_keeping_extremes_and_zoom_range(api):
     n = 10_000
     values = [0.0] * n
     values[4321] = 99.0
-    body = {"metrics": {"m": {"steps": list(range(n)), "timestamps": [1] * n,
-                              "values": values}}}
+    body = {"metrics": {"m": {"steps": list(range(n)), "timestamps": [1] * n, "values": values}}}
     batch(api, run["id"], body)
     got = history(api, run["id"], "m", max_points=100).json()
     assert got["downsampled"] and len(got["steps"]) <= 100 and got["total_points"] == n
@@ -66,40 +78,78 @@ def test_history_downsamples_keeping_extremes_and_zoom_range(api):
 
 def test_metric_keys_with_slashes_and_spaces_are_addressable(api):
     run = create(api)
-    batch(api, run["id"], {"metrics": {"val/loss at 1": {"steps": [0], "timestamps": [1],
-                                                         "values": [2.0]}}})
+    batch(
+        api,
+        run["id"],
+        {"metrics": {"val/loss at 1": {"steps": [0], "timestamps": [1], "values": [2.0]}}},
+    )
     assert api.get(f"/api/v1/runs/{run['id']}/metrics").json() == {"keys": ["val/loss at 1"]}
     got = api.get(f"/api/v1/runs/{run['id']}/metrics/val%2Floss%20at%201/history").json()
     assert got["values"] == [2.0]
 
 
-@pytest.mark.parametrize(("body", "status", "code", "field"), [
-    (b"{not json", 400, "malformed_json", None),
-    ({"metrics": {"m": {"steps": ["one"], "timestamps": [1], "values": [1.0]}}}, 400,
-     "invalid_input", "metrics.m.steps"),
-    ({"metrics": {"m": {"steps": [1.5], "timestamps": [1], "values": [1.0]}}}, 400,
-     "invalid_input", "metrics.m.steps"),
-    (b'{"metrics": {"m": {"steps": [Infinity], "timestamps": [1], "values": [1.0]}}}', 400,
-     "invalid_input", "metrics.m.steps"),
-    ({"metrics": {"m": {"steps": [1], "timestamps": [1], "values": [True]}}}, 400,
-     "invalid_input", "metrics.m.values"),
-    ({"metrics": {"m": {"steps": [1, 2], "timestamps": [1], "values": [1.0, 2.0]}}}, 400,
-     "invalid_input", "metrics.m.timestamps"),
-    ({"metrics": {"k" * (limits.MAX_KEY + 1): {"steps": [1], "timestamps": [1],
-                                                 "values": [1.0]}}}, 400, "limit_exceeded",
-     "metrics key"),
-    ({"params": {"p": "v" * (limits.MAX_PARAM_VALUE + 1)}}, 400, "limit_exceeded", "params.p"),
-    ({"tags": {"t": 5}}, 400, "invalid_input", "tags.t"),
-    ({"surprise": 1}, 400, "invalid_input", "surprise"),
-    ([1, 2], 400, "invalid_input", "body"),
-])
-def test_bad_batch_is_rejected_naming_the_field_and_nothing_is_written(api, body, status,
-                                                                       code, field):
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        (b"{not json", 400, "malformed_json", None),
+        (
+            {"metrics": {"m": {"steps": ["one"], "timestamps": [1], "values": [1.0]}}},
+            400,
+            "invalid_input",
+            "metrics.m.steps",
+        ),
+        (
+            {"metrics": {"m": {"steps": [1.5], "timestamps": [1], "values": [1.0]}}},
+            400,
+            "invalid_input",
+            "metrics.m.steps",
+        ),
+        (
+            b'{"metrics": {"m": {"steps": [Infinity], "timestamps": [1], "values": [1.0]}}}',
+            400,
+            "invalid_input",
+            "metrics.m.steps",
+        ),
+        (
+            {"metrics": {"m": {"steps": [1], "timestamps": [1], "values": [True]}}},
+            400,
+            "invalid_input",
+            "metrics.m.values",
+        ),
+        (
+            {"metrics": {"m": {"steps": [1, 2], "timestamps": [1], "values": [1.0, 2.0]}}},
+            400,
+            "invalid_input",
+            "metrics.m.timestamps",
+        ),
+        (
+            {
+                "metrics": {
+                    "k" * (limits.MAX_KEY + 1): {"steps": [1], "timestamps": [1], "values": [1.0]}
+                }
+            },
+            400,
+            "limit_exceeded",
+            "metrics key",
+        ),
+        ({"params": {"p": "v" * (limits.MAX_PARAM_VALUE + 1)}}, 400, "limit_exceeded", "params.p"),
+        ({"tags": {"t": 5}}, 400, "invalid_input", "tags.t"),
+        ({"surprise": 1}, 400, "invalid_input", "surprise"),
+        ([1, 2], 400, "invalid_input", "body"),
+    ],
+)
+def test_bad_batch_is_rejected_naming_the_field_and_nothing_is_written(
+    api, body, status, code, field
+):
     run = create(api)
     # one good key in front proves that nothing of a bad batch is written
     if isinstance(body, dict) and "metrics" in body:
-        body = {"metrics": {"good": {"steps": [0], "timestamps": [1], "values": [1.0]},
-                            **body["metrics"]}}
+        body = {
+            "metrics": {
+                "good": {"steps": [0], "timestamps": [1], "values": [1.0]},
+                **body["metrics"],
+            }
+        }
     response = batch(api, run["id"], body)
     assert response.status_code == status, response.text
     error = response.json()
@@ -114,12 +164,10 @@ def test_bad_batch_is_rejected_naming_the_field_and_nothing_is_written(api, body
 def test_batch_over_the_point_limit_is_refused(api):
     run = create(api)
     n = limits.MAX_POINTS_PER_BATCH + 1
-    body = {"metrics": {"m": {"steps": list(range(n)), "timestamps": [1] * n,
-                              "values": [0.5] * n}}}
+    body = {"metrics": {"m": {"steps": list(range(n)), "timestamps": [1] * n, "values": [0.5] * n}}}
     response = batch(api, run["id"], body)
     assert response.status_code == 400
-    assert response.json()["details"] == {"field": "metrics",
-                                          "limit": limits.MAX_POINTS_PER_BATCH}
+    assert response.json()["details"] == {"field": "metrics", "limit": limits.MAX_POINTS_PER_BATCH}
 
 
 def test_param_conflict_is_409_naming_the_key(api):
@@ -130,13 +178,16 @@ def test_param_conflict_is_409_naming_the_key(api):
     assert "lr" in response.json()["message"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"project": 5}, "project"),
-    ({"project": "p", "unknown": 1}, "unknown"),
-    ({"project": "p", "params": {"a": 1}}, "params.a"),
-    ({"project": "p", "start_ms": "yesterday"}, "start_ms"),
-    ({}, "project"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"project": 5}, "project"),
+        ({"project": "p", "unknown": 1}, "unknown"),
+        ({"project": "p", "params": {"a": 1}}, "params.a"),
+        ({"project": "p", "start_ms": "yesterday"}, "start_ms"),
+        ({}, "project"),
+    ],
+)
 def test_malformed_create_body_is_422_naming_the_field(api, body, field):
     response = api.post("/api/v1/runs", json=body)
     assert response.status_code == 422
@@ -165,8 +216,9 @@ def test_unknown_run_and_project_are_404(api):
 
 def test_bad_filter_is_400_with_position(api):
     create(api)
-    response = api.post("/api/v1/runs/search",
-                        json={"project": "p", "filter": "metrics.acc > 0.9 and"})
+    response = api.post(
+        "/api/v1/runs/search", json={"project": "p", "filter": "metrics.acc > 0.9 and"}
+    )
     assert response.status_code == 400
     error = response.json()
     assert error["error_code"] == "invalid_query"
@@ -191,8 +243,13 @@ def test_openapi_document_lists_versioned_routes_with_operation_ids(api):
     doc = api.get("/openapi.json").json()
     assert all(p.startswith(("/api/v1/", "/healthz", "/readyz")) for p in doc["paths"])
     ops = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
-    assert {"runs-create_run", "runs-log_batch", "runs-search_runs",
-            "runs-get_metric_history", "projects-list_projects"} <= ops
+    assert {
+        "runs-create_run",
+        "runs-log_batch",
+        "runs-search_runs",
+        "runs-get_metric_history",
+        "projects-list_projects",
+    } <= ops
     assert "RunBatch" in doc["components"]["schemas"]
 
 

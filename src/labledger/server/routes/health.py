@@ -24,5 +24,7 @@ def readyz(tracker: TrackerDep) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
     head = head_revision()
     ok = current == head
-    return JSONResponse({"status": "ok" if ok else "schema_outdated", "schema": current,
-                         "head": head}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "schema_outdated", "schema": current, "head": head},
+        status_code=200 if ok else 503,
+    )

@@ -12,8 +12,14 @@ router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 
 @router.get("", response_model=schemas.ProjectsPublic)
 def list_projects(service: SearchServiceDep) -> schemas.ProjectsPublic:
-    return schemas.ProjectsPublic(projects=[
-        schemas.ProjectPublic(name=p.name, created_ms=p.created_ms, run_count=p.run_count,
-                              last_activity_ms=p.last_activity_ms)
-        for p in service.list_projects()
-    ])
+    return schemas.ProjectsPublic(
+        projects=[
+            schemas.ProjectPublic(
+                name=p.name,
+                created_ms=p.created_ms,
+                run_count=p.run_count,
+                last_activity_ms=p.last_activity_ms,
+            )
+            for p in service.list_projects()
+        ]
+    )

@@ -25,16 +25,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def create_run(body: schemas.RunCreate, service: RunServiceDep) -> WireJSONResponse:
     spec = entities.RunCreate(**body.model_dump())
     run, created = service.create_run(spec)
-    return WireJSONResponse({**run_to_wire(run), "created": created},
-                            status_code=201 if created else 200)
+    return WireJSONResponse(
+        {**run_to_wire(run), "created": created}, status_code=201 if created else 200
+    )
 
 
 @router.post("/search", response_model=schemas.RunsPublic, responses=_ERRORS)
 def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONResponse:
-    page = service.search_runs(body.project, body.filter, body.order_by, body.limit,
-                               body.page_token)
-    return WireJSONResponse({"runs": [run_to_wire(r) for r in page.runs],
-                             "next_page_token": page.next_page_token})
+    page = service.search_runs(
+        body.project, body.filter, body.order_by, body.limit, body.page_token
+    )
+    return WireJSONResponse(
+        {"runs": [run_to_wire(r) for r in page.runs], "next_page_token": page.next_page_token}
+    )
 
 
 @router.get("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
@@ -43,11 +46,12 @@ def get_run(run_id: str, service: RunServiceDep) -> WireJSONResponse:
 
 
 @router.patch("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
-def update_run(run_id: str, body: schemas.RunUpdate, service: RunServiceDep
-               ) -> WireJSONResponse:
+def update_run(run_id: str, body: schemas.RunUpdate, service: RunServiceDep) -> WireJSONResponse:
     change = entities.RunUpdate(
         status=entities.RunStatus(body.status) if body.status else None,
-        end_ms=body.end_ms, name=body.name, notes=body.notes,
+        end_ms=body.end_ms,
+        name=body.name,
+        notes=body.notes,
     )
     return WireJSONResponse(run_to_wire(service.update_run(run_id, change)))
 
@@ -56,8 +60,12 @@ def update_run(run_id: str, body: schemas.RunUpdate, service: RunServiceDep
     "/{run_id}/batches",
     response_model=schemas.BatchResultPublic,
     responses=_ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/RunBatch"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunBatch"}}},
+        }
+    },
 )
 async def log_batch(run_id: str, request: Request, service: RunServiceDep) -> WireJSONResponse:
     """Store metrics (columnar per key), params and tags atomically; idempotent by batch_id.
@@ -84,18 +92,21 @@ def list_metric_keys(run_id: str, service: SearchServiceDep) -> WireJSONResponse
     return WireJSONResponse({"keys": service.list_metric_keys(run_id)})
 
 
-@router.get("/{run_id}/metrics/{key:path}/history", response_model=schemas.MetricHistoryPublic,
-            responses=_ERRORS)
+@router.get(
+    "/{run_id}/metrics/{key:path}/history",
+    response_model=schemas.MetricHistoryPublic,
+    responses=_ERRORS,
+)
 def get_metric_history(
     run_id: str,
     key: str,
     service: SearchServiceDep,
-    max_points: Annotated[int | None, Query(description="Downsample to at most this many "
-                                            "points, keeping min/max per bucket.")] = None,
+    max_points: Annotated[
+        int | None,
+        Query(description="Downsample to at most this many points, keeping min/max per bucket."),
+    ] = None,
     start_step: int | None = None,
     end_step: int | None = None,
 ) -> WireJSONResponse:
     series = service.get_metric_history(run_id, key, max_points, start_step, end_step)
     return WireJSONResponse(series_to_wire(series))
-
-
