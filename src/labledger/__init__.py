@@ -8,6 +8,7 @@ embedded store or the HTTP transport is loaded when the first run or client need
     run.finish()
 """
 
+from labledger._version import __version__
 from labledger.core.entities import Project, RunStatus
 from labledger.core.entities import Run as RunRecord
 from labledger.core.errors import (
@@ -33,8 +34,6 @@ from labledger.sdk.fluent import (
 )
 from labledger.sdk.history import MetricHistory, MetricPoint
 from labledger.sdk.run import Run, init
-
-__version__ = "0.1.0"
 
 start_run = init
 end_run = finish

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from labledger.cli._common import reports_errors
@@ -34,7 +37,10 @@ db_options = [
 ]
 
 
-def _with_db_options(fn):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _with_db_options(fn: F) -> F:
     for option in reversed(db_options):
         fn = option(fn)
     return fn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from labledger import __version__
+from labledger._version import __version__
 from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.runs import runs

@@ -200,7 +200,7 @@ def _to_ast(tree: object) -> Node:
         return And(tuple(_to_ast(c) for c in ch))
     if data == "not_":
         return Not(_to_ast(ch[0]))
-    field = parse_field(str(ch[0].children[0]))  # type: ignore[union-attr]
+    field = parse_field(str(ch[0].children[0]))
     if data == "compare":
         op = {"==": "=", "<>": "!="}.get(str(ch[1]), str(ch[1]))
         return Compare(field, op, _value(ch[2]))
@@ -213,7 +213,7 @@ def _to_ast(tree: object) -> Node:
             )
         return Compare(field, op if data == "like" else f"not {op}", value)
     if data in ("in_list", "not_in_list"):
-        values = tuple(_value(v) for v in ch[1].children)  # type: ignore[union-attr]
+        values = tuple(_value(v) for v in ch[1].children)
         return InList(field, values, negated=data == "not_in_list")
     if data in ("is_null", "is_not_null"):
         return IsNull(field, negated=data == "is_not_null")

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
-from labledger import __version__
+from labledger._version import __version__
 from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
 from labledger.server.routes import health, projects, runs

@@ -6,7 +6,7 @@ from labledger.core.settings import Settings
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
 from labledger.store.database import Database, sqlite_uri_for_dir
-from labledger.store.schema import ensure_current
+from labledger.store.schema import current_revision, ensure_current, head_revision
 
 
 def db_uri_for(settings: Settings) -> str:
@@ -37,6 +37,10 @@ class Tracker:
     @classmethod
     def from_settings(cls, settings: Settings) -> Tracker:
         return cls.open(db_uri_for(settings))
+
+    def schema_status(self) -> tuple[str | None, str]:
+        """(current revision, revision this code needs)."""
+        return current_revision(self.db), head_revision()
 
     def close(self) -> None:
         self.db.dispose()

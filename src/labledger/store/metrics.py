@@ -102,7 +102,7 @@ def _bulk_insert_points(
         return
     conn.exec_driver_sql(
         "INSERT INTO metric_points (run_pk, key_id, step, ts, value) VALUES (?, ?, ?, ?, ?)",
-        rows,  # type: ignore[arg-type]
+        rows,
     )
 
 

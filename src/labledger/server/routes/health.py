@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from labledger.server.deps import TrackerDep
-from labledger.store.schema import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +18,9 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(tracker: TrackerDep) -> JSONResponse:
     try:
-        current = current_revision(tracker.db)
+        current, head = tracker.schema_status()
     except Exception as exc:  # noqa: BLE001 - readiness reports any failure
         return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
-    head = head_revision()
     ok = current == head
     return JSONResponse(
         {"status": "ok" if ok else "schema_outdated", "schema": current, "head": head},

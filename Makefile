@@ -1,0 +1,17 @@
+# The commands contributors and CI share.  `make run` and `make test` are the README's two.
+.PHONY: run test check bench docs clean
+
+run:    ## install into .venv, load demo runs, serve on http://127.0.0.1:5000
+	scripts/run.sh
+
+test:   ## install, start PostgreSQL, lint, type-check and run the whole test suite
+	scripts/test.sh
+
+check:  ## lint and type-check only
+	.venv/bin/ruff check src tests bench && .venv/bin/ruff format --check src tests && .venv/bin/mypy && .venv/bin/lint-imports
+
+bench:  ## every benchmark against its peer (installs MLflow into a cache virtualenv)
+	for b in import_time logging search concurrency; do .venv/bin/python bench/$$b.py || exit 1; done
+
+clean:
+	rm -rf .venv .labledger .labledger-demo .pytest_cache .mypy_cache .ruff_cache

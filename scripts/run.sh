@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install into .venv, fill ./.labledger-demo with demo runs (once), serve it on :5000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+DATA="${LABLEDGER_DEMO_DIR:-.labledger-demo}"
+if [ ! -f "$DATA/labledger.db" ]; then
+    .venv/bin/labledger demo --tracking-uri "$DATA"
+fi
+exec .venv/bin/labledger server --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}" --data-dir "$DATA"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: install, start services, lint, type-check, test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --dev
+scripts/ensure-postgres.sh
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests
+.venv/bin/mypy
+.venv/bin/lint-imports
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
