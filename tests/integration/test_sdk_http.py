@@ -144,3 +144,26 @@ def test_crashed_process_is_replayed_by_sync(server, tmp_path):
     assert history.total_points == 20_000
     assert history.steps.tolist() == list(range(20_000))
     assert not (spool / run_id).exists()
+
+
+def test_server_on_postgresql_serves_the_same_sdk(pg_url, tmp_path, monkeypatch):
+    from tests.conftest import ServerProcess
+
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    data = tmp_path / "pg-server"
+    data.mkdir()
+    server = ServerProcess(data, db_uri=pg_url)
+    server.start()
+    try:
+        with ll.init(project="pg", tracking_uri=server.url, run_key="k", config={"a": 1}) as run:
+            for step in range(3000):
+                run.log({"loss": 1.0 / (step + 1)}, step=step)
+        again = ll.init(project="pg", tracking_uri=server.url, run_key="k")
+        assert again.id == run.id and again.resumed
+        again.finish()
+        with ll.Client(server.url) as client:
+            found = client.search_runs("pg", "params.a = 1", ["metrics.loss asc"])
+            assert [r.id for r in found] == [run.id]
+            assert client.get_metric_history(run.id, "loss").total_points == 3000
+    finally:
+        server.stop()
