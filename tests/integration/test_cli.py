@@ -13,8 +13,9 @@ from labledger.cli.main import cli
 @pytest.fixture
 def demo_store(tmp_path):
     uri = str(tmp_path / "store")
-    result = CliRunner().invoke(cli, ["demo", "--tracking-uri", uri, "--runs-per-project", "3",
-                                      "--steps", "300"])
+    result = CliRunner().invoke(
+        cli, ["demo", "--tracking-uri", uri, "--runs-per-project", "3", "--steps", "300"]
+    )
     assert result.exit_code == 0, result.output
     return uri
 
@@ -35,8 +36,19 @@ def test_demo_fills_projects_with_nested_and_failed_runs(demo_store):
 
 
 def test_runs_ls_filters_and_orders(demo_store):
-    out = invoke("runs", "ls", "-p", "mnist", "-f", "status = 'finished' and metrics.acc > 0",
-                 "-o", "metrics.acc desc", "--json", "--tracking-uri", demo_store)
+    out = invoke(
+        "runs",
+        "ls",
+        "-p",
+        "mnist",
+        "-f",
+        "status = 'finished' and metrics.acc > 0",
+        "-o",
+        "metrics.acc desc",
+        "--json",
+        "--tracking-uri",
+        demo_store,
+    )
     assert out.exit_code == 0, out.output
     accs = [json.loads(line)["metrics"]["acc"] for line in out.output.splitlines()]
     assert len(accs) == 2 and accs == sorted(accs, reverse=True)
@@ -45,8 +57,19 @@ def test_runs_ls_filters_and_orders(demo_store):
 
 
 def test_runs_show_prints_params_and_metrics(demo_store):
-    listing = invoke("runs", "ls", "-p", "cifar10", "-n", "1", "-f", "params.lr IS NOT NULL",
-                     "--json", "--tracking-uri", demo_store)
+    listing = invoke(
+        "runs",
+        "ls",
+        "-p",
+        "cifar10",
+        "-n",
+        "1",
+        "-f",
+        "params.lr IS NOT NULL",
+        "--json",
+        "--tracking-uri",
+        demo_store,
+    )
     run_id = json.loads(listing.output.splitlines()[0])["id"]
     out = invoke("runs", "show", run_id, "--tracking-uri", demo_store)
     assert out.exit_code == 0, out.output
@@ -54,8 +77,7 @@ def test_runs_show_prints_params_and_metrics(demo_store):
 
 
 def test_errors_are_one_line_with_the_code_and_exit_1(demo_store):
-    bad = invoke("runs", "ls", "-p", "mnist", "-f", "metrics.acc >", "--tracking-uri",
-                 demo_store)
+    bad = invoke("runs", "ls", "-p", "mnist", "-f", "metrics.acc >", "--tracking-uri", demo_store)
     assert bad.exit_code == 1
     assert "error [invalid_query]" in bad.output and "position 13" in bad.output
     missing = invoke("runs", "show", "0" * 32, "--tracking-uri", demo_store)

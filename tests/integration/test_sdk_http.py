@@ -167,3 +167,26 @@ def test_server_on_postgresql_serves_the_same_sdk(pg_url, tmp_path, monkeypatch)
             assert client.get_metric_history(run.id, "loss").total_points == 3000
     finally:
         server.stop()
+
+
+def test_finish_with_server_gone_keeps_records_for_sync(server, tmp_path, monkeypatch):
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(spool))
+    run = ll.init(project="p", tracking_uri=server.url)
+    server.stop()
+    for step in range(1000):
+        run.log({"z": float(step)}, step=step)
+    with pytest.raises((TimeoutError, ll.TransportError)):
+        run.finish(timeout=1)
+    assert any(spool.rglob("*.log"))
+    server.start()
+    result = subprocess.run(
+        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "synced 1000 points" in result.stdout
+    with ll.Client(server.url) as client:
+        assert client.get_metric_history(run.id, "z").total_points == 1000

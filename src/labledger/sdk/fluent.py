@@ -91,14 +91,22 @@ def finish(status: str = "finished") -> None:
         run.finish(status)
 
 
+EXIT_FLUSH_TIMEOUT_S = 120.0
+
+
 def _finish_all_at_exit() -> None:
+    """Finish every open run.  A target that stays unreachable does not hang the exit for
+    more than EXIT_FLUSH_TIMEOUT_S per run: what is unsent stays in the spool."""
     status = "failed" if _uncaught else "finished"
     while True:
         run = active_run()
         if run is None:
             return
         try:
-            run.finish(status)
+            run.finish(status, timeout=EXIT_FLUSH_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - exiting: report, carry on with the others
             forget(run)
-            sys.stderr.write(f"labledger: could not finish run {run.id}: {exc}\n")
+            sys.stderr.write(
+                f"labledger: could not finish run {run.id}: {exc}\n"
+                "labledger: unsent records are kept in the spool; run `labledger sync`\n"
+            )

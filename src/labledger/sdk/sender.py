@@ -62,6 +62,8 @@ class Sender:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is acknowledged.  False on timeout."""
+        if not self._thread.is_alive():
+            return not self._pending and not self.queue
         done = threading.Event()
         self.queue.append(done)
         self._wake.set()
@@ -82,6 +84,21 @@ class Sender:
 
     # -- the sender thread ----------------------------------------------------------------
     def _loop(self) -> None:
+        try:
+            self._run_loop()
+        except BaseException as exc:  # a bug must not leave flush() waiting forever
+            log.exception("the sender thread stopped")
+            self.error = TrackerError(
+                f"the sender thread stopped: {exc!r}; unsent records "
+                "stay in the spool for `labledger sync`"
+            )
+            self._release_waiters(all_=True)
+            while self.queue:  # wake flushes queued after the failure
+                item = self.queue.popleft()
+                if isinstance(item, threading.Event):
+                    item.set()
+
+    def _run_loop(self) -> None:
         backoff = 0.0
         while True:
             if not self.queue and not self._pending:
