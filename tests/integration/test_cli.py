@@ -94,8 +94,9 @@ def test_db_current_reports_head(tmp_path):
 
 def test_demo_through_a_server(server, tmp_path, monkeypatch):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    result = invoke("demo", "--tracking-uri", server.url, "--runs-per-project", "2",
-                    "--steps", "100")
+    result = invoke(
+        "demo", "--tracking-uri", server.url, "--runs-per-project", "2", "--steps", "100"
+    )
     assert result.exit_code == 0, result.output
     out = invoke("runs", "ls", "-p", "sentiment", "--json", "--tracking-uri", server.url)
     assert len(out.output.splitlines()) == 3

@@ -61,3 +61,24 @@ def test_db_upgrade_command_upgrades_a_data_dir(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"-> {head_revision()}" in result.stdout
     assert (tmp_path / "labledger.db").exists()
+
+
+def test_tags_project_migration_backfills_existing_rows(store_uri):
+    db = Database(store_uri)
+    try:
+        upgrade(db, "0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO projects (id, name, created_ms) VALUES (7, 'p', 0)"))
+            conn.execute(
+                text(
+                    "INSERT INTO runs (pk, id, project_id, name, status, start_ms) "
+                    "VALUES (3, :id, 7, 'r', 'running', 0)"
+                ),
+                {"id": "a" * 32},
+            )
+            conn.execute(text("INSERT INTO tags (run_pk, key, value) VALUES (3, 'k', 'v')"))
+        upgrade(db)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT project_id FROM tags")).scalar() == 7
+    finally:
+        db.dispose()

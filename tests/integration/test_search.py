@@ -180,3 +180,47 @@ def test_unknown_project_is_not_found(tracker):
 def test_projects_list_counts_runs(tracker, runs):
     projects = {p.name: p for p in tracker.search.list_projects()}
     assert projects["p"].run_count == 5 and projects["elsewhere"].run_count == 1
+
+
+def test_total_counts_every_matching_run(tracker, runs):
+    page = tracker.search.search_runs("p", "tags.team IS NOT NULL", None, 2, include_total=True)
+    assert len(page.runs) == 2 and page.total == 4
+    assert tracker.search.search_runs("p", None, None, 2).total is None
+
+
+@pytest.mark.parametrize(
+    ("group_by", "filter", "expected"),
+    [
+        ("params.optimizer.name", None, [("adam", 2), ("Adam", 1), ("sgd", 1), (None, 1)]),
+        ("tags.team", "status != 'running'", [("nlp", 2), ("vision", 2)]),
+        ("status", None, [("finished", 2), ("failed", 1), ("killed", 1), ("running", 1)]),
+    ],
+)
+def test_group_counts_runs_per_value(tracker, runs, group_by, filter, expected):
+    groups = tracker.search.group_runs("p", group_by, filter)
+    assert [(g.value, g.count) for g in groups] == expected
+
+
+def test_grouping_by_a_metric_is_refused(tracker, runs):
+    with pytest.raises(InvalidQueryError):
+        tracker.search.group_runs("p", "metrics.acc")
+
+
+def test_project_keys_list_params_metrics_and_tags(tracker, runs):
+    keys = tracker.search.list_project_keys("p")
+    assert keys.params == ["bs", "lr", "note", "optimizer.name"]
+    assert keys.metrics == ["acc", "loss"]
+    assert keys.tags == ["team"]
+    assert tracker.search.list_project_keys("elsewhere").params == ["lr"]
+
+
+def test_projects_report_runs_per_day_for_a_sparkline(tracker):
+    from labledger.core.ids import now_ms
+
+    day = 86_400_000
+    for age_days in (0, 0, 1, 5, 40):
+        tracker.runs.create_run(RunCreate(project="spark", start_ms=now_ms() - age_days * day))
+    spark = next(p for p in tracker.search.list_projects() if p.name == "spark")
+    assert len(spark.runs_per_day) == 30
+    assert spark.runs_per_day[-1] == 2 and spark.runs_per_day[-2] == 1
+    assert spark.runs_per_day[-6] == 1 and sum(spark.runs_per_day) == 4

@@ -24,6 +24,7 @@ class Project:
     created_ms: int
     run_count: int = 0
     last_activity_ms: int | None = None
+    runs_per_day: list[int] = field(default_factory=list)  # last 30 days, oldest first
 
 
 @dataclass(slots=True)
@@ -122,3 +123,17 @@ class Batch:
 class RunPage:
     runs: list[Run]
     next_page_token: str | None
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectKeys:
+    params: list[str]
+    metrics: list[str]
+    tags: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RunGroup:
+    value: str | None  # None: runs without the grouping key
+    count: int

@@ -61,6 +61,7 @@ class RunCreated(RunPublic):
 class RunsPublic(BaseModel):
     runs: list[RunPublic]
     next_page_token: str | None
+    total: int | None = Field(None, description="Runs matching the filter, if asked for.")
 
 
 class RunSearch(_Strict):
@@ -69,6 +70,26 @@ class RunSearch(_Strict):
     order_by: list[str] = Field(default_factory=list, examples=[["metrics.acc desc"]])
     limit: int = 100
     page_token: str | None = None
+    include_total: bool = Field(False, description="Also count every matching run.")
+
+
+class RunGroupQuery(_Strict):
+    project: str
+    group_by: str = Field(
+        description="A param, tag or attribute (status, user, group).",
+        examples=["params.optimizer.name"],
+    )
+    filter: str | None = None
+    limit: int = 200
+
+
+class RunGroupPublic(BaseModel):
+    value: str | None = Field(description="None for runs without the grouping key.")
+    count: int
+
+
+class RunGroupsPublic(BaseModel):
+    groups: list[RunGroupPublic]
 
 
 class MetricColumns(_Strict):
@@ -107,6 +128,15 @@ class ProjectPublic(BaseModel):
     created_ms: int
     run_count: int
     last_activity_ms: int | None
+    runs_per_day: list[int] = Field(
+        description="Runs started per day, last 30 days, oldest first (today last)."
+    )
+
+
+class ProjectKeysPublic(BaseModel):
+    params: list[str]
+    metrics: list[str]
+    tags: list[str]
 
 
 class ProjectsPublic(BaseModel):

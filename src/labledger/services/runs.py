@@ -95,13 +95,13 @@ class RunService:
             return self._resume(conn, run_id, spec), False
         run_pk, _ = run_repo.get_run_ref(conn, run_id)
         run_repo.log_params(conn, run_pk, project_id, spec.params)
-        run_repo.set_tags(conn, run_pk, spec.tags)
+        run_repo.set_tags(conn, run_pk, project_id, spec.tags)
         return run_id, True
 
     def _resume(self, conn: Connection, run_id: str, spec: RunCreate) -> str:
         run_pk, project_id = run_repo.get_run_ref(conn, run_id)
         run_repo.log_params(conn, run_pk, project_id, spec.params)
-        run_repo.set_tags(conn, run_pk, spec.tags)
+        run_repo.set_tags(conn, run_pk, project_id, spec.tags)
         run_repo.touch_heartbeat(conn, run_pk, now_ms())
         return run_id
 
@@ -145,7 +145,7 @@ class RunService:
             ):
                 return BatchResult(points=0, duplicate=True)
             run_repo.log_params(conn, run_pk, project_id, batch.params)
-            run_repo.set_tags(conn, run_pk, batch.tags)
+            run_repo.set_tags(conn, run_pk, project_id, batch.tags)
             points = metric_repo.insert_points(self.db, conn, run_pk, project_id, batch.metrics)
             run_repo.touch_heartbeat(conn, run_pk, now)
             return BatchResult(points=points, duplicate=False)

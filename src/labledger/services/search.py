@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from labledger.core import limits
-from labledger.core.entities import MetricSeries, Project, RunPage
+from labledger.core.entities import MetricSeries, Project, ProjectKeys, RunGroup, RunPage
 from labledger.core.errors import InvalidInputError, RunNotFoundError
 from labledger.core.ids import is_valid_id
-from labledger.core.query import parse_filter, parse_order_by
+from labledger.core.query import parse_field, parse_filter, parse_order_by
 from labledger.core.validation import check_project_name
 from labledger.services.downsample import downsample_indices
 from labledger.store import metrics as metric_repo
@@ -31,7 +31,10 @@ class SearchService:
         order_by: list[str] | None = None,
         limit: int = 100,
         page_token: str | None = None,
+        *,
+        include_total: bool = False,
     ) -> RunPage:
+        """A page of runs; ``include_total`` also counts every run matching the filter."""
         check_project_name(project)
         if not 1 <= limit <= limits.MAX_PAGE_SIZE:
             raise InvalidInputError(
@@ -45,7 +48,30 @@ class SearchService:
             runs, token = search_repo.search_runs(
                 conn, project_id, node, filter, order, limit, page_token
             )
-        return RunPage(runs=runs, next_page_token=token)
+            total = search_repo.count_runs(conn, project_id, node) if include_total else None
+        return RunPage(runs=runs, next_page_token=token, total=total)
+
+    def list_project_keys(self, project: str) -> ProjectKeys:
+        check_project_name(project)
+        with self.db.read() as conn:
+            keys = project_repo.list_keys(conn, project_repo.get_project_id(conn, project))
+        return ProjectKeys(**keys)
+
+    def group_runs(
+        self, project: str, group_by: str, filter: str | None = None, limit: int = 200
+    ) -> list[RunGroup]:
+        """Run counts per value of ``group_by`` (a param, tag or attribute)."""
+        check_project_name(project)
+        if not 1 <= limit <= limits.MAX_PAGE_SIZE:
+            raise InvalidInputError(
+                f"limit must be between 1 and {limits.MAX_PAGE_SIZE}, got {limit}",
+                details={"field": "limit", "limit": limits.MAX_PAGE_SIZE},
+            )
+        node = parse_filter(filter)
+        field = parse_field(group_by)
+        with self.db.read() as conn:
+            project_id = project_repo.get_project_id(conn, project)
+            return search_repo.group_runs(conn, project_id, node, field, limit)
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         with self.db.read() as conn:

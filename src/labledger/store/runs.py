@@ -191,14 +191,20 @@ def log_params(conn: Connection, run_pk: int, project_id: int, new: Mapping[str,
         conn.execute(stmt, rows_to_add)
 
 
-def set_tags(conn: Connection, run_pk: int, new: Mapping[str, str]) -> None:
+def set_tags(conn: Connection, run_pk: int, project_id: int, new: Mapping[str, str]) -> None:
     if not new:
         return
     stmt = _dialect.insert(conn, tags)
     stmt = stmt.on_conflict_do_update(
         index_elements=["run_pk", "key"], set_={"value": stmt.excluded.value}
     )
-    conn.execute(stmt, [{"run_pk": run_pk, "key": k, "value": v} for k, v in new.items()])
+    conn.execute(
+        stmt,
+        [
+            {"run_pk": run_pk, "key": k, "value": v, "project_id": project_id}
+            for k, v in new.items()
+        ],
+    )
 
 
 def delete_tag(conn: Connection, run_pk: int, key: str) -> bool:

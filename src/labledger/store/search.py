@@ -16,187 +16,30 @@ import json
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     and_,
     exists,
-    false,
+    func,
     not_,
-    or_,
     select,
 )
 from sqlalchemy.sql import Select
 
-from labledger.core.entities import Run
+from labledger.core.entities import Run, RunGroup
 from labledger.core.errors import InvalidQueryError
 from labledger.core.query import (
-    NUMERIC_ATTRIBUTES,
-    And,
-    Compare,
     Field,
-    InList,
-    IsNull,
     Node,
-    Not,
-    Or,
     OrderKey,
-    Value,
 )
-from labledger.store.metrics import find_key_id
+from labledger.store.filters import ATTR_COLUMNS, FilterCompiler
 from labledger.store.runs import _base_query, load_runs_by_pk
 from labledger.store.tables import latest_metrics, params, runs, tags
 
-_ATTR_COLUMNS: dict[str, Any] = {
-    "id": runs.c.id,
-    "name": runs.c.name,
-    "status": runs.c.status,
-    "user": runs.c.user_name,
-    "start_time": runs.c.start_ms,
-    "end_time": runs.c.end_ms,
-    "duration": runs.c.end_ms - runs.c.start_ms,
-    "group": runs.c.group_name,
-    "parent_id": runs.c.parent_id,
-    "run_key": runs.c.run_key,
-}
+GROUPABLE_ATTRIBUTES = frozenset({"status", "user", "group", "parent_id"})
 
 
-def _op(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    match op:
-        case "=":
-            return column == value  # type: ignore[no-any-return]
-        case "!=":
-            return column != value  # type: ignore[no-any-return]
-        case "<":
-            return column < value  # type: ignore[no-any-return]
-        case "<=":
-            return column <= value  # type: ignore[no-any-return]
-        case ">":
-            return column > value  # type: ignore[no-any-return]
-        case ">=":
-            return column >= value  # type: ignore[no-any-return]
-        case "like":
-            return column.like(value)  # type: ignore[no-any-return]
-        case "ilike":
-            return column.ilike(value)  # type: ignore[no-any-return]
-        case "not like":
-            return column.not_like(value)  # type: ignore[no-any-return]
-        case "not ilike":
-            return column.not_ilike(value)  # type: ignore[no-any-return]
-    raise InvalidQueryError(f"unsupported operator {op!r}")
-
-
-def _is_number(value: Value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-class _Compiler:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self._kids: dict[str, int | None] = {}
-
-    def key_id(self, name: str) -> int | None:
-        if name not in self._kids:
-            self._kids[name] = find_key_id(self.conn, name)
-        return self._kids[name]
-
-    def compile(self, node: Node) -> ColumnElement[bool]:
-        if isinstance(node, And):
-            return and_(*(self.compile(n) for n in node.items))
-        if isinstance(node, Or):
-            return or_(*(self.compile(n) for n in node.items))
-        if isinstance(node, Not):
-            return not_(self.compile(node.item))
-        if isinstance(node, IsNull):
-            present = self._exists(node.field, None)
-            return present if node.negated else not_(present)
-        if isinstance(node, InList):
-            return self._in_list(node)
-        return self._compare(node)
-
-    def _exists(self, field: Field, condition: Any) -> ColumnElement[bool]:
-        if field.kind == "attributes":
-            column = _ATTR_COLUMNS[field.key]
-            base = column.is_not(None)
-            return base if condition is None else and_(base, condition(column))
-        if field.kind == "metrics":
-            kid = self.key_id(field.key)
-            if kid is None:
-                return false()
-            table, where = latest_metrics, [latest_metrics.c.key_id == kid]
-        elif field.kind == "params":
-            table, where = params, [params.c.key == field.key]
-        else:
-            table, where = tags, [tags.c.key == field.key]
-        if condition is not None:
-            where.append(condition(table))
-        return exists().where(table.c.run_pk == runs.c.pk, *where)
-
-    def _value_column(self, field: Field, table: Any, value: Value) -> Any:
-        if field.kind == "metrics":
-            if not _is_number(value):
-                raise InvalidQueryError(
-                    f"{field} is compared with a number, got {value!r}",
-                    details={"field": str(field)},
-                )
-            return table.c.value
-        if field.kind == "params" and _is_number(value):
-            return table.c.value_num
-        return table.c.value
-
-    def _compare(self, node: Compare) -> ColumnElement[bool]:
-        field, op, value = node.field, node.op, node.value
-        if value is None:
-            raise InvalidQueryError(
-                f"use IS NULL / IS NOT NULL to test {field} for absence",
-                details={"field": str(field)},
-            )
-        if field.kind == "attributes":
-            value = self._attr_value(field, value, op)
-            return self._exists(field, lambda col: _op(col, op, value))
-        if field.kind == "tags" and _is_number(value):
-            value = str(value)
-        if op in ("like", "ilike", "not like", "not ilike") and field.kind == "metrics":
-            raise InvalidQueryError(
-                f"LIKE does not apply to {field}", details={"field": str(field)}
-            )
-        return self._exists(field, lambda t: _op(self._value_column(field, t, value), op, value))
-
-    def _attr_value(self, field: Field, value: Value, op: str) -> Value:
-        numeric = field.key in NUMERIC_ATTRIBUTES
-        if numeric and not _is_number(value):
-            raise InvalidQueryError(
-                f"{field} is compared with a number of milliseconds", details={"field": str(field)}
-            )
-        if not numeric and _is_number(value) and "like" not in op:
-            return str(value)
-        if field.key == "status" and isinstance(value, str):
-            return value.lower()
-        return value
-
-    def _in_list(self, node: InList) -> ColumnElement[bool]:
-        """``x IN (...)``; ``x NOT IN (...)`` matches runs that have x with another value
-        (like ``!=``); ``NOT x IN (...)`` also matches runs without x."""
-        field = node.field
-        values = list(node.values)
-        if not values:
-            return self._exists(field, None) if node.negated else false()
-
-        def member(col: Any) -> Any:
-            return col.not_in(values) if node.negated else col.in_(values)
-
-        if field.kind == "attributes":
-            values = [self._attr_value(field, v, "=") for v in values]
-            return self._exists(field, member)
-        numeric = all(_is_number(v) for v in values)
-        if field.kind == "metrics" and not numeric:
-            raise InvalidQueryError(f"{field} IN needs numbers", details={"field": str(field)})
-        if not numeric:
-            values = [v if isinstance(v, str) else str(v) for v in values]
-        probe = values[0]
-        return self._exists(field, lambda t: member(self._value_column(field, t, probe)))
-
-
-def _order_columns(c: _Compiler, key: OrderKey, idx: int) -> tuple[list[Any], Any, Any]:
+def _order_columns(c: FilterCompiler, key: OrderKey, idx: int) -> tuple[list[Any], Any, Any]:
     """(sort expressions, aliased table or None, join condition or None)."""
 
     def direction(col: Any) -> Any:
@@ -204,7 +47,7 @@ def _order_columns(c: _Compiler, key: OrderKey, idx: int) -> tuple[list[Any], An
 
     f = key.field
     if f.kind == "attributes":
-        return [direction(_ATTR_COLUMNS[f.key])], None, None
+        return [direction(ATTR_COLUMNS[f.key])], None, None
     if f.kind == "metrics":
         alias = latest_metrics.alias(f"o{idx}")
         kid = c.key_id(f.key)
@@ -253,7 +96,7 @@ def search_runs(
     limit: int,
     page_token: str | None,
 ) -> tuple[list[Run], str | None]:
-    c = _Compiler(conn)
+    c = FilterCompiler(conn)
     where = [runs.c.project_id == project_id]
     if node is not None:
         where.append(c.compile(node))
@@ -314,3 +157,61 @@ def search_runs(
         return [], next_token
     loaded = load_runs_by_pk(conn, _base_query().where(runs.c.pk.in_(pks)))
     return [loaded[pk] for pk in pks], next_token
+
+
+def _conditions(conn: Connection, project_id: int, node: Node | None) -> list[Any]:
+    where: list[Any] = [runs.c.project_id == project_id]
+    if node is not None:
+        where.append(FilterCompiler(conn).compile(node))
+    return where
+
+
+def count_runs(conn: Connection, project_id: int, node: Node | None) -> int:
+    q = select(func.count()).select_from(runs).where(*_conditions(conn, project_id, node))
+    return int(conn.execute(q).scalar() or 0)
+
+
+def group_runs(
+    conn: Connection, project_id: int, node: Node | None, field: Field, limit: int
+) -> list[RunGroup]:
+    """Run counts per value of a param, tag or attribute among runs matching a filter;
+    runs without the key form a group with value None.  Largest groups first."""
+    where = _conditions(conn, project_id, node)
+    n = func.count().label("n")
+    if field.kind == "attributes":
+        if field.key not in GROUPABLE_ATTRIBUTES:
+            raise InvalidQueryError(
+                f"cannot group by {field}; use one of {', '.join(sorted(GROUPABLE_ATTRIBUTES))}",
+                details={"field": "group_by"},
+            )
+        col = ATTR_COLUMNS[field.key]
+        rows = conn.execute(
+            select(col.label("v"), n)
+            .where(*where)
+            .group_by(col)
+            .order_by(n.desc(), col)
+            .limit(limit)
+        )
+        return [RunGroup(r.v, int(r.n)) for r in rows]
+    if field.kind == "metrics":
+        raise InvalidQueryError(
+            "cannot group by a metric; group by a param, tag or attribute",
+            details={"field": "group_by"},
+        )
+    table = params if field.kind == "params" else tags
+    on = and_(table.c.run_pk == runs.c.pk, table.c.key == field.key)
+    rows = conn.execute(
+        select(table.c.value.label("v"), n)
+        .select_from(runs.join(table, on))
+        .where(*where)
+        .group_by(table.c.value)
+        .order_by(n.desc(), table.c.value)
+        .limit(limit)
+    )
+    groups = [RunGroup(r.v, int(r.n)) for r in rows]
+    missing = conn.execute(
+        select(func.count()).select_from(runs).where(*where, not_(exists().where(on)))
+    ).scalar()
+    if missing:
+        groups.append(RunGroup(None, int(missing)))
+    return groups

@@ -111,7 +111,9 @@ tags = Table(
     Column("run_pk", BigInteger, nullable=False),
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
+    Column("project_id", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_pk", "key"),
+    Index(None, "project_id", "key"),
 )
 
 ingested_batches = Table(

@@ -257,3 +257,23 @@ def test_health_and_readiness(api):
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ok"
+
+
+def test_ui_support_endpoints_keys_groups_totals_and_sparkline(api):
+    for opt in ("adam", "adam", "sgd"):
+        create(api, params={"optimizer": opt}, tags={"team": "x"})
+    keys = api.get("/api/v1/projects/p/keys").json()
+    assert keys == {"params": ["optimizer"], "metrics": [], "tags": ["team"]}
+    groups = api.post(
+        "/api/v1/runs/groups", json={"project": "p", "group_by": "params.optimizer"}
+    ).json()
+    assert groups == {"groups": [{"value": "adam", "count": 2}, {"value": "sgd", "count": 1}]}
+    page = api.post(
+        "/api/v1/runs/search", json={"project": "p", "limit": 1, "include_total": True}
+    ).json()
+    assert page["total"] == 3 and len(page["runs"]) == 1
+    projects = api.get("/api/v1/projects").json()["projects"]
+    assert projects[0]["runs_per_day"][-1] == 3
+    assert api.get("/api/v1/projects/nope/keys").status_code == 404
+    bad = api.post("/api/v1/runs/groups", json={"project": "p", "group_by": "metrics.x"})
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "group_by"

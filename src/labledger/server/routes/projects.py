@@ -19,7 +19,19 @@ def list_projects(service: SearchServiceDep) -> schemas.ProjectsPublic:
                 created_ms=p.created_ms,
                 run_count=p.run_count,
                 last_activity_ms=p.last_activity_ms,
+                runs_per_day=p.runs_per_day,
             )
             for p in service.list_projects()
         ]
     )
+
+
+@router.get(
+    "/{project}/keys",
+    response_model=schemas.ProjectKeysPublic,
+    responses={404: {"model": schemas.ErrorPublic}},
+)
+def list_project_keys(project: str, service: SearchServiceDep) -> schemas.ProjectKeysPublic:
+    """Param, metric and tag keys used in the project (filter suggestions, column picker)."""
+    keys = service.list_project_keys(project)
+    return schemas.ProjectKeysPublic(params=keys.params, metrics=keys.metrics, tags=keys.tags)

@@ -33,11 +33,27 @@ def create_run(body: schemas.RunCreate, service: RunServiceDep) -> WireJSONRespo
 @router.post("/search", response_model=schemas.RunsPublic, responses=_ERRORS)
 def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONResponse:
     page = service.search_runs(
-        body.project, body.filter, body.order_by, body.limit, body.page_token
+        body.project,
+        body.filter,
+        body.order_by,
+        body.limit,
+        body.page_token,
+        include_total=body.include_total,
     )
     return WireJSONResponse(
-        {"runs": [run_to_wire(r) for r in page.runs], "next_page_token": page.next_page_token}
+        {
+            "runs": [run_to_wire(r) for r in page.runs],
+            "next_page_token": page.next_page_token,
+            "total": page.total,
+        }
     )
+
+
+@router.post("/groups", response_model=schemas.RunGroupsPublic, responses=_ERRORS)
+def group_runs(body: schemas.RunGroupQuery, service: SearchServiceDep) -> WireJSONResponse:
+    """Run counts per value of a param, tag or attribute among runs matching a filter."""
+    groups = service.group_runs(body.project, body.group_by, body.filter, body.limit)
+    return WireJSONResponse({"groups": [{"value": g.value, "count": g.count} for g in groups]})
 
 
 @router.get("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
