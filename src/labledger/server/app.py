@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from labledger._version import __version__
@@ -14,12 +13,8 @@ from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
 from labledger.server.routes import health, projects, runs
 from labledger.server.schemas import RunBatch
+from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
-
-_PLACEHOLDER = """<!doctype html><html><head><title>LabLedger</title></head><body>
-<h1>LabLedger</h1><p>The REST API is at <a href="/api/v1/projects">/api/v1</a>;
-its OpenAPI document at <a href="/openapi.json">/openapi.json</a> and
-<a href="/docs">/docs</a>. The web UI is not built into this package.</p></body></html>"""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -55,11 +50,8 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     app.include_router(projects.router)
     app.include_router(runs.router)
 
-    @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse(_PLACEHOLDER)
-
     _add_batch_schema(app)
+    install_ui(app)  # last: its catch-all route must not shadow the API
     return app
 
 

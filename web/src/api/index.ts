@@ -1,0 +1,69 @@
+/** The typed API used by the UI: the generated client, unwrapped into data or ApiError. */
+import { client } from "../client/client.gen";
+import { Projects, Runs } from "../client/sdk.gen";
+import type {
+  MetricHistoryPublic,
+  ProjectKeysPublic,
+  ProjectPublic,
+  RunGroupPublic,
+  RunPublic,
+  RunsPublic,
+} from "../client/types.gen";
+
+export type { MetricHistoryPublic, ProjectKeysPublic, ProjectPublic, RunGroupPublic, RunPublic, RunsPublic };
+
+client.setConfig({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
+
+export class ApiError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly code: string,
+    message: string,
+    public readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface Result<T> {
+  data?: T;
+  error?: unknown;
+  response?: Response;
+}
+
+async function unwrap<T>(promise: Promise<Result<T>>): Promise<T> {
+  let result: Result<T>;
+  try {
+    result = await promise;
+  } catch (err) {
+    throw new ApiError(0, "unavailable", `The LabLedger server cannot be reached (${String(err)}).`);
+  }
+  if (result.error !== undefined || !result.response?.ok) {
+    const body = (result.error ?? {}) as { error_code?: string; message?: string; details?: Record<string, unknown> };
+    const status = result.response?.status ?? 0;
+    throw new ApiError(status, body.error_code ?? "http_error", body.message ?? `HTTP ${status}`, body.details ?? {});
+  }
+  return result.data as T;
+}
+
+export const api = {
+  listProjects: () => unwrap(Projects.projectsListProjects()).then((d) => d.projects),
+  projectKeys: (project: string) => unwrap(Projects.projectsListProjectKeys({ path: { project } })),
+  searchRuns: (body: {
+    project: string;
+    filter?: string | null;
+    order_by?: string[];
+    limit?: number;
+    page_token?: string | null;
+    include_total?: boolean;
+  }) => unwrap(Runs.runsSearchRuns({ body })),
+  groupRuns: (body: { project: string; group_by: string; filter?: string | null }) =>
+    unwrap(Runs.runsGroupRuns({ body })).then((d) => d.groups),
+  getRun: (runId: string) => unwrap(Runs.runsGetRun({ path: { run_id: runId } })),
+  updateRun: (runId: string, body: { notes?: string; name?: string }) =>
+    unwrap(Runs.runsUpdateRun({ path: { run_id: runId }, body })),
+  metricKeys: (runId: string) =>
+    unwrap(Runs.runsListMetricKeys({ path: { run_id: runId } })).then((d) => d.keys),
+  history: (runId: string, key: string, query: { max_points?: number; start_step?: number; end_step?: number }) =>
+    unwrap(Runs.runsGetMetricHistory({ path: { run_id: runId, key }, query })),
+};

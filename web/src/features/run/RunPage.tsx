@@ -1,0 +1,122 @@
+import { Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Tabs, Text, Textarea, Title } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { api, type RunPublic } from "../../api";
+import { Empty, ErrorState, Loading } from "../../components/States";
+import { StatusBadge } from "../../components/StatusBadge";
+import { formatDuration, formatTime } from "../../lib/format";
+import { MetricPanel } from "./MetricPanel";
+import { ParamsTree } from "./ParamsTree";
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <Stack gap={0}>
+      <Text size="xs" c="dimmed">{label}</Text>
+      <Text size="sm" component="div">{children || "—"}</Text>
+    </Stack>
+  );
+}
+
+function Notes({ run }: { run: RunPublic }) {
+  const client = useQueryClient();
+  const [text, setText] = useState(run.notes ?? "");
+  useEffect(() => setText(run.notes ?? ""), [run.notes]);
+  const save = useMutation({
+    mutationFn: () => api.updateRun(run.id, { notes: text }),
+    onSuccess: (updated) => client.setQueryData(["run", run.id], updated),
+  });
+  return (
+    <Stack gap={4}>
+      <Textarea label="Notes" autosize minRows={2} value={text} data-testid="notes"
+                onChange={(e) => setText(e.currentTarget.value)} />
+      <Group>
+        <Button size="xs" variant="light" loading={save.isPending} disabled={text === (run.notes ?? "")}
+                onClick={() => save.mutate()}>Save notes</Button>
+        {save.isError && <Text size="xs" c="red">{String((save.error as Error).message)}</Text>}
+      </Group>
+    </Stack>
+  );
+}
+
+function Overview({ run }: { run: RunPublic }) {
+  const tags = Object.entries(run.tags);
+  return (
+    <Stack>
+      <SimpleGrid cols={{ base: 2, md: 4 }}>
+        <Field label="Status"><StatusBadge status={run.status} /></Field>
+        <Field label="Started">{formatTime(run.start_ms)}</Field>
+        <Field label="Ended">{formatTime(run.end_ms)}</Field>
+        <Field label="Duration">{formatDuration(run.duration_ms ?? (run.status === "running" ? Date.now() - run.start_ms : null))}</Field>
+        <Field label="User">{run.user}</Field>
+        <Field label="Group">{run.group}</Field>
+        <Field label="Parent">{run.parent_id && <Anchor component={Link} to={`/runs/${run.parent_id}`}>{run.parent_id.slice(0, 12)}…</Anchor>}</Field>
+        <Field label="Run key">{run.run_key}</Field>
+        <Field label="Command">{run.tags["command"] ? <Code>{run.tags["command"]}</Code> : "not captured yet"}</Field>
+        <Field label="Git commit">{run.tags["git.commit"] ? <Code>{run.tags["git.commit"]}</Code> : "not captured yet"}</Field>
+      </SimpleGrid>
+      <Group gap={6}>
+        {tags.length === 0 && <Text size="sm" c="dimmed">No tags.</Text>}
+        {tags.map(([k, v]) => <Badge key={k} variant="outline" style={{ textTransform: "none" }}>{k}: {v}</Badge>)}
+      </Group>
+      <Notes run={run} />
+    </Stack>
+  );
+}
+
+function Charts({ run }: { run: RunPublic }) {
+  const keys = useQuery({ queryKey: ["metric-keys", run.id], queryFn: () => api.metricKeys(run.id),
+                          refetchInterval: run.status === "running" ? 5000 : false });
+  if (keys.isPending) return <Loading what="metrics" />;
+  if (keys.isError) return <ErrorState error={keys.error} />;
+  if (!keys.data.length) return <Empty>No metrics logged.</Empty>;
+  const panelRun = { id: run.id, name: run.name, startMs: run.start_ms, running: run.status === "running" };
+  return <>{keys.data.map((k) => <MetricPanel key={k} metric={k} runs={[panelRun]} />)}</>;
+}
+
+const LATER: Record<string, string> = {
+  artifacts: "Artifacts (checkpoints, models, plots) are listed here once artifact logging lands.",
+  environment: "The captured environment (git, packages, system) appears here once provenance capture lands.",
+  lineage: "Datasets, artifacts and model versions linked to this run appear here once lineage lands.",
+  audit: "Every write and promotion touching this run appears here once the audit log lands.",
+};
+
+export function RunPage() {
+  const runId = useParams().runId as string;
+  const run = useQuery({
+    queryKey: ["run", runId],
+    queryFn: () => api.getRun(runId),
+    refetchInterval: (q) => (q.state.data?.status === "running" ? 5000 : false),
+    retry: false,
+  });
+  if (run.isPending) return <Loading what="the run" />;
+  if (run.isError) return <ErrorState error={run.error} />;
+  const r = run.data;
+  return (
+    <>
+      <Group mb="sm" gap="sm">
+        <Anchor component={Link} to={`/projects/${encodeURIComponent(r.project)}`}>{r.project}</Anchor>
+        <Text c="dimmed">/</Text>
+        <Title order={2} data-testid="run-name">{r.name}</Title>
+        <StatusBadge status={r.status} />
+        <Code>{r.id}</Code>
+      </Group>
+      <Tabs defaultValue="overview" keepMounted={false}>
+        <Tabs.List mb="md">
+          {["overview", "params", "charts", "artifacts", "environment", "lineage", "audit"].map((t) => (
+            <Tabs.Tab key={t} value={t} data-testid={`tab-${t}`}>{t[0].toUpperCase() + t.slice(1)}</Tabs.Tab>
+          ))}
+        </Tabs.List>
+        <Tabs.Panel value="overview">
+          <Paper withBorder p="md" mb="md"><Overview run={r} /></Paper>
+          <Charts run={r} />
+        </Tabs.Panel>
+        <Tabs.Panel value="params"><Paper withBorder p="md"><ParamsTree params={r.params} /></Paper></Tabs.Panel>
+        <Tabs.Panel value="charts"><Charts run={r} /></Tabs.Panel>
+        {Object.entries(LATER).map(([t, text]) => (
+          <Tabs.Panel key={t} value={t}><Empty>{text}</Empty></Tabs.Panel>
+        ))}
+      </Tabs>
+    </>
+  );
+}
