@@ -107,10 +107,11 @@ def emit(result: dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
-def run_json(cmd: Sequence[str], *, env: dict[str, str] | None = None,
+def run_json(cmd: Sequence[object], *, env: dict[str, str] | None = None,
              timeout: float | None = None, cwd: str | Path | None = None) -> dict[str, Any]:
     """Run a child that prints ``RESULT {json}``; raise with its stderr tail if it fails."""
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env or quiet_env(),
+    cmd = [str(c) for c in cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env or quiet_env(),
                           timeout=timeout, cwd=cwd or REPO)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
@@ -277,11 +278,24 @@ def machine_summary() -> str:
             f"Python {platform.python_version()}")
 
 
+def code_version() -> str:
+    """The commit measured, and whether src/ differs from it."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head}" + (" with uncommitted changes in src/" if dirty else "")
+
+
 def header(title: str, argv: Sequence[str]) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"## {title}\n")
     print(f"- command: `{' '.join(argv)}`")
-    print(f"- date: {now}")
+    print(f"- date: {now}; LabLedger commit {code_version()}")
     print(f"- machine: {machine_summary()}")
 
 

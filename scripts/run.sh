@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [ ! -f src/labledger/server/static/index.html ] || [ -n "$(find web/src web/package.json -newer src/labledger/server/static/index.html 2>/dev/null | head -1)" ]; then
+    scripts/build-web.sh
+fi
 DATA="${LABLEDGER_DEMO_DIR:-.labledger-demo}"
 if [ ! -f "$DATA/labledger.db" ]; then
     .venv/bin/labledger demo --tracking-uri "$DATA"

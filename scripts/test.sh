@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 scripts/ensure-postgres.sh
+scripts/ensure-browser.sh
+scripts/build-web.sh --check
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests
 .venv/bin/mypy

@@ -305,3 +305,40 @@ def parse_order_by(items: list[str] | None) -> list[OrderKey]:
             text = raw.strip()
         keys.append(OrderKey(parse_field(text), descending))
     return keys
+
+
+def check_filter(filter_text: str | None, order_by: list[str] | None = None) -> None:
+    """Raise InvalidQueryError if the filter or order cannot be used (no database needed).
+
+    Type errors that depend on the field (a string compared with a metric, LIKE on a
+    metric) are found here too, by the same rules the SQL compiler applies.
+    """
+    node = parse_filter(filter_text)
+    parse_order_by(order_by)
+    if node is not None:
+        _check_types(node)
+
+
+def _check_types(node: Node) -> None:
+    if isinstance(node, And | Or):
+        for item in node.items:
+            _check_types(item)
+    elif isinstance(node, Not):
+        _check_types(node.item)
+    elif isinstance(node, Compare):
+        numeric = isinstance(node.value, int | float)
+        if node.field.kind == "metrics" and (not numeric or "like" in node.op):
+            raise InvalidQueryError(
+                f"{node.field} is compared with a number, got {node.value!r}",
+                details={"field": str(node.field)},
+            )
+        if node.field.kind == "attributes" and node.field.key in NUMERIC_ATTRIBUTES and not numeric:
+            raise InvalidQueryError(
+                f"{node.field} is compared with a number of milliseconds",
+                details={"field": str(node.field)},
+            )
+    elif isinstance(node, InList) and node.field.kind == "metrics":
+        if not all(isinstance(v, int | float) for v in node.values):
+            raise InvalidQueryError(
+                f"{node.field} IN needs numbers", details={"field": str(node.field)}
+            )

@@ -147,3 +147,13 @@ class ErrorPublic(BaseModel):
     error_code: str
     message: str
     details: dict[str, object]
+
+
+class FilterCheck(_Strict):
+    filter: str | None = None
+    order_by: list[str] = Field(default_factory=list)
+
+
+class FilterCheckPublic(BaseModel):
+    valid: bool
+    error: ErrorPublic | None = Field(None, description="Why not, with position for syntax.")

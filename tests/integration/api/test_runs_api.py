@@ -277,3 +277,27 @@ def test_ui_support_endpoints_keys_groups_totals_and_sparkline(api):
     assert api.get("/api/v1/projects/nope/keys").status_code == 404
     bad = api.post("/api/v1/runs/groups", json={"project": "p", "group_by": "metrics.x"})
     assert bad.status_code == 400 and bad.json()["details"]["field"] == "group_by"
+
+
+@pytest.mark.parametrize(
+    ("body", "valid", "position"),
+    [
+        (
+            {"filter": "metrics.acc > 0.9 and params.x = 'a'", "order_by": ["metrics.acc desc"]},
+            True,
+            None,
+        ),
+        ({"filter": "metrics.acc >"}, False, 13),
+        ({"filter": "metrics.acc = 'high'"}, False, None),
+        ({"order_by": ["nonsense.x desc"]}, False, None),
+    ],
+)
+def test_validate_filter_answers_200_with_the_error(api, body, valid, position):
+    response = api.post("/api/v1/runs/validate-filter", json=body)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["valid"] is valid
+    if not valid:
+        assert data["error"]["error_code"] == "invalid_query"
+    if position is not None:
+        assert data["error"]["details"]["position"] == position

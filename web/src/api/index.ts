@@ -57,6 +57,13 @@ export const api = {
     page_token?: string | null;
     include_total?: boolean;
   }) => unwrap(Runs.runsSearchRuns({ body })),
+  /** Resolves to null when valid, else the ApiError the search would have raised. */
+  checkFilter: (filter: string, orderBy: string[] = []) =>
+    unwrap(Runs.runsValidateFilter({ body: { filter: filter || null, order_by: orderBy } })).then((d) =>
+      d.valid || !d.error
+        ? null
+        : new ApiError(400, d.error.error_code, d.error.message, d.error.details as Record<string, unknown>),
+    ),
   groupRuns: (body: { project: string; group_by: string; filter?: string | null }) =>
     unwrap(Runs.runsGroupRuns({ body })).then((d) => d.groups),
   getRun: (runId: string) => unwrap(Runs.runsGetRun({ path: { run_id: runId } })),

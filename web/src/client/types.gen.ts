@@ -39,6 +39,34 @@ export type ErrorPublic = {
 };
 
 /**
+ * FilterCheck
+ */
+export type FilterCheck = {
+    /**
+     * Filter
+     */
+    filter?: string | null;
+    /**
+     * Order By
+     */
+    order_by?: Array<string>;
+};
+
+/**
+ * FilterCheckPublic
+ */
+export type FilterCheckPublic = {
+    /**
+     * Why not, with position for syntax.
+     */
+    error?: ErrorPublic | null;
+    /**
+     * Valid
+     */
+    valid: boolean;
+};
+
+/**
  * HTTPValidationError
  */
 export type HttpValidationError = {
@@ -716,6 +744,31 @@ export type RunsSearchRunsResponses = {
 };
 
 export type RunsSearchRunsResponse = RunsSearchRunsResponses[keyof RunsSearchRunsResponses];
+
+export type RunsValidateFilterData = {
+    body: FilterCheck;
+    path?: never;
+    query?: never;
+    url: '/api/v1/runs/validate-filter';
+};
+
+export type RunsValidateFilterErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type RunsValidateFilterError = RunsValidateFilterErrors[keyof RunsValidateFilterErrors];
+
+export type RunsValidateFilterResponses = {
+    /**
+     * Successful Response
+     */
+    200: FilterCheckPublic;
+};
+
+export type RunsValidateFilterResponse = RunsValidateFilterResponses[keyof RunsValidateFilterResponses];
 
 export type RunsGetRunData = {
     body?: never;

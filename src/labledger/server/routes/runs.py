@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from labledger.core import entities
-from labledger.core.errors import MalformedBodyError
+from labledger.core.errors import InvalidQueryError, MalformedBodyError
+from labledger.core.query import check_filter
 from labledger.core.validation import parse_batch
 from labledger.server import schemas
 from labledger.server.deps import RunServiceDep, SearchServiceDep
@@ -47,6 +48,17 @@ def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONR
             "total": page.total,
         }
     )
+
+
+@router.post("/validate-filter", response_model=schemas.FilterCheckPublic)
+def validate_filter(body: schemas.FilterCheck) -> schemas.FilterCheckPublic:
+    """Check a filter and order without searching: 200 either way, with the error (and its
+    position) when invalid.  The UI checks as the user types."""
+    try:
+        check_filter(body.filter, body.order_by)
+    except InvalidQueryError as exc:
+        return schemas.FilterCheckPublic(valid=False, error=schemas.ErrorPublic(**exc.to_dict()))
+    return schemas.FilterCheckPublic(valid=True, error=None)
 
 
 @router.post("/groups", response_model=schemas.RunGroupsPublic, responses=_ERRORS)

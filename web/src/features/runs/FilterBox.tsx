@@ -1,6 +1,7 @@
 import { Box, Code, Paper, Text, TextInput, UnstyledButton } from "@mantine/core";
 import { forwardRef, useEffect, useState } from "react";
-import { ApiError } from "../../api";
+import { useQuery } from "@tanstack/react-query";
+import { api, ApiError } from "../../api";
 import { applySuggestion, suggestions, type ProjectKeys } from "../../lib/suggest";
 
 interface Props {
@@ -27,7 +28,15 @@ export const FilterBox = forwardRef<HTMLInputElement, Props>(function FilterBox(
     setOpen(false);
     requestAnimationFrame(() => input.setSelectionRange(next.cursor, next.cursor));
   };
-  const queryError = error instanceof ApiError && error.code === "invalid_query" ? error : null;
+  // check what is being typed (debounced) so the error shows before Enter
+  const [typed, setTyped] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setTyped(text), 350);
+    return () => clearTimeout(t);
+  }, [text]);
+  const live = useQuery({ queryKey: ["check", typed, []], queryFn: () => api.checkFilter(typed), enabled: typed !== value });
+  const shown = typed === value ? error : text === typed ? live.data ?? null : null;
+  const queryError = shown instanceof ApiError && shown.code === "invalid_query" ? shown : null;
   const position = typeof queryError?.details.position === "number" ? queryError.details.position : null;
 
   return (
@@ -60,7 +69,7 @@ export const FilterBox = forwardRef<HTMLInputElement, Props>(function FilterBox(
               return;
             }
             setOpen(false);
-            onApply(text);
+            if (!(text === typed && live.data)) onApply(text);
           } else if (e.key === "Escape") {
             setOpen(false);
             input.blur();
@@ -94,7 +103,7 @@ export const FilterBox = forwardRef<HTMLInputElement, Props>(function FilterBox(
         <Box mt={4} data-testid="filter-error">
           {position !== null && (
             <Code block style={{ whiteSpace: "pre" }}>
-              {text + "\n" + " ".repeat(Math.min(position, text.length)) + "^"}
+              {(shown === error ? value : typed) + "\n" + " ".repeat(Math.max(0, position)) + "^"}
             </Code>
           )}
           <Text size="sm" c="red">{queryError.message}</Text>

@@ -23,7 +23,13 @@ export function RunsPage() {
     setParams(writeViewState({ ...view, ...next }), { replace: false });
 
   const keys = useQuery({ queryKey: ["keys", project], queryFn: () => api.projectKeys(project) });
+  // the filter is checked first (200 either way), so a bad filter never costs a 400
+  const check = useQuery({
+    queryKey: ["check", view.filter, view.orderBy],
+    queryFn: () => api.checkFilter(view.filter, view.orderBy),
+  });
   const runs = useInfiniteQuery({
+    enabled: check.isSuccess && check.data === null,
     queryKey: ["runs", project, view.filter, view.orderBy],
     queryFn: ({ pageParam }) =>
       api.searchRuns({ project, filter: view.filter || null, order_by: view.orderBy, limit: PAGE,
@@ -63,7 +69,7 @@ export function RunsPage() {
   const groupOptions = keys.data
     ? ["status", "user", "group", ...keys.data.params.map((k) => `params.${k}`), ...keys.data.tags.map((k) => `tags.${k}`)]
     : [];
-  const filterError = runs.isError ? runs.error : null;
+  const filterError = check.data ?? (check.isError ? check.error : runs.isError ? runs.error : null);
 
   return (
     <>
@@ -93,10 +99,10 @@ export function RunsPage() {
         <GroupBar project={project} groupBy={view.groupBy} filter={view.filter}
                   onPick={(clause) => setView({ filter: view.filter ? `(${view.filter}) and ${clause}` : clause })} />
       )}
-      {filterError && !(filterError as { code?: string }).code?.startsWith("invalid_query") && (
+      {filterError && (filterError as { code?: string }).code !== "invalid_query" && (
         <ErrorState error={filterError} />
       )}
-      {runs.isPending && <Loading what="runs" />}
+      {runs.isPending && !filterError && <Loading what="runs" />}
       {runs.isSuccess && rows.length === 0 && (
         <Empty>{view.filter ? "No run matches this filter." : "This project has no runs yet."}</Empty>
       )}

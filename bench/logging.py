@@ -1,0 +1,224 @@
+"""Logging: cost of one ``run.log()`` call, and 1,000,000 points made durable, vs MLflow.
+
+(a) median / p99 of single ``run.log({"loss", "acc"}, step=i)`` calls (bar: median < 5 µs);
+(b) 500,000 steps x 2 keys into the embedded store, first log() to finish() (bar: < 10 s);
+(c) the same over HTTP to a local ``labledger server`` (bar: >= 100,000 points/s).
+MLflow: ``MlflowClient.log_batch`` (1000 metrics per call) and async ``log_metrics`` into a
+SQLite store, and log_batch to ``mlflow server --workers 1``; on fewer points if it is slow.
+
+    .venv/bin/python -m bench.logging [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as a file: import bench.* from the repo root, not this "logging"
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bench._common import (  # noqa: E402
+    child_cmd,
+    emit,
+    fmt_rate,
+    fmt_s,
+    header,
+    labledger_server,
+    median,
+    mlflow_python,
+    mlflow_server,
+    note,
+    package_version,
+    peer,
+    percentile,
+    quiet_env,
+    run_json,
+    scratch_dir,
+    table,
+    times_better,
+    verdict,
+)
+
+BAR_CALL_S = 5e-6
+BAR_EMBEDDED_S = 10.0
+BAR_HTTP_RATE = 100_000
+
+
+# -- LabLedger side, in a fresh process: python -m bench.logging --child MODE N TARGET -----
+def child(mode: str, n: int, target: str) -> None:
+    import labledger as ll
+
+    run = ll.init(project="bench", name=f"logging-{mode}", config={"lr": 0.001},
+                  tracking_uri=target)
+    result: dict[str, Any] = {"run_id": run.id}
+    if mode == "percall":
+        clock = time.perf_counter_ns
+        durations = [0] * n
+        for i in range(n):
+            c0 = clock()
+            run.log({"loss": 1.0 / (i + 1), "acc": i / n}, step=i)
+            durations[i] = clock() - c0
+        t0 = time.perf_counter()
+        for i in range(n, 2 * n):
+            run.log({"loss": 1.0 / (i + 1), "acc": 0.5}, step=i)
+        tight = time.perf_counter() - t0
+        overhead = []
+        for _ in range(10_000):
+            c0 = clock()
+            overhead.append(clock() - c0)
+        run.finish()
+        result.update(median_s=median(durations) / 1e9,
+                      p99_s=percentile(durations, 99) / 1e9,
+                      p999_s=percentile(durations, 99.9) / 1e9,
+                      mean_s=sum(durations) / n / 1e9, tight_mean_s=tight / n,
+                      timer_s=median(overhead) / 1e9, calls=n)
+    else:
+        steps = n // 2
+        t0 = time.perf_counter()
+        for i in range(steps):
+            run.log({"loss": 1.0 / (i + 1), "acc": i / steps}, step=i)
+        t_loop = time.perf_counter()
+        run.finish()
+        t_end = time.perf_counter()
+        result.update(points=steps * 2, loop_s=t_loop - t0, finish_s=t_end - t_loop,
+                      total_s=t_end - t0)
+    result["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    emit(result)
+
+
+# -- orchestration -------------------------------------------------------------------------
+def count_rows(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def size_mib(db: Path) -> float:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 2**20
+
+
+def ml(mlflow_py: str, mode: str, *args: object) -> dict[str, Any]:
+    note(f"MLflow {mode} {' '.join(map(str, args))}")
+    return run_json([mlflow_py, peer("mlflow_logging.py"), mode, *map(str, args)], timeout=3600)
+
+
+def ll(mode: str, n: int, target: object, **env: str) -> dict[str, Any]:
+    note(f"LabLedger {mode} {n:,}")
+    return run_json(child_cmd("logging", mode, n, target), env=quiet_env(**env), timeout=3600)
+
+
+def rate(r: dict[str, Any]) -> float:
+    return float(r["points"] / r["total_s"])
+
+
+def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller run (100k points)")
+    parser.add_argument("--points", type=int, help="LabLedger points (default 1,000,000)")
+    parser.add_argument("--calls", type=int, help="timed log() calls (default 200,000)")
+    parser.add_argument("--mlflow-batch-points", type=int, help="default 1,000,000")
+    parser.add_argument("--mlflow-async-points", type=int, help="default 20,000")
+    parser.add_argument("--mlflow-http-points", type=int, help="default 200,000")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    a = parser.parse_args()
+    q = a.quick
+    points = a.points or (100_000 if q else 1_000_000)
+    calls = a.calls or (50_000 if q else 200_000)
+    ml_batch_n = a.mlflow_batch_points or (50_000 if q else 1_000_000)
+    ml_async_n = a.mlflow_async_points or (5_000 if q else 20_000)
+    ml_http_n = a.mlflow_http_points or (20_000 if q else 200_000)
+    mpy = mlflow_python()
+
+    with scratch_dir("logging", keep=a.keep) as work:
+        pc = ll("percall", calls, work / "ll-percall")
+        ml_sync = ml(mpy, "sync", "--uri", f"sqlite:///{work}/ml-sync.db", "--calls", 500)
+
+        emb = ll("embedded", points, work / "ll-embedded")
+        emb_db = work / "ll-embedded" / "labledger.db"
+        emb["stored"] = count_rows(emb_db, "SELECT count(*) FROM metric_points")
+        emb["mib"] = size_mib(emb_db)
+        db = work / "ml-batch.db"
+        ml_batch = ml(mpy, "batch", "--uri", f"sqlite:///{db}", "--db", db,
+                      "--points", ml_batch_n)
+        ml_batch["mib"] = size_mib(db)
+        db = work / "ml-async.db"
+        ml_async = ml(mpy, "async", "--uri", f"sqlite:///{db}", "--db", db,
+                      "--points", ml_async_n)
+        ml_async["mib"] = size_mib(db)
+
+        with labledger_server(work, data_dir=work / "ll-server") as url:
+            http = ll("http", points, url, LABLEDGER_SPOOL_DIR=str(work / "spool"))
+        http["stored"] = count_rows(work / "ll-server" / "labledger.db",
+                                    "SELECT count(*) FROM metric_points")
+        db = work / "ml-server.db"
+        with mlflow_server(work, f"sqlite:///{db}") as url:
+            ml_http = ml(mpy, "batch", "--uri", url, "--db", db, "--points", ml_http_n)
+
+    header("Logging", ["python", "-m", "bench.logging", *sys.argv[1:]])
+    print(f"- peer: mlflow {package_version(mpy, 'mlflow')} (own venv); every run in a fresh "
+          "process; metrics `loss` and `acc` per step")
+    print("\n### (a) one `log()` call in the training loop\n")
+    print(f"LabLedger: {pc['calls']:,} calls timed one by one with `perf_counter_ns` (timer "
+          f"overhead {fmt_s(pc['timer_s'])}, included), then {pc['calls']:,} untimed; MLflow: "
+          f"the {ml_async['calls']['calls']:,} `log_metrics(..., synchronous=False)` calls of "
+          "run (b).")
+    mc = ml_async["calls"]
+    table(["per call", "LabLedger `run.log`", "MLflow async `log_metrics`",
+           "LabLedger faster by"], [
+        ["median", fmt_s(pc["median_s"]), fmt_s(mc["median_s"]),
+         times_better(pc["median_s"], mc["median_s"])],
+        ["p99", fmt_s(pc["p99_s"]), fmt_s(mc["p99_s"]), times_better(pc["p99_s"], mc["p99_s"])],
+        ["mean (timed loop)", fmt_s(pc["mean_s"]), fmt_s(mc["mean_s"]),
+         times_better(pc["mean_s"], mc["mean_s"])],
+        ["p99.9", fmt_s(pc["p999_s"]), "", ""],
+        ["mean, untimed loop", fmt_s(pc["tight_mean_s"]), "", ""],
+    ])
+    print(f"MLflow synchronous `log_metrics` (500 calls, SQLite store): median "
+          f"{fmt_s(ml_sync['calls']['median_s'])}, p99 {fmt_s(ml_sync['calls']['p99_s'])}.\n")
+    print(f"Bar: median `run.log` under {fmt_s(BAR_CALL_S)}: "
+          f"{verdict(pc['median_s'] < BAR_CALL_S)} ({fmt_s(pc['median_s'])}).")
+
+    def row(name: str, r: dict[str, Any], base: dict[str, Any]) -> list[object]:
+        stored = r.get("stored")
+        return [name, f"{r['points']:,}", fmt_s(r["total_s"]), fmt_rate(rate(r)),
+                "" if stored is None else f"{stored:,}",
+                f"{r['max_rss_mib']:.0f} MiB",
+                f"{r['mib']:.1f} MiB" if "mib" in r else "",
+                "" if r is base else times_better(rate(base), rate(r), lower_is_better=False)]
+
+    cols = ["path", "points", "first log → finish/end", "points/s", "stored (SQL count)",
+            "peak RSS", "store size", "LabLedger faster by (points/s)"]
+    print("\n### (b) points made durable in a local store, one process\n")
+    table(cols, [
+        row("LabLedger `run.log` → embedded SQLite", emb, emb),
+        row("MLflow `log_batch` (1000/call) → sqlite", ml_batch, emb),
+        row("MLflow async `log_metrics` → sqlite", ml_async, emb),
+    ])
+    print(f"LabLedger: log loop {fmt_s(emb['loop_s'])}, `finish()` {fmt_s(emb['finish_s'])}. "
+          f"MLflow async: log loop {fmt_s(ml_async['loop_s'])}, `end_run()` "
+          f"{fmt_s(ml_async['end_run_s'])}. MLflow ran on fewer points where it is slow; "
+          "compare the points/s.\n")
+    ok = emb["total_s"] < BAR_EMBEDDED_S and emb["stored"] == emb["points"]
+    outcome = verdict(ok) if emb["points"] >= 1_000_000 else "not measured (fewer points)"
+    print(f"Bar: 1,000,000 points durable in under {BAR_EMBEDDED_S:.0f} s: {outcome} "
+          f"({emb['points']:,} points in {fmt_s(emb['total_s'])}).")
+    print("\n### (c) over HTTP to a local server (SQLite behind it)\n")
+    table(cols, [
+        row("LabLedger `run.log` → `labledger server`", http, http),
+        row("MLflow `log_batch` → `mlflow server --workers 1`", ml_http, http),
+    ])
+    ok = rate(http) >= BAR_HTTP_RATE and http["stored"] == http["points"]
+    print(f"Bar: at least {BAR_HTTP_RATE:,} points/s over HTTP: {verdict(ok)} "
+          f"({fmt_rate(rate(http))}; log loop {fmt_s(http['loop_s'])}, "
+          f"`finish()` {fmt_s(http['finish_s'])}).\n")
+
+
+if __name__ == "__main__":
+    main()
