@@ -179,3 +179,24 @@ def test_unknown_run_is_not_found(tracker):
         tracker.runs.get_run(new_id())
     with pytest.raises(RunNotFoundError):
         tracker.runs.log_batch(new_id(), Batch(None, {}, {"a": "b"}, {}))
+
+
+def test_long_history_downsampled_keeps_first_last_and_extremes(tracker):
+    run, _ = tracker.runs.create_run(RunCreate(project="p"))
+    n = 50_000
+    values = [float(i % 1000) / 1000 for i in range(n)]
+    values[31_337] = 99.0  # a spike
+    values[40_000] = -5.0  # a dip
+    values[100] = math.nan
+    steps = list(range(n))
+    tracker.runs.log_batch(run.id, Batch(None, {"m": (steps, [7] * n, values)}, {}, {}))
+    got = tracker.search.get_metric_history(run.id, "m", max_points=500)
+    assert got.downsampled and got.total_points == n and len(got.steps) <= 500
+    assert got.steps[0] == 0 and got.steps[-1] == n - 1
+    assert got.steps == sorted(got.steps)
+    pairs = dict(zip(got.steps, got.values, strict=True))
+    assert pairs[31_337] == 99.0 and pairs[40_000] == -5.0
+    assert all(pairs[s] == values[s] for s in got.steps if not math.isnan(values[s]))
+    zoom = tracker.search.get_metric_history(run.id, "m", max_points=500, start_step=31_000,
+                                             end_step=31_999)
+    assert zoom.steps[0] == 31_000 and zoom.steps[-1] == 31_999 and 99.0 in zoom.values

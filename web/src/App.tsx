@@ -1,10 +1,13 @@
 import { Anchor, AppShell, Group, Text } from "@mantine/core";
+import { lazy, Suspense } from "react";
 import { Link, Route, Routes } from "react-router-dom";
-import { Empty } from "./components/States";
-import { ComparePage } from "./features/compare/ComparePage";
+import { Empty, Loading } from "./components/States";
 import { ProjectsPage } from "./features/projects/ProjectsPage";
-import { RunPage } from "./features/run/RunPage";
 import { RunsPage } from "./features/runs/RunsPage";
+
+// the chart library loads only with the pages that draw charts
+const RunPage = lazy(() => import("./features/run/RunPage").then((m) => ({ default: m.RunPage })));
+const ComparePage = lazy(() => import("./features/compare/ComparePage").then((m) => ({ default: m.ComparePage })));
 
 export function App() {
   return (
@@ -16,6 +19,7 @@ export function App() {
         </Group>
       </AppShell.Header>
       <AppShell.Main>
+        <Suspense fallback={<Loading what="the page" />}>
         <Routes>
           <Route path="/" element={<ProjectsPage />} />
           <Route path="/projects/:project" element={<RunsPage />} />
@@ -23,6 +27,7 @@ export function App() {
           <Route path="/compare" element={<ComparePage />} />
           <Route path="*" element={<Empty>Nothing here. <Anchor component={Link} to="/">Back to projects</Anchor></Empty>} />
         </Routes>
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

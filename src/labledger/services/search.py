@@ -9,6 +9,7 @@ from labledger.core.ids import is_valid_id
 from labledger.core.query import parse_field, parse_filter, parse_order_by
 from labledger.core.validation import check_project_name
 from labledger.services.downsample import downsample_indices
+from labledger.store import history as history_repo
 from labledger.store import metrics as metric_repo
 from labledger.store import projects as project_repo
 from labledger.store import runs as run_repo
@@ -98,9 +99,16 @@ class SearchService:
             )
         with self.db.read() as conn:
             run_pk, _ = self._ref(conn, run_id)
-            steps, stamps, values = metric_repo.read_history(
-                conn, run_pk, key, start_step, end_step
-            )
+            ext = history_repo.extent(conn, run_pk, key, start_step, end_step)
+            if max_points is not None and max_points >= 4 and ext.step_span > 4 * max_points:
+                (steps, stamps, values), total = history_repo.read_bucket_extremes(
+                    conn, run_pk, ext, (max_points - 2) // 2
+                )
+                if total > max_points:
+                    return MetricSeries(
+                        key, steps, stamps, values, total_points=total, downsampled=True
+                    )
+            steps, stamps, values = history_repo.read_all(conn, run_pk, ext, start_step, end_step)
         total = len(steps)
         if max_points is None or total <= max_points:
             return MetricSeries(key, steps, stamps, values, total_points=total)

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, select
 
-from labledger.core.errors import MetricNotFoundError
 from labledger.store import _dialect
 from labledger.store.database import Database
 from labledger.store.tables import ingested_batches, latest_metrics, metric_keys
@@ -118,39 +117,6 @@ def _upsert_latest(conn: Connection, latest: list[dict[str, object]]) -> None:
         | ((stmt.excluded.step == cur.step) & (stmt.excluded.ts >= cur.ts)),
     )
     conn.execute(stmt, latest)
-
-
-def read_history(
-    conn: Connection, run_pk: int, key: str, start_step: int | None, end_step: int | None
-) -> Columns:
-    kid = find_key_id(conn, key)
-    if kid is None:
-        raise MetricNotFoundError(f"metric {key!r} was never logged", details={"key": key})
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    sql = f"SELECT step, ts, value FROM metric_points WHERE run_pk = {mark} AND key_id = {mark}"
-    args: list[int] = [run_pk, kid]
-    if start_step is not None:
-        sql += f" AND step >= {mark}"
-        args.append(start_step)
-    if end_step is not None:
-        sql += f" AND step <= {mark}"
-        args.append(end_step)
-    sql += " ORDER BY step, ts"
-    rows = conn.exec_driver_sql(sql, tuple(args)).fetchall()
-    if not rows:
-        has_any = conn.execute(
-            select(latest_metrics.c.step).where(
-                latest_metrics.c.run_pk == run_pk, latest_metrics.c.key_id == kid
-            )
-        ).first()
-        if has_any is None:
-            raise MetricNotFoundError(
-                f"metric {key!r} was never logged in this run", details={"key": key}
-            )
-        return [], [], []
-    steps, stamps, values = zip(*rows, strict=True)
-    nan = math.nan
-    return list(steps), list(stamps), [nan if v is None else v for v in values]
 
 
 def list_metric_keys(conn: Connection, run_pk: int) -> list[str]:

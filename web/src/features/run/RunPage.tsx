@@ -64,9 +64,13 @@ function Overview({ run }: { run: RunPublic }) {
   );
 }
 
+function useMetricKeys(runId: string, running: boolean) {
+  return useQuery({ queryKey: ["metric-keys", runId], queryFn: () => api.metricKeys(runId),
+                    refetchInterval: running ? 5000 : false });
+}
+
 function Charts({ run }: { run: RunPublic }) {
-  const keys = useQuery({ queryKey: ["metric-keys", run.id], queryFn: () => api.metricKeys(run.id),
-                          refetchInterval: run.status === "running" ? 5000 : false });
+  const keys = useMetricKeys(run.id, run.status === "running");
   if (keys.isPending) return <Loading what="metrics" />;
   if (keys.isError) return <ErrorState error={keys.error} />;
   if (!keys.data.length) return <Empty>No metrics logged.</Empty>;
@@ -89,6 +93,7 @@ export function RunPage() {
     refetchInterval: (q) => (q.state.data?.status === "running" ? 5000 : false),
     retry: false,
   });
+  useMetricKeys(runId, run.data?.status === "running"); // fetched alongside the run
   if (run.isPending) return <Loading what="the run" />;
   if (run.isError) return <ErrorState error={run.error} />;
   const r = run.data;

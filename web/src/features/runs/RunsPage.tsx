@@ -24,12 +24,14 @@ export function RunsPage() {
 
   const keys = useQuery({ queryKey: ["keys", project], queryFn: () => api.projectKeys(project) });
   // the filter is checked first (200 either way), so a bad filter never costs a 400
+  const needsCheck = view.filter.trim() !== "" || view.orderBy.length > 0;
   const check = useQuery({
     queryKey: ["check", view.filter, view.orderBy],
     queryFn: () => api.checkFilter(view.filter, view.orderBy),
+    enabled: needsCheck,
   });
   const runs = useInfiniteQuery({
-    enabled: check.isSuccess && check.data === null,
+    enabled: !needsCheck || (check.isSuccess && check.data === null),
     queryKey: ["runs", project, view.filter, view.orderBy],
     queryFn: ({ pageParam }) =>
       api.searchRuns({ project, filter: view.filter || null, order_by: view.orderBy, limit: PAGE,
@@ -69,7 +71,7 @@ export function RunsPage() {
   const groupOptions = keys.data
     ? ["status", "user", "group", ...keys.data.params.map((k) => `params.${k}`), ...keys.data.tags.map((k) => `tags.${k}`)]
     : [];
-  const filterError = check.data ?? (check.isError ? check.error : runs.isError ? runs.error : null);
+  const filterError = (needsCheck && check.data) || (check.isError ? check.error : runs.isError ? runs.error : null);
 
   return (
     <>
