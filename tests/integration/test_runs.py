@@ -197,6 +197,7 @@ def test_long_history_downsampled_keeps_first_last_and_extremes(tracker):
     pairs = dict(zip(got.steps, got.values, strict=True))
     assert pairs[31_337] == 99.0 and pairs[40_000] == -5.0
     assert all(pairs[s] == values[s] for s in got.steps if not math.isnan(values[s]))
-    zoom = tracker.search.get_metric_history(run.id, "m", max_points=500, start_step=31_000,
-                                             end_step=31_999)
+    zoom = tracker.search.get_metric_history(
+        run.id, "m", max_points=500, start_step=31_000, end_step=31_999
+    )
     assert zoom.steps[0] == 31_000 and zoom.steps[-1] == 31_999 and 99.0 in zoom.values

@@ -157,3 +157,12 @@ class FilterCheck(_Strict):
 class FilterCheckPublic(BaseModel):
     valid: bool
     error: ErrorPublic | None = Field(None, description="Why not, with position for syntax.")
+
+
+class RunCount(_Strict):
+    project: str
+    filter: str | None = None
+
+
+class RunCountPublic(BaseModel):
+    total: int

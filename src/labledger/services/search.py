@@ -52,6 +52,13 @@ class SearchService:
             total = search_repo.count_runs(conn, project_id, node) if include_total else None
         return RunPage(runs=runs, next_page_token=token, total=total)
 
+    def count_runs(self, project: str, filter: str | None = None) -> int:
+        check_project_name(project)
+        node = parse_filter(filter)
+        with self.db.read() as conn:
+            project_id = project_repo.get_project_id(conn, project)
+            return search_repo.count_runs(conn, project_id, node)
+
     def list_project_keys(self, project: str) -> ProjectKeys:
         check_project_name(project)
         with self.db.read() as conn:

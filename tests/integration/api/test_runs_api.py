@@ -301,3 +301,12 @@ def test_validate_filter_answers_200_with_the_error(api, body, valid, position):
         assert data["error"]["error_code"] == "invalid_query"
     if position is not None:
         assert data["error"]["details"]["position"] == position
+
+
+def test_count_matches_the_filter(api):
+    for opt in ("adam", "adam", "sgd"):
+        create(api, params={"optimizer": opt})
+    body = {"project": "p", "filter": "params.optimizer = 'adam'"}
+    assert api.post("/api/v1/runs/count", json=body).json() == {"total": 2}
+    bad = api.post("/api/v1/runs/count", json={"project": "p", "filter": "x >"})
+    assert bad.status_code == 400

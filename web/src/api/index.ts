@@ -64,6 +64,8 @@ export const api = {
         ? null
         : new ApiError(400, d.error.error_code, d.error.message, d.error.details as Record<string, unknown>),
     ),
+  countRuns: (project: string, filter: string) =>
+    unwrap(Runs.runsCountRuns({ body: { project, filter: filter || null } })).then((d) => d.total),
   groupRuns: (body: { project: string; group_by: string; filter?: string | null }) =>
     unwrap(Runs.runsGroupRuns({ body })).then((d) => d.groups),
   getRun: (runId: string) => unwrap(Runs.runsGetRun({ path: { run_id: runId } })),

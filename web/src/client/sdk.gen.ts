@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses } from './types.gen';
+import type { HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -43,6 +43,22 @@ export class Runs {
     public static runsCreateRun<ThrowOnError extends boolean = false>(options: Options<RunsCreateRunData, ThrowOnError>) {
         return (options.client ?? client).post<RunsCreateRunResponses, RunsCreateRunErrors, ThrowOnError>({
             url: '/api/v1/runs',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Count Runs
+     *
+     * How many runs match a filter (the UI asks beside the first page, not before it).
+     */
+    public static runsCountRuns<ThrowOnError extends boolean = false>(options: Options<RunsCountRunsData, ThrowOnError>) {
+        return (options.client ?? client).post<RunsCountRunsResponses, RunsCountRunsErrors, ThrowOnError>({
+            url: '/api/v1/runs/count',
             ...options,
             headers: {
                 'Content-Type': 'application/json',

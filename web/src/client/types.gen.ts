@@ -221,6 +221,30 @@ export type RunBatch = {
 };
 
 /**
+ * RunCount
+ */
+export type RunCount = {
+    /**
+     * Filter
+     */
+    filter?: string | null;
+    /**
+     * Project
+     */
+    project: string;
+};
+
+/**
+ * RunCountPublic
+ */
+export type RunCountPublic = {
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * RunCreate
  */
 export type RunCreate = {
@@ -670,6 +694,43 @@ export type RunsCreateRunResponses = {
 };
 
 export type RunsCreateRunResponse = RunsCreateRunResponses[keyof RunsCreateRunResponses];
+
+export type RunsCountRunsData = {
+    body: RunCount;
+    path?: never;
+    query?: never;
+    url: '/api/v1/runs/count';
+};
+
+export type RunsCountRunsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type RunsCountRunsError = RunsCountRunsErrors[keyof RunsCountRunsErrors];
+
+export type RunsCountRunsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunCountPublic;
+};
+
+export type RunsCountRunsResponse = RunsCountRunsResponses[keyof RunsCountRunsResponses];
 
 export type RunsGroupRunsData = {
     body: RunGroupQuery;

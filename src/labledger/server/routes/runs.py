@@ -50,6 +50,12 @@ def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONR
     )
 
 
+@router.post("/count", response_model=schemas.RunCountPublic, responses=_ERRORS)
+def count_runs(body: schemas.RunCount, service: SearchServiceDep) -> schemas.RunCountPublic:
+    """How many runs match a filter (the UI asks beside the first page, not before it)."""
+    return schemas.RunCountPublic(total=service.count_runs(body.project, body.filter))
+
+
 @router.post("/validate-filter", response_model=schemas.FilterCheckPublic)
 def validate_filter(body: schemas.FilterCheck) -> schemas.FilterCheckPublic:
     """Check a filter and order without searching: 200 either way, with the error (and its

@@ -35,13 +35,19 @@ export function RunsPage() {
     queryKey: ["runs", project, view.filter, view.orderBy],
     queryFn: ({ pageParam }) =>
       api.searchRuns({ project, filter: view.filter || null, order_by: view.orderBy, limit: PAGE,
-                       page_token: pageParam, include_total: pageParam === null }),
+                       page_token: pageParam }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_page_token ?? undefined,
     retry: (count, error) => count < 2 && !(error as { status?: number }).status,
   });
   const rows = useMemo(() => runs.data?.pages.flatMap((p) => p.runs) ?? [], [runs.data]);
-  const total = runs.data?.pages[0]?.total;
+  // counted beside the first page, so rows paint without waiting for the count
+  const count = useQuery({
+    queryKey: ["count", project, view.filter],
+    queryFn: () => api.countRuns(project, view.filter),
+    enabled: !needsCheck || (check.isSuccess && check.data === null),
+  });
+  const total = count.data;
 
   const chosen = view.columns.length ? view.columns : defaultColumns(keys.data);
   const columns = [...FIXED_COLUMNS, ...chosen.map(keyColumn)];
