@@ -146,3 +146,25 @@ def test_bad_filter_in_a_shared_link_shows_the_error_without_a_failed_request(pa
     error = page.get_by_test_id("filter-error")
     error.wait_for()
     assert "position 13" in error.inner_text()
+
+
+def test_server_going_down_is_reported_not_a_blank_page(page, tmp_path, console):
+    from tests.conftest import ServerProcess
+
+    data = tmp_path / "down"
+    data.mkdir()
+    server = ServerProcess(data)
+    server.start()
+    try:
+        page.goto(server.url)
+        page.get_by_test_id("empty").wait_for()  # no projects yet: says so
+        assert "No projects yet" in page.get_by_test_id("empty").inner_text()
+    finally:
+        server.stop()
+    console.expect("ERR_CONNECTION_REFUSED")
+    page.get_by_role("link", name="LabLedger").click()
+    page.evaluate("window.history.pushState({}, '', '/projects/gone'); "
+                  "window.dispatchEvent(new PopStateEvent('popstate'))")
+    error = page.get_by_test_id("error")
+    error.wait_for()
+    assert "Server unreachable" in error.inner_text()

@@ -8,7 +8,15 @@ import { BrowserRouter } from "react-router-dom";
 import { App } from "./App";
 
 const queryClient = new QueryClient({
-  defaultOptions: { queries: { staleTime: 10_000, refetchOnWindowFocus: false } },
+  defaultOptions: {
+    queries: {
+      staleTime: 10_000,
+      refetchOnWindowFocus: false,
+      // 4xx answers are final; a server that is down gets one quick retry
+      retry: (count, error) => !((error as { status?: number }).status ?? 0) && count < 1,
+      retryDelay: 500,
+    },
+  },
 });
 
 createRoot(document.getElementById("root") as HTMLElement).render(

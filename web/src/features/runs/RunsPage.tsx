@@ -38,7 +38,6 @@ export function RunsPage() {
                        page_token: pageParam }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_page_token ?? undefined,
-    retry: (count, error) => count < 2 && !(error as { status?: number }).status,
   });
   const rows = useMemo(() => runs.data?.pages.flatMap((p) => p.runs) ?? [], [runs.data]);
   // counted beside the first page, so rows paint without waiting for the count
