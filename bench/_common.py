@@ -108,13 +108,16 @@ def emit(result: dict[str, Any]) -> None:
 
 
 def run_json(cmd: Sequence[object], *, env: dict[str, str] | None = None,
-             timeout: float | None = None, cwd: str | Path | None = None) -> dict[str, Any]:
-    """Run a child that prints ``RESULT {json}``; raise with its stderr tail if it fails."""
+             timeout: float | None = None, cwd: str | Path | None = None,
+             show_stderr: bool = False) -> dict[str, Any]:
+    """Run a child that prints ``RESULT {json}``; raise with its stderr tail if it fails.
+    ``show_stderr`` lets the child's progress lines through (then no tail on failure)."""
     cmd = [str(c) for c in cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env or quiet_env(),
-                          timeout=timeout, cwd=cwd or REPO)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE,
+                          stderr=None if show_stderr else subprocess.PIPE, text=True,
+                          env=env or quiet_env(), timeout=timeout, cwd=cwd or REPO)
     if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
         raise BenchError(f"{cmd[1:3]} exited {proc.returncode}:\n{tail}")
     return parse_result(proc.stdout)
 

@@ -5,7 +5,7 @@
                                       the runName tag) with SQLAlchemy Core into its tables
   api   --db F --runs N --steps K     create N runs through MlflowClient (the rate loading
                                       through the API would have)
-  query --uri U --queries JSON [--repeat R --warmup W --budget-s S]
+  query --uri U --queries JSON [--repeat R --warmup W --budget-s S --skip I,J]
                                       time MlflowClient.search_runs, max_results=100
 Each prints one ``RESULT {json}`` line.
 """
@@ -16,6 +16,7 @@ import argparse
 import csv
 import json
 import statistics
+import sys
 import time
 
 from mlflow import MlflowClient
@@ -96,8 +97,12 @@ def api(args: argparse.Namespace) -> dict[str, object]:
 def query(args: argparse.Namespace) -> dict[str, object]:
     client = MlflowClient(tracking_uri=args.uri)
     exp_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
-    out = []
-    for q in json.loads(args.queries):
+    skip = {int(i) for i in args.skip.split(",") if i}
+    out: list[dict[str, object]] = []
+    for index, q in enumerate(json.loads(args.queries)):
+        if index in skip:
+            out.append({"skipped": True})
+            continue
 
         def once(q: dict[str, object] = q) -> list[object]:
             found = {}
@@ -111,17 +116,27 @@ def query(args: argparse.Namespace) -> dict[str, object]:
                 runs.sort(key=lambda run, m=metric: -run.data.metrics[m])
             return runs[:100]
 
-        t0 = time.perf_counter()
-        for _ in range(args.warmup):
-            once()
-        first = (time.perf_counter() - t0) / max(1, args.warmup)
-        repeat = min(args.repeat, max(5, int(args.budget_s / first)))  # slow: fewer repeats
-        times = []
-        for _ in range(repeat):
+        try:
             t0 = time.perf_counter()
-            runs = once()
-            times.append(time.perf_counter() - t0)
-        out.append({"median_s": statistics.median(times), "min_s": min(times), "n": repeat,
+            once()
+            first = time.perf_counter() - t0
+            warmup = args.warmup - 1 if first < 10 else 0  # a slow query: one warm-up only
+            for _ in range(warmup):
+                once()
+            # at most ~budget seconds per query, but never fewer than 3 timed repeats
+            repeat = min(args.repeat, max(3, int(args.budget_s / first)))
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                runs = once()
+                times.append(time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            out.append({"error": f"{type(exc).__name__}: {str(exc)[:200]}"})
+            continue
+        med = statistics.median(times)
+        print(f"[mlflow] query {index + 1}: median {med:.3f} s of {repeat}", file=sys.stderr,
+              flush=True)
+        out.append({"median_s": med, "min_s": min(times), "n": repeat,
                     "ids": [r.info.run_id for r in runs],
                     "lrs": [r.data.params.get("lr") for r in runs]})
     return {"queries": out}
@@ -139,7 +154,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--budget-s", type=float, default=60.0,
-                        help="per query: fewer repeats (at least 5) if 20 would take longer")
+                        help="per query: fewer repeats (at least 3) if 20 would take longer")
+    parser.add_argument("--skip", default="", help="query indexes not to run, e.g. 2")
     args = parser.parse_args()
     result = {"load": load, "api": api, "query": query}[args.mode](args)
     print("RESULT " + json.dumps(result), flush=True)

@@ -17,6 +17,15 @@ from labledger.store import search as search_repo
 from labledger.store.database import Database
 
 
+def _check_page(project: str, limit: int) -> None:
+    check_project_name(project)
+    if not 1 <= limit <= limits.MAX_PAGE_SIZE:
+        raise InvalidInputError(
+            f"limit must be between 1 and {limits.MAX_PAGE_SIZE}, got {limit}",
+            details={"field": "limit", "limit": limits.MAX_PAGE_SIZE},
+        )
+
+
 class SearchService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -36,12 +45,7 @@ class SearchService:
         include_total: bool = False,
     ) -> RunPage:
         """A page of runs; ``include_total`` also counts every run matching the filter."""
-        check_project_name(project)
-        if not 1 <= limit <= limits.MAX_PAGE_SIZE:
-            raise InvalidInputError(
-                f"limit must be between 1 and {limits.MAX_PAGE_SIZE}, got {limit}",
-                details={"field": "limit", "limit": limits.MAX_PAGE_SIZE},
-            )
+        _check_page(project, limit)
         node = parse_filter(filter)
         order = parse_order_by(order_by)
         with self.db.read() as conn:
@@ -69,12 +73,7 @@ class SearchService:
         self, project: str, group_by: str, filter: str | None = None, limit: int = 200
     ) -> list[RunGroup]:
         """Run counts per value of ``group_by`` (a param, tag or attribute)."""
-        check_project_name(project)
-        if not 1 <= limit <= limits.MAX_PAGE_SIZE:
-            raise InvalidInputError(
-                f"limit must be between 1 and {limits.MAX_PAGE_SIZE}, got {limit}",
-                details={"field": "limit", "limit": limits.MAX_PAGE_SIZE},
-            )
+        _check_page(project, limit)
         node = parse_filter(filter)
         field = parse_field(group_by)
         with self.db.read() as conn:
