@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -39,25 +40,77 @@ from labledger.store.tables import latest_metrics, params, runs, tags
 GROUPABLE_ATTRIBUTES = frozenset({"status", "user", "group", "parent_id"})
 
 
-def _order_columns(c: FilterCompiler, key: OrderKey, idx: int) -> tuple[list[Any], Any, Any]:
-    """(sort expressions, aliased table or None, join condition or None)."""
+_NOT_NULL_ATTRIBUTES = frozenset({"id", "name", "status", "start_time"})
 
-    def direction(col: Any) -> Any:
-        return (col.desc() if key.descending else col.asc()).nulls_last()
 
-    f = key.field
+@dataclass(frozen=True, slots=True)
+class _SortKey:
+    """How one order key sorts.  A metric or param key has a numeric column whose presence
+    splits the search in two phases: runs with a value (phase 1, ordered by the value index
+    with a plain ASC/DESC the databases can read backwards) then the others (phase 2)."""
+
+    sort: list[Any]
+    alias: Any = None
+    on: Any = None
+    numeric: Any = None
+    phase2_sort: list[Any] = field(default_factory=list)
+    has_value: Any = None  # EXISTS over a separate alias: the run has a non-NULL value
+
+
+def _direction(col: Any, descending: bool, *, nulls_last: bool) -> Any:
+    expr = col.desc() if descending else col.asc()
+    return expr.nulls_last() if nulls_last else expr
+
+
+def _sort_key(c: FilterCompiler, key: OrderKey, idx: int) -> _SortKey:
+    f, desc = key.field, key.descending
     if f.kind == "attributes":
-        return [direction(ATTR_COLUMNS[f.key])], None, None
+        nullable = f.key not in _NOT_NULL_ATTRIBUTES
+        return _SortKey([_direction(ATTR_COLUMNS[f.key], desc, nulls_last=nullable)])
     if f.kind == "metrics":
         alias = latest_metrics.alias(f"o{idx}")
         kid = c.key_id(f.key)
-        on = and_(alias.c.run_pk == runs.c.pk, alias.c.key_id == (kid if kid is not None else -1))
-        return [direction(alias.c.value)], alias, on
-    table = params if f.kind == "params" else tags
-    alias = table.alias(f"o{idx}")
+        kid_ = kid if kid is not None else -1
+        on = and_(alias.c.run_pk == runs.c.pk, alias.c.key_id == kid_)
+        probe = latest_metrics.alias(f"e{idx}")
+        has_value = exists().where(
+            probe.c.run_pk == runs.c.pk, probe.c.key_id == kid_, probe.c.value.is_not(None)
+        )
+        return _SortKey(
+            [_direction(alias.c.value, desc, nulls_last=False)],
+            alias,
+            on,
+            alias.c.value,
+            # phase 2: runs whose value is NaN (stored as NULL) before runs without the key
+            [alias.c.run_pk.is_(None).asc()],
+            has_value,
+        )
+    if f.kind == "params":
+        alias = params.alias(f"o{idx}")
+        on = and_(alias.c.run_pk == runs.c.pk, alias.c.key == f.key)
+        probe = params.alias(f"e{idx}")
+        has_value = exists().where(
+            probe.c.run_pk == runs.c.pk, probe.c.key == f.key, probe.c.value_num.is_not(None)
+        )
+        return _SortKey(
+            [_direction(alias.c.value_num, desc, nulls_last=False)],
+            alias,
+            on,
+            alias.c.value_num,
+            [_direction(alias.c.value, desc, nulls_last=True)],
+            has_value,
+        )
+    alias = tags.alias(f"o{idx}")
     on = and_(alias.c.run_pk == runs.c.pk, alias.c.key == f.key)
-    cols = [direction(alias.c.value_num)] if f.kind == "params" else []
-    return [*cols, direction(alias.c.value)], alias, on
+    return _SortKey([_direction(alias.c.value, desc, nulls_last=True)], alias, on)
+
+
+def _secondary(key: _SortKey) -> list[Any]:
+    """Sort expressions of a non-first key, which is outer-joined (so may be NULL)."""
+    if key.numeric is None:
+        return key.sort
+    first = key.sort[0]
+    return [first.nulls_last(), *key.phase2_sort]
 
 
 def _fingerprint(project_id: int, filter_text: str | None, order: list[OrderKey]) -> str:
@@ -102,46 +155,50 @@ def search_runs(
         where.append(c.compile(node))
     fp = _fingerprint(project_id, filter_text, order)
     phase, offset = _decode_token(page_token, fp)
-    sorts: list[Any] = []
-    first_join: tuple[Any, Any] | None = None
-    first_width = 0
-    outer: list[tuple[Any, Any]] = []
-    for i, key in enumerate(order):
-        cols, alias, on = _order_columns(c, key, i)
-        sorts.extend(cols)
-        if alias is not None and i == 0:
-            first_join, first_width = (alias, on), len(cols)
-        elif alias is not None:
-            outer.append((alias, on))
+    keys = [_sort_key(c, k, i) for i, k in enumerate(order)]
+    lead = keys[0] if keys and keys[0].numeric is not None else None
+    rest = keys[1:] if lead is not None else keys
+    rest_sort = [e for k in rest for e in _secondary(k)]
     default_sort = [runs.c.start_ms.desc(), runs.c.pk.desc()]
 
-    def build(join_first: bool | None) -> Select[Any]:
+    def build(phase_: int | None) -> Select[Any]:
         source: Any = runs
         conds = list(where)
-        sort = sorts
-        if first_join is not None:
-            alias, on = first_join
-            if join_first:
-                source = source.join(alias, on)
-                if "project_id" in alias.c:
-                    conds.append(alias.c.project_id == project_id)
-            else:
-                conds.append(not_(exists().where(on)))
-                sort = sorts[first_width:]
-        for alias, on in outer:
-            source = source.outerjoin(alias, on)
-        return select(runs.c.pk).select_from(source).where(*conds).order_by(*sort, *default_sort)
+        sort: list[Any] = []
+        tiebreak = default_sort
+        if lead is not None and phase_ == 1:
+            source = source.join(lead.alias, and_(lead.on, lead.numeric.is_not(None)))
+            conds.append(lead.alias.c.project_id == project_id)
+            sort = list(lead.sort)
+            # ties break by run in the key's direction: the (project, key, value, run)
+            # index then yields the page in order, with no sort of a large tie group
+            run = lead.alias.c.run_pk
+            tiebreak = [run.desc() if order[0].descending else run.asc()]
+        elif lead is not None:
+            conds.append(not_(lead.has_value))
+            if lead.phase2_sort:
+                source = source.outerjoin(lead.alias, lead.on)
+                sort = list(lead.phase2_sort)
+        for k in rest:
+            if k.alias is not None:
+                source = source.outerjoin(k.alias, k.on)
+        return (
+            select(runs.c.pk)
+            .select_from(source)
+            .where(*conds)
+            .order_by(*sort, *rest_sort, *tiebreak)
+        )
 
     pks: list[int] = []
     next_token: str | None = None
-    if first_join is None:
+    if lead is None:
         rows = conn.execute(build(None).limit(limit + 1).offset(offset)).scalars().all()
         pks = list(rows[:limit])
         if len(rows) > limit:
             next_token = _encode_token(1, offset + limit, fp)
     else:
         if phase == 1:
-            rows = conn.execute(build(True).limit(limit + 1).offset(offset)).scalars().all()
+            rows = conn.execute(build(1).limit(limit + 1).offset(offset)).scalars().all()
             pks = list(rows[:limit])
             if len(rows) > limit:
                 next_token = _encode_token(1, offset + limit, fp)
@@ -149,7 +206,7 @@ def search_runs(
                 phase, offset = 2, 0
         if phase == 2 and next_token is None:
             want = limit - len(pks)
-            rows = conn.execute(build(False).limit(want + 1).offset(offset)).scalars().all()
+            rows = conn.execute(build(2).limit(want + 1).offset(offset)).scalars().all()
             pks.extend(rows[:want])
             if len(rows) > want:
                 next_token = _encode_token(2, offset + want, fp)

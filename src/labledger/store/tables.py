@@ -90,7 +90,8 @@ latest_metrics = Table(
     Column("ts", BigInteger, nullable=False),
     Column("value", Float(53), nullable=True),
     PrimaryKeyConstraint("run_pk", "key_id"),
-    Index(None, "project_id", "key_id", "value"),
+    # ordered by value then run: "order by metric, page" reads this index and nothing else
+    Index(None, "project_id", "key_id", "value", "run_pk"),
 )
 
 params = Table(
@@ -102,7 +103,7 @@ params = Table(
     Column("value_num", Float(53), nullable=True),
     Column("project_id", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_pk", "key"),
-    Index(None, "project_id", "key", "value_num"),
+    Index(None, "project_id", "key", "value_num", "run_pk"),
 )
 
 tags = Table(
