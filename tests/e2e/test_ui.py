@@ -163,8 +163,10 @@ def test_server_going_down_is_reported_not_a_blank_page(page, tmp_path, console)
         server.stop()
     console.expect("ERR_CONNECTION_REFUSED")
     page.get_by_role("link", name="LabLedger").click()
-    page.evaluate("window.history.pushState({}, '', '/projects/gone'); "
-                  "window.dispatchEvent(new PopStateEvent('popstate'))")
+    page.evaluate(
+        "window.history.pushState({}, '', '/projects/gone'); "
+        "window.dispatchEvent(new PopStateEvent('popstate'))"
+    )
     error = page.get_by_test_id("error")
     error.wait_for()
     assert "Server unreachable" in error.inner_text()
