@@ -16,7 +16,12 @@ export interface PanelRun {
   running: boolean;
 }
 
-const MAX_POINTS = 1500;
+export const MAX_POINTS = 1500;
+
+/** The query a panel makes first (no zoom): shared so a page can start it early. */
+export function historyQuery(runId: string, metric: string) {
+  return { queryKey: ["history", runId, metric, null], queryFn: () => api.history(runId, metric, { max_points: MAX_POINTS }) };
+}
 
 /** One metric for one or more runs: overlaid curves with smoothing, log scale, x axis
  *  choice, and zoom that fetches detail for the visible step range from the server. */

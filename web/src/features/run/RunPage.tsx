@@ -6,7 +6,7 @@ import { api, type RunPublic } from "../../api";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatDuration, formatTime } from "../../lib/format";
-import { MetricPanel } from "./MetricPanel";
+import { historyQuery, MetricPanel } from "./MetricPanel";
 import { ParamsTree } from "./ParamsTree";
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
@@ -93,7 +93,12 @@ export function RunPage() {
     refetchInterval: (q) => (q.state.data?.status === "running" ? 5000 : false),
     retry: false,
   });
-  useMetricKeys(runId, run.data?.status === "running"); // fetched alongside the run
+  const keys = useMetricKeys(runId, run.data?.status === "running"); // fetched alongside the run
+  const client = useQueryClient();
+  useEffect(() => {
+    // start the charts' first requests as soon as the keys are known, not after the run
+    for (const key of keys.data ?? []) void client.prefetchQuery(historyQuery(runId, key));
+  }, [keys.data, runId, client]);
   if (run.isPending) return <Loading what="the run" />;
   if (run.isError) return <ErrorState error={run.error} />;
   const r = run.data;
