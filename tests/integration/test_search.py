@@ -224,3 +224,7 @@ def test_projects_report_runs_per_day_for_a_sparkline(tracker):
     assert len(spark.runs_per_day) == 30
     assert spark.runs_per_day[-1] == 2 and spark.runs_per_day[-2] == 1
     assert spark.runs_per_day[-6] == 1 and sum(spark.runs_per_day) == 4
+
+
+def test_order_by_start_time_ascending_gives_oldest_first(tracker, runs):
+    assert names(tracker, order_by=["start_time asc"]) == ["a", "b", "c", "d-debug", "e"]

@@ -159,7 +159,9 @@ def search_runs(
     lead = keys[0] if keys and keys[0].numeric is not None else None
     rest = keys[1:] if lead is not None else keys
     rest_sort = [e for k in rest for e in _secondary(k)]
-    default_sort = [runs.c.start_ms.desc(), runs.c.pk.desc()]
+    by_start = any(k.field == Field("attributes", "start_time") for k in order)
+    # ties break by start time (newest first) unless the caller already sorts by it
+    default_sort = [runs.c.pk.desc()] if by_start else [runs.c.start_ms.desc(), runs.c.pk.desc()]
 
     def build(phase_: int | None) -> Select[Any]:
         source: Any = runs

@@ -22,8 +22,8 @@ interface Props {
   onActivate: (index: number) => void;
 }
 
-/** Virtualized runs table: only the visible rows exist in the DOM, so 100,000 runs scroll
- *  as smoothly as 100; pages are fetched as the end comes into view. */
+/** Virtualized runs table: only the visible rows exist in the DOM, whatever the number of
+ *  runs; pages are fetched as the end comes into view. */
 export function RunTable({ runs, columns, orderBy, selected, active, hasMore, onSort, onToggle, onNeedMore, onActivate }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
