@@ -9,7 +9,7 @@ fi
 # pip >= 25.1 understands [dependency-groups] (--group dev)
 .venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
 if [ "${1:-}" = "--dev" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[postgres]" --group dev
+    .venv/bin/python -m pip install --quiet -e ".[postgres,s3]" --group dev
 else
-    .venv/bin/python -m pip install --quiet -e ".[postgres]"
+    .venv/bin/python -m pip install --quiet -e ".[postgres,s3]"
 fi

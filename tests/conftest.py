@@ -62,10 +62,10 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def tracker(store_uri: str):  # type: ignore[no-untyped-def]
+def tracker(store_uri: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     from labledger.services.tracker import Tracker
 
-    t = Tracker.open(store_uri)
+    t = Tracker.open(store_uri, artifact_uri=(tmp_path / "artifacts").as_uri())
     yield t
     t.close()
 

@@ -25,26 +25,44 @@ from labledger.core.settings import Settings
     help="Metadata database URL, e.g. postgresql+psycopg://user@host/db [env: LABLEDGER_DB_URI].",
 )
 @click.option(
+    "--artifact-uri",
+    envvar="LABLEDGER_ARTIFACT_URI",
+    default=None,
+    help="Blob store: file:///folder or s3://bucket/prefix [env: LABLEDGER_ARTIFACT_URI; "
+    "default: <data dir>/artifacts].",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
 @reports_errors
-def server(host: str, port: int, data_dir: str | None, db_uri: str | None, log_level: str) -> None:
+def server(
+    host: str,
+    port: int,
+    data_dir: str | None,
+    db_uri: str | None,
+    artifact_uri: str | None,
+    log_level: str,
+) -> None:
     """Serve the REST API (and the web UI) over HTTP."""
     import uvicorn
 
     from labledger.server.app import create_app
     from labledger.services.tracker import Tracker
 
-    settings = Settings.from_env(data_dir=data_dir, db_uri=db_uri)
+    settings = Settings.from_env(data_dir=data_dir, db_uri=db_uri, artifact_uri=artifact_uri)
     if not settings.data_dir and not settings.db_uri:
         settings = settings.with_(data_dir=settings.tracking_uri)
-    Tracker.from_settings(settings).close()  # fail fast: schema check before binding
+    tracker = Tracker.from_settings(settings)  # fail fast: schema and store checks first
+    try:
+        tracker.blob_store.check()
+    finally:
+        tracker.close()
     click.echo(
         f"LabLedger serving on http://{host}:{port}  (data: "
-        f"{settings.db_uri or settings.local_dir()})"
+        f"{settings.db_uri or settings.local_dir()}, artifacts: {settings.artifact_location()})"
     )
     uvicorn.run(
         create_app(settings),

@@ -137,3 +137,54 @@ class ProjectKeys:
 class RunGroup:
     value: str | None  # None: runs without the grouping key
     count: int
+
+
+class ArtifactState(enum.StrEnum):
+    PENDING = "pending"  # declared; its blob is not stored (and verified) yet
+    STORED = "stored"
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactEntry:
+    """One line of a run's manifest: a logical path and the content it names."""
+
+    path: str
+    digest: str  # SHA-256, 64 lowercase hex
+    size: int
+    media_type: str = "application/octet-stream"
+    mtime_ms: int | None = None
+    step: int | None = None
+    state: ArtifactState = ArtifactState.PENDING
+    created_ms: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "digest": self.digest,
+            "size": self.size,
+            "media_type": self.media_type,
+            "mtime_ms": self.mtime_ms,
+            "step": self.step,
+            "state": self.state.value,
+            "created_ms": self.created_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSession:
+    """A resumable upload of one blob: fixed-size parts, each received once."""
+
+    upload_id: str | None  # None when the blob is already stored
+    digest: str
+    size: int
+    part_size: int
+    parts: list[int]
+    stored: bool = False
+
+    @property
+    def part_count(self) -> int:
+        return max(1, -(-self.size // self.part_size))
+
+    def missing_parts(self) -> list[int]:
+        have = set(self.parts)
+        return [n for n in range(1, self.part_count + 1) if n not in have]

@@ -9,16 +9,24 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     ├── InvalidInputError (400 invalid_input)
     │   ├── InvalidQueryError (400 invalid_query)          details: position, line, column
     │   ├── MalformedBodyError (400 malformed_json)
-    │   └── LimitExceededError (400 limit_exceeded)
+    │   ├── LimitExceededError (400 limit_exceeded)
+    │   ├── InvalidArtifactPathError (400 invalid_artifact_path)    details: field, path
+    │   └── ChecksumMismatchError (400 checksum_mismatch)           a part or blob body
+    ├── ArtifactCorruptedError (422 digest_mismatch)         details: digest, paths
     ├── NotFoundError (404 not_found)
     │   ├── RunNotFoundError (404 run_not_found)
     │   ├── ProjectNotFoundError (404 project_not_found)
-    │   └── MetricNotFoundError (404 metric_not_found)
+    │   ├── MetricNotFoundError (404 metric_not_found)
+    │   ├── ArtifactNotFoundError (404 artifact_not_found)
+    │   └── UploadNotFoundError (404 upload_not_found)
     ├── ConflictError (409 conflict)
     │   ├── ParamConflictError (409 param_conflict)
     │   ├── RunKeyConflictError (409 run_key_conflict)
-    │   └── RunStateError (409 run_not_active)
+    │   ├── RunStateError (409 run_not_active)
+    │   ├── UploadIncompleteError (409 upload_incomplete)   details: missing_parts
+    │   └── ArtifactChangedError (409 artifact_changed)     a file changed before upload
     ├── SchemaOutdatedError (503 schema_outdated)
+    ├── BlobStoreError (503 blob_store_unavailable)      the artifact store cannot be reached
     └── TransportError (503 unavailable)                  raised by the SDK, never by a server
 """
 
@@ -57,6 +65,21 @@ class LimitExceededError(InvalidInputError):
     error_code = "limit_exceeded"
 
 
+class InvalidArtifactPathError(InvalidInputError):
+    error_code = "invalid_artifact_path"
+
+
+class ChecksumMismatchError(InvalidInputError):
+    error_code = "checksum_mismatch"
+
+
+class ArtifactCorruptedError(TrackerError):
+    """Bytes whose SHA-256 is not the one declared: never stored, never handed out."""
+
+    error_code = "digest_mismatch"
+    http_status = 422
+
+
 class NotFoundError(TrackerError):
     error_code = "not_found"
     http_status = 404
@@ -74,6 +97,14 @@ class MetricNotFoundError(NotFoundError):
     error_code = "metric_not_found"
 
 
+class ArtifactNotFoundError(NotFoundError):
+    error_code = "artifact_not_found"
+
+
+class UploadNotFoundError(NotFoundError):
+    error_code = "upload_not_found"
+
+
 class ConflictError(TrackerError):
     error_code = "conflict"
     http_status = 409
@@ -89,6 +120,19 @@ class RunKeyConflictError(ConflictError):
 
 class RunStateError(ConflictError):
     error_code = "run_not_active"
+
+
+class UploadIncompleteError(ConflictError):
+    error_code = "upload_incomplete"
+
+
+class ArtifactChangedError(ConflictError):
+    error_code = "artifact_changed"
+
+
+class BlobStoreError(TrackerError):
+    error_code = "blob_store_unavailable"
+    http_status = 503
 
 
 class SchemaOutdatedError(TrackerError):

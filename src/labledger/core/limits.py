@@ -18,9 +18,17 @@ MAX_BATCH_ID = 200
 MAX_QUERY_LENGTH = 10_000
 MAX_PAGE_SIZE = 5_000
 MAX_HISTORY_POINTS = 10_000_000
+MAX_ARTIFACT_PATH = 1_000
+MAX_ARTIFACT_SEGMENT = 255
+MAX_ARTIFACTS_PER_REQUEST = 10_000
+MAX_ARTIFACT_SIZE = 5 * 2**40  # 5 TiB, S3's largest object
+MAX_MEDIA_TYPE = 200
+ARTIFACT_PART_SIZE = 16 * 2**20  # fixed part size of multipart uploads (bytes)
 MIN_STEP = -(2**63)
 MAX_STEP = 2**63 - 1
 
 ALL_LIMITS: dict[str, int] = {
-    name: value for name, value in globals().items() if name.startswith(("MAX_", "MIN_"))
+    name: value
+    for name, value in globals().items()
+    if name.startswith(("MAX_", "MIN_", "ARTIFACT_"))
 }

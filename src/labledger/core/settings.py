@@ -62,6 +62,29 @@ class Settings:
             "the spool survives a crash of the process, and is fsynced on flush/finish.",
         },
     )
+    artifact_uri: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_ARTIFACT_URI",
+            "doc": "Blob store of a server or embedded store: file:///folder or "
+            "s3://bucket/prefix; default: the artifacts folder inside the data directory.",
+        },
+    )
+    s3_endpoint_url: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_S3_ENDPOINT_URL",
+            "doc": "Endpoint of an S3-compatible service (MinIO, Ceph, moto) for s3:// "
+            "artifact URIs; credentials come from boto3's usual chain (AWS_* variables, files).",
+        },
+    )
+    upload_threads: int = field(
+        default=4,
+        metadata={
+            "env": "LABLEDGER_UPLOAD_THREADS",
+            "doc": "Background threads the SDK uses to hash and upload artifacts.",
+        },
+    )
     project: str = field(
         default="default",
         metadata={
@@ -78,7 +101,17 @@ class Settings:
             raw = env.get(f.metadata["env"])
             if raw is None or raw == "":
                 continue
-            values[f.name] = raw.lower() in ("1", "true", "yes", "on") if f.type == "bool" else raw
+            if f.type == "bool":
+                values[f.name] = raw.lower() in ("1", "true", "yes", "on")
+            elif f.type == "int":
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ValueError(
+                        f"{f.metadata['env']} must be an integer, got {raw!r}"
+                    ) from None
+            else:
+                values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -95,3 +128,9 @@ class Settings:
         if raw.startswith("file://"):
             raw = raw[len("file://") :]
         return Path(raw).expanduser().resolve()
+
+    def artifact_location(self) -> str:
+        """The blob store URI: the setting, or file:// <local dir>/artifacts."""
+        if self.artifact_uri:
+            return self.artifact_uri
+        return (self.local_dir() / "artifacts").as_uri()

@@ -20,6 +20,7 @@ from labledger.core.entities import (
     RunUpdate,
 )
 from labledger.core.errors import TrackerError, TransportError, error_from_body
+from labledger.sdk._http_artifacts import HttpArtifactsMixin
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -47,7 +48,7 @@ def run_from_wire(data: dict[str, Any]) -> Run:
     )
 
 
-class HttpTransport:
+class HttpTransport(HttpArtifactsMixin):
     def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 60.0) -> None:
         headers = {"User-Agent": "labledger-sdk"}
         if token:
@@ -65,17 +66,20 @@ class HttpTransport:
                 f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}
             ) from exc
         if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict) and "error_code" in body:
-                raise error_from_body(body)
-            error = TransportError if response.status_code >= 500 else TrackerError
-            raise error(f"HTTP {response.status_code} from {self.base_url}{path}")
+            self._raise_for(response, path)
         if response.status_code == 204:
             return None
         return response.json()
+
+    def _raise_for(self, response: httpx.Response, path: str) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and "error_code" in body:
+            raise error_from_body(body)
+        error = TransportError if response.status_code >= 500 else TrackerError
+        raise error(f"HTTP {response.status_code} from {self.base_url}{path}")
 
     def create_run(self, spec: RunCreate) -> tuple[Run, bool]:
         body = {
@@ -171,6 +175,9 @@ class HttpTransport:
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         return list(self._request("GET", f"/api/v1/runs/{run_id}/metrics")["keys"])
+
+    def delete_run(self, run_id: str) -> None:
+        self._request("DELETE", f"/api/v1/runs/{run_id}")
 
     def list_projects(self) -> list[Project]:
         data = self._request("GET", "/api/v1/projects")

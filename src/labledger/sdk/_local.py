@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from labledger.core.entities import (
+    ArtifactEntry,
     Batch,
     MetricSeries,
     Project,
@@ -13,6 +17,7 @@ from labledger.core.entities import (
     RunPage,
     RunUpdate,
 )
+from labledger.core.errors import ArtifactChangedError
 from labledger.core.settings import Settings
 from labledger.core.validation import parse_batch
 
@@ -59,6 +64,48 @@ class LocalTransport:
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         return self.tracker.search.list_metric_keys(run_id)
+
+    def delete_run(self, run_id: str) -> None:
+        self.tracker.runs.delete_run(run_id)
+
+    def declare_artifacts(
+        self, run_id: str, entries: list[ArtifactEntry]
+    ) -> tuple[list[ArtifactEntry], list[str]]:
+        return self.tracker.artifacts.declare(run_id, entries)
+
+    def store_content(
+        self,
+        source: Path,
+        digest: str,
+        size: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        actual, actual_size = self.tracker.artifacts.put_file(source)
+        if actual != digest or actual_size != size:
+            raise ArtifactChangedError(
+                f"{source} changed after it was logged (its bytes no longer match the digest "
+                "taken then); log it again, or pass copy=True to snapshot files at log time",
+                details={"source": str(source)},
+            )
+        if progress is not None:
+            progress(size)
+
+    def list_artifacts(self, run_id: str, path: str) -> list[ArtifactEntry]:
+        return self.tracker.artifacts.list(run_id, path)
+
+    def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None:
+        return self.tracker.artifacts.latest_checkpoint(run_id)
+
+    @contextmanager
+    def read_artifact(self, run_id: str, entry: ArtifactEntry) -> Iterator[Iterator[bytes]]:
+        stored = self.tracker.artifacts.stored(run_id, entry.path)
+        chunks = self.tracker.artifacts.read(stored.digest)
+        try:
+            yield chunks
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def list_projects(self) -> list[Project]:
         return self.tracker.search.list_projects()

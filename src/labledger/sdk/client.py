@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 
-from labledger.core.entities import Project, Run, RunStatus, RunUpdate
+from labledger.core.artifact_validation import check_artifact_path
+from labledger.core.entities import ArtifactEntry, Project, Run, RunStatus, RunUpdate
 from labledger.core.settings import Settings
+from labledger.sdk.downloads import ArtifactReader, download
 from labledger.sdk.history import MetricHistory
 from labledger.sdk.transport import Transport, open_transport
 
@@ -79,6 +84,39 @@ class Client:
 
     def set_status(self, run_id: str, status: RunStatus | str) -> Run:
         return self.transport.update_run(run_id, RunUpdate(status=RunStatus(status)))
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run, its metrics, params, tags and artifact manifest."""
+        self.transport.delete_run(run_id)
+
+    # -- artifacts --------------------------------------------------------------------------
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        """Manifest entries under ``path`` (recursive, sorted), with ``state``."""
+        return self.transport.list_artifacts(
+            run_id, check_artifact_path("path", path, allow_empty=True)
+        )
+
+    def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None:
+        return self.transport.latest_checkpoint(run_id)
+
+    def download_artifacts(
+        self, run_id: str, path: str = "", dest: str | os.PathLike[str] = "."
+    ) -> Path:
+        """Download a file (to ``dest/<name>``) or folder (to ``dest/...``); every file is
+        hashed on arrival and only renamed into place when it matches its digest."""
+        return download(self.transport, run_id, path, dest)
+
+    def open_artifact(self, run_id: str, path: str) -> io.BufferedReader:
+        """A streaming binary reader; raises ArtifactCorruptedError at EOF on a mismatch."""
+        path = check_artifact_path("path", path)
+        entries = [e for e in self.transport.list_artifacts(run_id, path) if e.path == path]
+        if not entries:
+            from labledger.core.errors import ArtifactNotFoundError
+
+            raise ArtifactNotFoundError(
+                f"run {run_id} has no artifact {path!r}", details={"path": path}
+            )
+        return io.BufferedReader(ArtifactReader(self.transport, run_id, entries[0]), 1 << 20)
 
     def close(self) -> None:
         if self._transport is not None:

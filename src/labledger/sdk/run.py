@@ -18,6 +18,8 @@ from labledger.core.ids import new_id
 from labledger.core.settings import Settings
 from labledger.core.validation import check_key, check_step, check_tags, check_value
 from labledger.sdk import fluent
+from labledger.sdk.artifact_spool import ArtifactSpool
+from labledger.sdk.artifacts import ArtifactUploader
 from labledger.sdk.config import flatten_config, param_text
 from labledger.sdk.sender import QUEUE_BOUND, Sender
 from labledger.sdk.spool import SpoolWriter
@@ -58,6 +60,12 @@ class Run:
         )
         self._sender = Sender(record.id, transport, self._spool)
         self._queue = self._sender.queue
+        self._artifacts = ArtifactUploader(
+            record.id,
+            transport,
+            ArtifactSpool(self._spool.run_dir, self._spool.writer, fsync=settings.spool_fsync),
+            settings.upload_threads,
+        )
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -93,6 +101,10 @@ class Run:
         error = self._sender.error
         if error is not None:
             self._sender.error = None
+            raise error
+        error = self._artifacts.error
+        if error is not None:
+            self._artifacts.error = None
             raise error
 
     def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
@@ -181,14 +193,60 @@ class Run:
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})
 
+    # -- artifacts --------------------------------------------------------------------------
+    def log_artifact(
+        self,
+        local_path: str | os.PathLike[str],
+        path: str | None = None,
+        *,
+        copy: bool = False,
+    ) -> list[str]:
+        """Upload a file (to ``path/<name>``) or a folder, recursively (to ``path/...``).
+
+        Returns at once with the artifact paths; background threads hash and upload.  The
+        file must not change until it is uploaded, unless ``copy=True`` snapshots it now.
+        """
+        self._check_open()
+        return self._artifacts.log(local_path, path, copy=copy)
+
+    def log_checkpoint(
+        self,
+        local_path: str | os.PathLike[str],
+        step: int,
+        path: str | None = None,
+        *,
+        copy: bool = True,
+    ) -> list[str]:
+        """Upload a checkpoint (file or folder) to ``checkpoints/step-<step>/`` (or ``path``),
+        kept with its step; ``Client.latest_checkpoint`` finds the newest.  Copied into the
+        spool at once by default, since checkpoints are usually overwritten in place."""
+        self._check_open()
+        step = check_step("step", step)
+        target = path if path is not None else f"checkpoints/step-{step}"
+        return self._artifacts.log(local_path, target, step=step, copy=copy)
+
+    @property
+    def pending_artifacts(self) -> int:
+        """Logged files not yet confirmed by the target."""
+        return self._artifacts.outstanding
+
     # -- lifecycle --------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything logged so far is acknowledged by the target."""
+        """Block until everything logged so far (artifacts too) is acknowledged."""
         if not self._sender.flush(timeout):
             raise TimeoutError(
                 f"run {self.id}: {self._sender.backlog} batches not yet "
                 f"acknowledged after {timeout}s; they stay in the spool"
             )
+        if not self._artifacts.wait(timeout):
+            raise TimeoutError(
+                f"run {self.id}: {self._artifacts.outstanding} artifact files not yet "
+                f"confirmed after {timeout}s; they stay in the spool"
+            )
+        error = self._artifacts.error
+        if error is not None:
+            self._artifacts.error = None
+            raise error
         error = self._sender.error
         if error is not None:
             self._sender.error = None
@@ -197,22 +255,26 @@ class Run:
     def finish(
         self, status: RunStatus | str = RunStatus.FINISHED, *, timeout: float | None = None
     ) -> None:
-        """Flush, then mark the run finished (or failed/killed).  Idempotent."""
+        """Flush metrics and wait for artifact uploads, then mark the run finished (or
+        failed/killed).  Whatever ``timeout`` leaves unsent stays in the spool.  Idempotent."""
         with self._lock:
             if self._finished:
                 return
             self._finished = True
         try:
+            started = time.monotonic()
             delivered = self._sender.close(timeout)
-            error = self._sender.error
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            uploaded = self._artifacts.close(left)
+            error = self._sender.error or self._artifacts.error
             self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
         finally:
             fluent.forget(self)
             self._spool.close()
             self._transport.close()
-        if not delivered:
+        if not delivered or not uploaded:
             raise TimeoutError(
-                f"run {self.id}: some batches were not acknowledged within "
+                f"run {self.id}: some batches or artifact files were not acknowledged within "
                 f"{timeout}s; they stay in the spool for `labledger sync`"
             )
         if error is not None:

@@ -5,6 +5,7 @@ Layout, one folder per run, three files per writer::
     <spool root>/<run id>/<writer>.json       what the run is and where it goes
     <spool root>/<run id>/<writer>.log        frames: u32 length, u32 crc32, JSON payload
     <spool root>/<run id>/<writer>.acks       u64 sequence numbers the target acknowledged
+    <spool root>/<run id>/<writer>.artifacts  logged files (see artifact_spool.py)
 
 A writer is one process's session on the run; it only ever touches its own files, so
 several processes resuming one run never disturb each other.  Frame N has sequence
@@ -157,8 +158,14 @@ def pending_frames(log_path: Path) -> Iterator[tuple[int, bytes]]:
 
 def remove_writer_if_done(log_path: Path) -> bool:
     """Delete one writer's files once nothing is pending, then its run folder if empty."""
+    from labledger.sdk.artifact_spool import pending_records, remove_artifact_files
+
     if any(True for _ in pending_frames(log_path)):
         return False
+    records = log_path.with_suffix(".artifacts")
+    if pending_records(records):
+        return False
+    remove_artifact_files(records)
     for suffix in (".log", ".acks", ".json"):
         log_path.with_suffix(suffix).unlink(missing_ok=True)
     try:

@@ -7,9 +7,13 @@ A folder path means the embedded store (in-process services, loaded lazily); an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Protocol
 
 from labledger.core.entities import (
+    ArtifactEntry,
     Batch,
     MetricSeries,
     Project,
@@ -53,6 +57,34 @@ class Transport(Protocol):
     def list_metric_keys(self, run_id: str) -> list[str]: ...
 
     def list_projects(self) -> list[Project]: ...
+
+    def delete_run(self, run_id: str) -> None: ...
+
+    def declare_artifacts(
+        self, run_id: str, entries: list[ArtifactEntry]
+    ) -> tuple[list[ArtifactEntry], list[str]]:
+        """Record manifest entries; returns them with their state and the digests to send."""
+        ...
+
+    def store_content(
+        self,
+        source: Path,
+        digest: str,
+        size: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Store a file's bytes as content ``digest`` (ArtifactChangedError if they differ)."""
+        ...
+
+    def list_artifacts(self, run_id: str, path: str) -> list[ArtifactEntry]: ...
+
+    def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None: ...
+
+    def read_artifact(
+        self, run_id: str, entry: ArtifactEntry
+    ) -> AbstractContextManager[Iterator[bytes]]:
+        """The stored bytes of an entry, streamed (not verified: callers hash them)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from labledger.services.artifacts import ArtifactService
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
 from labledger.services.tracker import Tracker
@@ -24,6 +25,11 @@ def get_search_service(request: Request) -> SearchService:
     return get_tracker(request).search
 
 
+def get_artifact_service(request: Request) -> ArtifactService:
+    return get_tracker(request).artifacts
+
+
+ArtifactServiceDep = Annotated[ArtifactService, Depends(get_artifact_service)]
 RunServiceDep = Annotated[RunService, Depends(get_run_service)]
 SearchServiceDep = Annotated[SearchService, Depends(get_search_service)]
 TrackerDep = Annotated[Tracker, Depends(get_tracker)]

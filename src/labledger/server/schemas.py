@@ -166,3 +166,67 @@ class RunCount(_Strict):
 
 class RunCountPublic(BaseModel):
     total: int
+
+
+# -- artifacts ---------------------------------------------------------------------------------
+class ArtifactIn(_Strict):
+    path: str = Field(description="Relative '/'-separated path inside the run's artifacts.")
+    digest: str = Field(description="SHA-256 of the content, 64 lowercase hex characters.")
+    size: int
+    media_type: str | None = None
+    mtime_ms: int | None = None
+    step: int | None = Field(None, description="Training step (checkpoints).")
+
+
+class ArtifactsDeclare(_Strict):
+    artifacts: list[ArtifactIn]
+
+
+class ArtifactPublic(BaseModel):
+    path: str
+    digest: str
+    size: int
+    media_type: str
+    mtime_ms: int | None
+    step: int | None
+    state: Literal["pending", "stored"]
+    created_ms: int
+
+
+class ArtifactsPublic(BaseModel):
+    artifacts: list[ArtifactPublic]
+
+
+class ArtifactsDeclared(BaseModel):
+    artifacts: list[ArtifactPublic]
+    missing: list[str] = Field(description="Digests the store lacks: upload these.")
+
+
+class LatestCheckpointPublic(BaseModel):
+    checkpoint: ArtifactPublic | None
+
+
+class UploadStart(_Strict):
+    digest: str
+    size: int
+
+
+class UploadPublic(BaseModel):
+    upload_id: str | None = Field(description="None when the content is already stored.")
+    digest: str
+    size: int
+    part_size: int
+    part_count: int
+    parts: list[int] = Field(description="Part numbers already received (from 1).")
+    stored: bool
+
+
+class BlobStoredPublic(BaseModel):
+    digest: str
+    size: int
+
+
+class GcPublic(BaseModel):
+    blobs_deleted: int
+    bytes_freed: int
+    uploads_aborted: int

@@ -159,3 +159,14 @@ class RunService:
             run_repo.delete_tag(conn, run_pk, key)
 
         self.db.run_write(apply)
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its metrics, params, tags and artifact manifest."""
+        if not is_valid_id(run_id):
+            raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+
+        def apply(conn: Connection) -> None:
+            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            run_repo.delete_run(conn, run_pk)
+
+        self.db.run_write(apply)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from labledger.artifacts import BlobStore, open_blob_store
 from labledger.core.settings import Settings
+from labledger.services.artifacts import ArtifactService
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
 from labledger.store.database import Database, sqlite_uri_for_dir
@@ -18,13 +22,27 @@ def db_uri_for(settings: Settings) -> str:
 class Tracker:
     """Everything a transport or route needs; built once per process (or per app)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, blob_store: BlobStore) -> None:
         self.db = db
+        self.blob_store = blob_store
         self.runs = RunService(db)
         self.search = SearchService(db)
+        self.artifacts = ArtifactService(db, blob_store)
 
     @classmethod
-    def open(cls, uri: str, *, check_schema: bool = True) -> Tracker:
+    def open(
+        cls,
+        uri: str,
+        *,
+        artifact_uri: str | None = None,
+        s3_endpoint_url: str | None = None,
+        check_schema: bool = True,
+    ) -> Tracker:
+        """Open the database at ``uri`` and the blob store at ``artifact_uri`` (default: an
+        ``artifacts`` folder beside a SQLite file, else the settings' default)."""
+        if artifact_uri is None:
+            artifact_uri = _default_artifact_uri(uri)
+        blob_store = open_blob_store(artifact_uri, s3_endpoint_url=s3_endpoint_url)
         db = Database(uri)
         if check_schema:
             try:
@@ -32,11 +50,15 @@ class Tracker:
             except Exception:
                 db.dispose()
                 raise
-        return cls(db)
+        return cls(db, blob_store)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tracker:
-        return cls.open(db_uri_for(settings))
+        return cls.open(
+            db_uri_for(settings),
+            artifact_uri=settings.artifact_location(),
+            s3_endpoint_url=settings.s3_endpoint_url,
+        )
 
     def schema_status(self) -> tuple[str | None, str]:
         """(current revision, revision this code needs)."""
@@ -44,3 +66,9 @@ class Tracker:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def _default_artifact_uri(db_uri: str) -> str:
+    if db_uri.startswith("sqlite:///"):
+        return (Path(db_uri[len("sqlite:///") :]).parent / "artifacts").as_uri()
+    return Settings().artifact_location()  # ./.labledger/artifacts, as the settings default

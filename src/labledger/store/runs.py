@@ -10,7 +10,17 @@ from sqlalchemy import Connection, Row, delete, select, update
 from labledger.core.entities import Run, RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import ParamConflictError, RunNotFoundError
 from labledger.store import _dialect
-from labledger.store.tables import latest_metrics, metric_keys, params, projects, runs, tags
+from labledger.store.tables import (
+    artifacts,
+    ingested_batches,
+    latest_metrics,
+    metric_keys,
+    metric_points,
+    params,
+    projects,
+    runs,
+    tags,
+)
 
 _RUN_COLUMNS = (
     runs.c.pk,
@@ -210,3 +220,18 @@ def set_tags(conn: Connection, run_pk: int, project_id: int, new: Mapping[str, s
 def delete_tag(conn: Connection, run_pk: int, key: str) -> bool:
     result = conn.execute(delete(tags).where(tags.c.run_pk == run_pk, tags.c.key == key))
     return bool(result.rowcount)
+
+
+def delete_run(conn: Connection, run_pk: int) -> None:
+    """Remove a run and everything recorded for it (its manifest too; blobs stay for GC)."""
+    for table in (metric_points, latest_metrics, params, tags, ingested_batches, artifacts):
+        conn.execute(delete(table).where(table.c.run_pk == run_pk))
+    conn.execute(
+        update(runs).where(runs.c.parent_id == _run_id_of(conn, run_pk)).values(parent_id=None)
+    )
+    conn.execute(delete(runs).where(runs.c.pk == run_pk))
+
+
+def _run_id_of(conn: Connection, run_pk: int) -> str:
+    run_id: str = conn.execute(select(runs.c.id).where(runs.c.pk == run_pk)).scalar_one()
+    return run_id

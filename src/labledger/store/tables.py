@@ -125,3 +125,53 @@ ingested_batches = Table(
     Column("created_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_pk", "batch_id"),
 )
+
+# -- artifacts -------------------------------------------------------------------------------
+# A run's manifest: logical path -> content.  state: pending until the blob is stored.
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(200), nullable=False),
+    Column("mtime_ms", BigInteger, nullable=True),
+    Column("step", BigInteger, nullable=True),
+    Column("state", String(8), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_pk", "path"),
+    Index(None, "digest"),
+)
+
+# Stored, verified blobs.  last_ref_ms: last time a manifest entry pointed at it (GC grace).
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_ref_ms", BigInteger, nullable=False),
+)
+
+# Resumable multipart uploads, one per content while it is being uploaded.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("size", BigInteger, nullable=False),
+    Column("part_size", BigInteger, nullable=False),
+    Column("store_state", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+upload_parts = Table(
+    "upload_parts",
+    metadata,
+    Column("upload_id", String(32), nullable=False),
+    Column("part_number", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    PrimaryKeyConstraint("upload_id", "part_number"),
+)

@@ -90,6 +90,13 @@ def update_run(run_id: str, body: schemas.RunUpdate, service: RunServiceDep) -> 
     return WireJSONResponse(run_to_wire(service.update_run(run_id, change)))
 
 
+@router.delete("/{run_id}", status_code=204, responses=_ERRORS)
+def delete_run(run_id: str, service: RunServiceDep) -> None:
+    """Delete a run with its metrics, params, tags and artifact manifest (blobs stay until
+    ``labledger artifacts gc`` finds nothing refers to them)."""
+    service.delete_run(run_id)
+
+
 @router.post(
     "/{run_id}/batches",
     response_model=schemas.BatchResultPublic,

@@ -1,0 +1,290 @@
+"""Artifact rules: manifests, content-addressed blobs, resumable uploads, garbage collection.
+
+Order of events that keeps "nothing silently lost or corrupted": a blob's row is written only
+after the store holds verified bytes; an entry is ``stored`` only once its blob's row exists;
+GC forgets a blob's row (re-checking, under the row's lock, that nothing refers to it) before
+it deletes the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from labledger.artifacts import BlobStore
+from labledger.artifacts.blobstore import check_part
+from labledger.core.artifact_validation import check_artifact_path, check_digest, check_size
+from labledger.core.entities import ArtifactEntry, ArtifactState, UploadSession
+from labledger.core.errors import (
+    ArtifactCorruptedError,
+    ArtifactNotFoundError,
+    BlobStoreError,
+    ConflictError,
+    InvalidInputError,
+    RunNotFoundError,
+    UploadIncompleteError,
+    UploadNotFoundError,
+)
+from labledger.core.ids import is_valid_id, new_id, now_ms
+from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.store import artifacts as repo
+from labledger.store import runs as run_repo
+from labledger.store.database import Database
+
+DEFAULT_GC_GRACE_MS = 3_600_000
+STALE_UPLOAD_MS = 7 * 24 * 3_600_000
+
+
+@dataclass
+class GcReport:
+    blobs_deleted: int = 0
+    bytes_freed: int = 0
+    uploads_aborted: int = 0
+    digests: list[str] = field(default_factory=list)
+
+
+def _check_run_id(run_id: str) -> None:
+    if not is_valid_id(run_id):
+        raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+
+
+class ArtifactService:
+    def __init__(self, db: Database, store: BlobStore) -> None:
+        self.db = db
+        self.store = store
+
+    # -- manifests --------------------------------------------------------------------------
+    def declare(
+        self, run_id: str, entries: list[ArtifactEntry]
+    ) -> tuple[list[ArtifactEntry], list[str]]:
+        """Record entries for a run; returns them (with state) and the digests to upload."""
+        _check_run_id(run_id)
+
+        def apply(conn: Connection) -> tuple[list[ArtifactEntry], list[str]]:
+            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            now = now_ms()
+            found = repo.touch_blobs(conn, [e.digest for e in entries], now)
+            out = [
+                replace(
+                    e,
+                    state=ArtifactState.STORED if e.digest in found else ArtifactState.PENDING,
+                    created_ms=now,
+                )
+                for e in entries
+            ]
+            repo.upsert_entries(conn, run_pk, out)
+            missing = sorted({e.digest for e in out if e.state is ArtifactState.PENDING})
+            return out, missing
+
+        result: tuple[list[ArtifactEntry], list[str]] = self.db.run_write(apply)
+        return result
+
+    def list(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        _check_run_id(run_id)
+        prefix = check_artifact_path("path", path, allow_empty=True)
+        with self.db.read() as conn:
+            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            return repo.list_entries(conn, run_pk, prefix)
+
+    def get(self, run_id: str, path: str) -> ArtifactEntry:
+        _check_run_id(run_id)
+        path = check_artifact_path("path", path)
+        with self.db.read() as conn:
+            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            entry = repo.get_entry(conn, run_pk, path)
+        if entry is None:
+            raise ArtifactNotFoundError(
+                f"run {run_id} has no artifact {path!r}", details={"run_id": run_id, "path": path}
+            )
+        return entry
+
+    def stored(self, run_id: str, path: str) -> ArtifactEntry:
+        """An entry whose bytes can be read now (pending ones cannot)."""
+        entry = self.get(run_id, path)
+        if entry.state is not ArtifactState.STORED:
+            raise ConflictError(
+                f"artifact {path!r} of run {run_id} is still pending: its upload has not completed",
+                details={"run_id": run_id, "path": path},
+            )
+        return entry
+
+    def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None:
+        _check_run_id(run_id)
+        with self.db.read() as conn:
+            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            return repo.latest_checkpoint(conn, run_pk)
+
+    def read(self, digest: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        return self.store.read(digest, start, end)
+
+    # -- blobs ------------------------------------------------------------------------------
+    def has_blob(self, digest: str) -> bool:
+        with self.db.read() as conn:
+            return repo.blob_size(conn, digest) is not None
+
+    def put_blob(self, digest: str, chunks: Iterable[bytes | memoryview]) -> int:
+        """Store a whole blob (verified against ``digest``) and confirm entries waiting for it."""
+        check_digest("digest", digest)
+        size = self.store.put(digest, chunks)
+        self.db.run_write(repo.record_blob, digest, size, now_ms())
+        return size
+
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Store a local file (embedded mode); returns (digest, size)."""
+        digest, size = self.store.put_file(source)
+        self.db.run_write(repo.record_blob, digest, size, now_ms())
+        return digest, size
+
+    # -- resumable uploads ------------------------------------------------------------------
+    def start_upload(self, digest: str, size: int) -> UploadSession:
+        """Start, or find again, the upload of one content."""
+        check_digest("digest", digest)
+        check_size("size", size)
+        with self.db.read() as conn:
+            stored = repo.blob_size(conn, digest)
+            row = repo.find_upload(conn, digest)
+        if stored is not None:
+            self.db.run_write(repo.touch_blobs, [digest], now_ms())
+            return UploadSession(None, digest, stored, ARTIFACT_PART_SIZE, [], stored=True)
+        if row is None:
+            upload_id = new_id()
+            state = self.store.begin_upload(upload_id, size)
+            inserted = self.db.run_write(
+                repo.insert_upload, upload_id, digest, size, ARTIFACT_PART_SIZE, state, now_ms()
+            )
+            if not inserted:  # another client started this content at the same moment
+                self.store.abort_upload(upload_id, state)
+            with self.db.read() as conn:
+                row = repo.find_upload(conn, digest)
+            if row is None:  # it completed meanwhile
+                return self.start_upload(digest, size)
+        if row.size != size:
+            raise InvalidInputError(
+                f"size {size} differs from the size {row.size} of the upload in progress for "
+                f"content {digest}; one of them is wrong",
+                details={"field": "size"},
+            )
+        return self.get_upload(row.id)
+
+    def get_upload(self, upload_id: str) -> UploadSession:
+        with self.db.read() as conn:
+            row = repo.get_upload(conn, upload_id)
+            if row is None:
+                raise UploadNotFoundError(
+                    f"upload {upload_id!r} does not exist (completed or never started)",
+                    details={"upload_id": upload_id},
+                )
+            parts = repo.received_parts(conn, upload_id)
+        return UploadSession(row.id, row.digest, row.size, row.part_size, parts)
+
+    def put_part(self, upload_id: str, part_number: int, data: memoryview, sha256: str) -> None:
+        check_digest("X-Content-SHA256", sha256)
+        session = self.get_upload(upload_id)
+        if not 1 <= part_number <= session.part_count:
+            raise InvalidInputError(
+                f"part_number {part_number} is outside 1..{session.part_count} for upload "
+                f"{upload_id}",
+                details={"field": "part_number", "limit": session.part_count},
+            )
+        expected = min(session.part_size, session.size - (part_number - 1) * session.part_size)
+        if len(data) != expected:
+            raise InvalidInputError(
+                f"part {part_number} of upload {upload_id} must be {expected} bytes, got "
+                f"{len(data)}",
+                details={"field": "body", "limit": expected},
+            )
+        check_part(upload_id, part_number, data, sha256)
+        with self.db.read() as conn:
+            row = repo.get_upload(conn, upload_id)
+        if row is None:
+            raise UploadNotFoundError(f"upload {upload_id!r} does not exist")
+        offset = (part_number - 1) * session.part_size
+        self.store.write_part(upload_id, row.store_state, part_number, offset, data)
+        self.db.run_write(repo.record_part, upload_id, part_number, len(data), sha256)
+
+    def complete_upload(self, upload_id: str) -> UploadSession:
+        with self.db.read() as conn:
+            row = repo.get_upload(conn, upload_id)
+        if row is None:
+            raise UploadNotFoundError(
+                f"upload {upload_id!r} does not exist (completed or never started)",
+                details={"upload_id": upload_id},
+            )
+        session = self.get_upload(upload_id)
+        missing = session.missing_parts()
+        if missing:
+            raise UploadIncompleteError(
+                f"upload {upload_id} lacks parts {_ranges(missing)}",
+                details={"upload_id": upload_id, "missing_parts": missing[:1000]},
+            )
+        with self.db.read() as conn:
+            paths = repo.pending_paths(conn, session.digest)
+        try:
+            self.store.complete_upload(
+                upload_id, row.store_state, session.digest, session.size, session.part_count
+            )
+        except ArtifactCorruptedError as exc:
+            self.db.run_write(repo.delete_upload, upload_id)
+            raise ArtifactCorruptedError(
+                f"upload of {', '.join(paths) or 'content ' + session.digest}: {exc.message}",
+                details={**exc.details, "paths": paths},
+            ) from None
+        except (OSError, BlobStoreError):
+            # A concurrent complete of the same upload moved the staging object first; only
+            # verified bytes are ever published under a digest, so its presence settles it.
+            if not self.store.exists(session.digest):
+                raise
+
+        def finish(conn: Connection) -> None:
+            repo.record_blob(conn, session.digest, session.size, now_ms())
+            repo.delete_upload(conn, upload_id)
+
+        self.db.run_write(finish)
+        return UploadSession(None, session.digest, session.size, session.part_size, [], True)
+
+    # -- garbage collection -----------------------------------------------------------------
+    def gc(self, *, grace_ms: int = DEFAULT_GC_GRACE_MS, dry_run: bool = False) -> GcReport:
+        """Free blobs no manifest refers to (and nothing has for ``grace_ms``)."""
+        now = now_ms()
+        cutoff = now - grace_ms
+        report = GcReport()
+        with self.db.read() as conn:
+            candidates = repo.gc_candidates(conn, cutoff)
+            stale = repo.stale_uploads(conn, now - max(grace_ms, STALE_UPLOAD_MS))
+        for digest, size in candidates:
+            if dry_run or self.db.run_write(repo.forget_blob_if_unreferenced, digest, cutoff):
+                if not dry_run:
+                    self.store.delete(digest)
+                report.blobs_deleted += 1
+                report.bytes_freed += size
+                report.digests.append(digest)
+        for row in stale:
+            if not dry_run:
+                self.store.abort_upload(row.id, row.store_state)
+                self.db.run_write(repo.delete_upload, row.id)
+            report.uploads_aborted += 1
+        return report
+
+
+def sha256_file(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> '1-3, 7' (at most 20 ranges)."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    out = [str(a) if a == b else f"{a}-{b}" for a, b in spans[:20]]
+    return ", ".join(out) + (" …" if len(spans) > 20 else "")

@@ -1,0 +1,226 @@
+"""SQL for artifact manifests, stored blobs and resumable uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
+
+from labledger.core.entities import ArtifactEntry, ArtifactState
+from labledger.store._dialect import insert
+from labledger.store.tables import artifacts, blobs, upload_parts, uploads
+
+_IN_CHUNK = 500
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _IN_CHUNK):
+        yield items[i : i + _IN_CHUNK]
+
+
+def _to_entry(row: Row[Any]) -> ArtifactEntry:
+    return ArtifactEntry(
+        path=row.path,
+        digest=row.digest,
+        size=row.size,
+        media_type=row.media_type,
+        mtime_ms=row.mtime_ms,
+        step=row.step,
+        state=ArtifactState(row.state),
+        created_ms=row.created_ms,
+    )
+
+
+def touch_blobs(conn: Connection, digests: Sequence[str], now_ms: int) -> set[str]:
+    """Mark blobs as referenced now (holds off GC) and return the digests that exist."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(digests))):  # sorted: a fixed lock order
+        conn.execute(update(blobs).where(blobs.c.digest.in_(chunk)).values(last_ref_ms=now_ms))
+        found.update(conn.scalars(select(blobs.c.digest).where(blobs.c.digest.in_(chunk))))
+    return found
+
+
+def upsert_entries(conn: Connection, run_pk: int, entries: Sequence[ArtifactEntry]) -> None:
+    if not entries:
+        return
+    rows = [
+        {
+            "run_pk": run_pk,
+            "path": e.path,
+            "digest": e.digest,
+            "size": e.size,
+            "media_type": e.media_type,
+            "mtime_ms": e.mtime_ms,
+            "step": e.step,
+            "state": e.state.value,
+            "created_ms": e.created_ms,
+        }
+        for e in entries
+    ]
+    stmt = insert(conn, artifacts)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_pk", "path"],
+        set_={
+            c: stmt.excluded[c]
+            for c in ("digest", "size", "media_type", "mtime_ms", "step", "state", "created_ms")
+        },
+    )
+    conn.execute(stmt, rows)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_entries(conn: Connection, run_pk: int, prefix: str) -> list[ArtifactEntry]:
+    query = select(artifacts).where(artifacts.c.run_pk == run_pk)
+    if prefix:
+        query = query.where(
+            or_(
+                artifacts.c.path == prefix,
+                artifacts.c.path.like(_escape_like(prefix) + "/%", escape="\\"),
+            )
+        )
+    return [_to_entry(r) for r in conn.execute(query.order_by(artifacts.c.path))]
+
+
+def get_entry(conn: Connection, run_pk: int, path: str) -> ArtifactEntry | None:
+    row = conn.execute(
+        select(artifacts).where(artifacts.c.run_pk == run_pk, artifacts.c.path == path)
+    ).first()
+    return None if row is None else _to_entry(row)
+
+
+def latest_checkpoint(conn: Connection, run_pk: int) -> ArtifactEntry | None:
+    row = conn.execute(
+        select(artifacts)
+        .where(artifacts.c.run_pk == run_pk, artifacts.c.step.is_not(None))
+        .order_by(artifacts.c.step.desc(), artifacts.c.created_ms.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _to_entry(row)
+
+
+def delete_run_entries(conn: Connection, run_pk: int) -> None:
+    conn.execute(delete(artifacts).where(artifacts.c.run_pk == run_pk))
+
+
+def pending_paths(conn: Connection, digest: str, limit: int = 10) -> list[str]:
+    return list(
+        conn.scalars(
+            select(artifacts.c.path)
+            .where(artifacts.c.digest == digest, artifacts.c.state == ArtifactState.PENDING.value)
+            .order_by(artifacts.c.path)
+            .limit(limit)
+        )
+    )
+
+
+def record_blob(conn: Connection, digest: str, size: int, now_ms: int) -> None:
+    """A verified blob is in the store: remember it and confirm entries waiting for it."""
+    stmt = insert(conn, blobs).values(
+        digest=digest, size=size, created_ms=now_ms, last_ref_ms=now_ms
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["digest"], set_={"last_ref_ms": now_ms})
+    )
+    conn.execute(
+        update(artifacts)
+        .where(artifacts.c.digest == digest, artifacts.c.state == ArtifactState.PENDING.value)
+        .values(state=ArtifactState.STORED.value)
+    )
+
+
+def blob_size(conn: Connection, digest: str) -> int | None:
+    size: int | None = conn.scalar(select(blobs.c.size).where(blobs.c.digest == digest))
+    return size
+
+
+# -- uploads ----------------------------------------------------------------------------------
+def find_upload(conn: Connection, digest: str) -> Row[Any] | None:
+    return conn.execute(select(uploads).where(uploads.c.digest == digest)).first()
+
+
+def get_upload(conn: Connection, upload_id: str) -> Row[Any] | None:
+    return conn.execute(select(uploads).where(uploads.c.id == upload_id)).first()
+
+
+def insert_upload(
+    conn: Connection,
+    upload_id: str,
+    digest: str,
+    size: int,
+    part_size: int,
+    store_state: str,
+    now_ms: int,
+) -> bool:
+    """False when another upload of the same content got there first."""
+    stmt = insert(conn, uploads).values(
+        id=upload_id,
+        digest=digest,
+        size=size,
+        part_size=part_size,
+        store_state=store_state,
+        created_ms=now_ms,
+    )
+    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"])).rowcount == 1
+
+
+def received_parts(conn: Connection, upload_id: str) -> list[int]:
+    return list(
+        conn.scalars(
+            select(upload_parts.c.part_number)
+            .where(upload_parts.c.upload_id == upload_id)
+            .order_by(upload_parts.c.part_number)
+        )
+    )
+
+
+def record_part(conn: Connection, upload_id: str, part_number: int, size: int, sha: str) -> None:
+    stmt = insert(conn, upload_parts).values(
+        upload_id=upload_id, part_number=part_number, size=size, sha256=sha
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["upload_id", "part_number"], set_={"size": size, "sha256": sha}
+        )
+    )
+
+
+def delete_upload(conn: Connection, upload_id: str) -> None:
+    conn.execute(delete(upload_parts).where(upload_parts.c.upload_id == upload_id))
+    conn.execute(delete(uploads).where(uploads.c.id == upload_id))
+
+
+def stale_uploads(conn: Connection, cutoff_ms: int) -> list[Row[Any]]:
+    return list(conn.execute(select(uploads).where(uploads.c.created_ms < cutoff_ms)))
+
+
+# -- garbage collection -----------------------------------------------------------------------
+def _unreferenced(cutoff_ms: int) -> Any:
+    return and_(
+        blobs.c.last_ref_ms < cutoff_ms,
+        ~exists().where(artifacts.c.digest == blobs.c.digest),
+        ~exists().where(uploads.c.digest == blobs.c.digest),
+    )
+
+
+def gc_candidates(conn: Connection, cutoff_ms: int) -> list[tuple[str, int]]:
+    rows = conn.execute(select(blobs.c.digest, blobs.c.size).where(_unreferenced(cutoff_ms)))
+    return [(r.digest, r.size) for r in rows]
+
+
+def forget_blob_if_unreferenced(conn: Connection, digest: str, cutoff_ms: int) -> bool:
+    """Delete the blob's row only if nothing refers to it still (re-checked under the lock)."""
+    result = conn.execute(delete(blobs).where(blobs.c.digest == digest, _unreferenced(cutoff_ms)))
+    return result.rowcount == 1
+
+
+def known_digests(conn: Connection) -> set[str]:
+    return set(conn.scalars(select(blobs.c.digest)))
+
+
+def storage_totals(conn: Connection) -> tuple[int, int]:
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))).one()
+    return int(row[0]), int(row[1])
