@@ -79,9 +79,16 @@ def free_port() -> int:
 class ServerProcess:
     """A real ``labledger server`` process that can be stopped and started again."""
 
-    def __init__(self, data_dir: Path, db_uri: str | None = None, port: int | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        db_uri: str | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.data_dir = data_dir
         self.db_uri = db_uri
+        self.env = env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -102,7 +109,8 @@ class ServerProcess:
         if self.db_uri:
             cmd += ["--db-uri", self.db_uri]
         self.log = open(self.data_dir / f"server-{time.time_ns()}.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        env = {**os.environ, **self.env} if self.env else None
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -147,3 +155,77 @@ def api(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app(Settings(data_dir=str(tmp_path / "api-data")))
     with TestClient(app) as client:
         yield client
+
+
+# -- S3 (a moto server process speaking the S3 protocol) ---------------------------------------
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of a moto S3 server started for this test session (fake credentials set)."""
+    try:
+        import boto3  # noqa: F401
+        import moto  # noqa: F401
+    except ImportError:
+        skip_or_fail("boto3 and moto[server] are needed for the S3 tests")
+    port = free_port()
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"moto-{port}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            break
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                skip_or_fail(f"the moto S3 server did not start (see {log.name})")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture
+def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on the moto server; returns its name (credentials in the env)."""
+    import boto3
+
+    for key, value in S3_ENV.items():
+        monkeypatch.setenv(key, value)
+    name = f"ll-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(params=["file", "s3"])
+def blob_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An artifact store URI: a folder, or a prefix in a fresh moto bucket."""
+    if request.param == "file":
+        return (tmp_path / "blobs").as_uri()
+    bucket = request.getfixturevalue("s3_bucket")
+    return f"s3://{bucket}/ll-artifacts"
+
+
+@pytest.fixture
+def artifact_tracker(store_uri: str, blob_uri: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A Tracker on each database x each blob store."""
+    from labledger.services.tracker import Tracker
+
+    endpoint = request.getfixturevalue("moto_endpoint") if blob_uri.startswith("s3") else None
+    t = Tracker.open(store_uri, artifact_uri=blob_uri, s3_endpoint_url=endpoint)
+    yield t
+    t.close()

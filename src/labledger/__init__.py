@@ -9,9 +9,11 @@ embedded store or the HTTP transport is loaded when the first run or client need
 """
 
 from labledger._version import __version__
-from labledger.core.entities import Project, RunStatus
+from labledger.core.entities import ArtifactEntry, ArtifactState, Project, RunStatus
 from labledger.core.entities import Run as RunRecord
 from labledger.core.errors import (
+    ArtifactChangedError,
+    ArtifactCorruptedError,
     ConflictError,
     InvalidInputError,
     InvalidQueryError,
@@ -40,6 +42,10 @@ end_run = finish
 log_metrics = log
 
 __all__ = [
+    "ArtifactChangedError",
+    "ArtifactCorruptedError",
+    "ArtifactEntry",
+    "ArtifactState",
     "Client",
     "ConflictError",
     "InvalidInputError",

@@ -1,10 +1,11 @@
-"""Entry point: ``labledger [runs|db|server|demo] …``."""
+"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync] …``."""
 
 from __future__ import annotations
 
 import click
 
 from labledger._version import __version__
+from labledger.cli.artifacts import artifacts
 from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.runs import runs
@@ -19,6 +20,7 @@ def cli() -> None:
 
 
 cli.add_command(runs)
+cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(server)
 cli.add_command(demo)

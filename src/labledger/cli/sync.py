@@ -35,7 +35,10 @@ def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
         report = sync_spool(
             root, tracking_uri=tracking_uri, on_batch=lambda n: progress.advance(task, n)
         )
-    click.echo(f"synced {report.points} points in {report.batches} batches for {report.runs} runs")
+    click.echo(
+        f"synced {report.points} points in {report.batches} batches and {report.files} "
+        f"artifact files ({report.bytes} bytes) for {report.runs} runs"
+    )
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     if report.errors:

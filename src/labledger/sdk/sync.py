@@ -14,6 +14,8 @@ from pathlib import Path
 
 from labledger.core.errors import TrackerError
 from labledger.core.settings import Settings
+from labledger.sdk.artifact_spool import ArtifactSpool, pending_records
+from labledger.sdk.artifacts import GROUP_MAX_FILES, upload_group
 from labledger.sdk.spool import pending_frames, read_writer_meta, remove_writer_if_done
 from labledger.sdk.transport import Transport, open_transport
 
@@ -23,6 +25,8 @@ class SyncReport:
     runs: int = 0
     batches: int = 0
     points: int = 0
+    files: int = 0
+    bytes: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -46,6 +50,7 @@ def sync_spool(
             if uri not in transports:
                 transports[uri] = open_transport(Settings.from_env(tracking_uri=uri))
             sent = _replay_writer(transports[uri], meta["run_id"], log_path, report, on_batch)
+            sent = _replay_artifacts(transports[uri], meta["run_id"], log_path, report) or sent
             if sent:
                 report.runs += 1
             remove_writer_if_done(log_path)
@@ -76,4 +81,28 @@ def _replay_writer(
         sent = True
         if on_batch is not None:
             on_batch(points)
+    return sent
+
+
+def _replay_artifacts(
+    transport: Transport, run_id: str, log_path: Path, report: SyncReport
+) -> bool:
+    """Upload the files a writer logged that were never confirmed."""
+    records = pending_records(log_path.with_suffix(".artifacts"))
+    if not records:
+        return False
+    spool = ArtifactSpool(log_path.parent, log_path.stem)
+    sent = False
+    for i in range(0, len(records), GROUP_MAX_FILES):
+        group = records[i : i + GROUP_MAX_FILES]
+        try:
+            errors = upload_group(transport, run_id, group, {})
+        except TrackerError as exc:
+            report.errors.append(f"{run_id} artifacts: {exc}")
+            return sent
+        report.errors.extend(f"{run_id}: {e}" for e in errors)
+        spool.mark_done(group)
+        report.files += len(group) - len(errors)
+        report.bytes += sum(r.size for r in group)
+        sent = True
     return sent

@@ -19,7 +19,7 @@ def _body(code: str, message: str, details: dict[str, object] | None = None) -> 
 
 
 def _field_name(loc: tuple[object, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 

@@ -164,7 +164,8 @@ def insert_upload(
         store_state=store_state,
         created_ms=now_ms,
     )
-    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"])).rowcount == 1
+    stmt = stmt.on_conflict_do_nothing(index_elements=["digest"]).returning(uploads.c.id)
+    return conn.execute(stmt).first() is not None
 
 
 def received_parts(conn: Connection, upload_id: str) -> list[int]:
