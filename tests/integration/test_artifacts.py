@@ -174,6 +174,7 @@ def test_listing_by_folder_and_latest_checkpoint(artifact_tracker):
     assert [e.path for e in t.artifacts.list(run_id, "eval_%")] == ["eval_%/c.txt"]
     assert [e.path for e in t.artifacts.list(run_id, "eval/a.csv")] == ["eval/a.csv"]
     assert len(t.artifacts.list(run_id)) == 7
+    t.artifacts.put_blob(sha(d), [d])
     latest = t.artifacts.latest_checkpoint(run_id)
     assert latest is not None and (latest.path, latest.step) == ("checkpoints/step-300/m.pt", 300)
     with pytest.raises(ArtifactNotFoundError, match="nope"):

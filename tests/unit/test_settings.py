@@ -124,3 +124,14 @@ def test_local_dir_prefers_the_data_dir_over_the_tracking_uri(tmp_path):
 
 def test_local_dir_is_absolute():
     assert Path(Settings().local_dir()).is_absolute()
+
+
+def test_integer_settings_are_parsed_and_a_bad_one_names_its_variable():
+    assert Settings.from_env({"LABLEDGER_UPLOAD_THREADS": "8"}).upload_threads == 8
+    with pytest.raises(ValueError, match="LABLEDGER_UPLOAD_THREADS must be an integer"):
+        Settings.from_env({"LABLEDGER_UPLOAD_THREADS": "many"})
+
+
+def test_the_artifact_store_defaults_to_a_folder_inside_the_local_dir(tmp_path):
+    assert Settings(data_dir=str(tmp_path)).artifact_location() == (tmp_path / "artifacts").as_uri()
+    assert Settings(artifact_uri="s3://b/p").artifact_location() == "s3://b/p"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from typing import Any
 
@@ -14,6 +15,29 @@ _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _MEDIA_TYPE_RE = re.compile(r"[\w.+-]+/[\w.+-]+(\s*;.*)?", re.ASCII)
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
+
+# Python's built-in table only (the machine's /etc/mime.types would make the answer depend
+# on the host: it calls .pt a "snesdev page table"), plus types ML outputs often have.
+_MEDIA_TYPES = mimetypes.MimeTypes()
+for _ext, _type in {
+    ".log": "text/plain",
+    ".md": "text/markdown",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".toml": "application/toml",
+    ".jsonl": "application/x-ndjson",
+    ".ndjson": "application/x-ndjson",
+    ".tsv": "text/tab-separated-values",
+    ".parquet": "application/vnd.apache.parquet",
+    ".webp": "image/webp",
+}.items():
+    _MEDIA_TYPES.add_type(_type, _ext)
+
+
+def media_type_for(path: str) -> str:
+    """The media type of an artifact path, by extension; octet-stream when unknown."""
+    guessed, _ = _MEDIA_TYPES.guess_type(path, strict=False)
+    return guessed or DEFAULT_MEDIA_TYPE
 
 
 def _bad_path(field: str, path: str, why: str) -> InvalidArtifactPathError:
@@ -123,6 +147,8 @@ def _entry(i: int, item: dict[str, Any]) -> ArtifactEntry:
     media_type = item.get("media_type")
     mtime = item.get("mtime_ms")
     step = item.get("step")
+    if media_type is None:
+        media_type = media_type_for(item["path"])
     return ArtifactEntry(
         path=item["path"],
         digest=check_digest(f"{prefix}.digest", item.get("digest")),

@@ -24,6 +24,7 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── RunKeyConflictError (409 run_key_conflict)
     │   ├── RunStateError (409 run_not_active)
     │   ├── UploadIncompleteError (409 upload_incomplete)   details: missing_parts
+    │   ├── ArtifactPendingError (409 artifact_pending)     its content is not stored yet
     │   └── ArtifactChangedError (409 artifact_changed)     a file changed before upload
     ├── SchemaOutdatedError (503 schema_outdated)
     ├── BlobStoreError (503 blob_store_unavailable)      the artifact store cannot be reached
@@ -124,6 +125,10 @@ class RunStateError(ConflictError):
 
 class UploadIncompleteError(ConflictError):
     error_code = "upload_incomplete"
+
+
+class ArtifactPendingError(ConflictError):
+    error_code = "artifact_pending"
 
 
 class ArtifactChangedError(ConflictError):

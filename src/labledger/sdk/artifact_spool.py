@@ -21,12 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from labledger.core.errors import TrackerError
-
-
-class ArtifactSpoolError(TrackerError):
-    error_code = "spool_write_failed"
-    http_status = 500
+from labledger.sdk.spool import SpoolWriteError as ArtifactSpoolError
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import mimetypes
 import os
 import queue
 import threading
@@ -19,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from labledger.core.artifact_validation import check_artifact_path
+from labledger.core.artifact_validation import check_artifact_path, media_type_for
 from labledger.core.entities import ArtifactEntry
 from labledger.core.errors import (
     ArtifactChangedError,
@@ -45,8 +44,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def media_type_of(path: str) -> str:
-    guessed, _ = mimetypes.guess_type(path)
-    return guessed or "application/octet-stream"
+    return media_type_for(path)
 
 
 def expand(local: str | os.PathLike[str], path: str | None) -> list[tuple[Path, str]]:

@@ -15,7 +15,11 @@ from pathlib import Path
 
 from labledger.core.artifact_validation import check_artifact_path
 from labledger.core.entities import ArtifactEntry, ArtifactState
-from labledger.core.errors import ArtifactCorruptedError, ArtifactNotFoundError, ConflictError
+from labledger.core.errors import (
+    ArtifactCorruptedError,
+    ArtifactNotFoundError,
+    ArtifactPendingError,
+)
 from labledger.sdk.transport import Transport
 
 
@@ -54,7 +58,7 @@ def download(
     entries, base = select_entries(transport, run_id, path)
     pending = [e.path for e in entries if e.state is not ArtifactState.STORED]
     if pending:
-        raise ConflictError(
+        raise ArtifactPendingError(
             f"run {run_id}: {len(pending)} artifacts are still pending (upload not complete): "
             + ", ".join(pending[:5]),
             details={"run_id": run_id, "paths": pending[:100]},

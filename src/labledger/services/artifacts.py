@@ -22,8 +22,8 @@ from labledger.core.entities import ArtifactEntry, ArtifactState, UploadSession
 from labledger.core.errors import (
     ArtifactCorruptedError,
     ArtifactNotFoundError,
+    ArtifactPendingError,
     BlobStoreError,
-    ConflictError,
     InvalidInputError,
     RunNotFoundError,
     UploadIncompleteError,
@@ -106,7 +106,7 @@ class ArtifactService:
         """An entry whose bytes can be read now (pending ones cannot)."""
         entry = self.get(run_id, path)
         if entry.state is not ArtifactState.STORED:
-            raise ConflictError(
+            raise ArtifactPendingError(
                 f"artifact {path!r} of run {run_id} is still pending: its upload has not completed",
                 details={"run_id": run_id, "path": path},
             )

@@ -95,7 +95,11 @@ def get_entry(conn: Connection, run_pk: int, path: str) -> ArtifactEntry | None:
 def latest_checkpoint(conn: Connection, run_pk: int) -> ArtifactEntry | None:
     row = conn.execute(
         select(artifacts)
-        .where(artifacts.c.run_pk == run_pk, artifacts.c.step.is_not(None))
+        .where(
+            artifacts.c.run_pk == run_pk,
+            artifacts.c.step.is_not(None),
+            artifacts.c.state == ArtifactState.STORED.value,
+        )
         .order_by(artifacts.c.step.desc(), artifacts.c.created_ms.desc())
         .limit(1)
     ).first()

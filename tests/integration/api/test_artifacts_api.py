@@ -29,7 +29,7 @@ def test_declare_upload_list_and_download(api, run_id):
     body = declare(api, run_id, {"path": "eval/t.csv", "digest": sha(data), "size": len(data)})
     assert body["missing"] == [sha(data)]
     assert body["artifacts"][0]["state"] == "pending"
-    assert body["artifacts"][0]["media_type"] == "application/octet-stream"
+    assert body["artifacts"][0]["media_type"] == "text/csv"  # guessed from the name
 
     r = api.put(f"/api/v1/blobs/{sha(data)}", content=data)
     assert r.status_code == 200 and r.json() == {"digest": sha(data), "size": len(data)}
@@ -43,6 +43,9 @@ def test_declare_upload_list_and_download(api, run_id):
     assert r.headers["x-content-sha256"] == sha(data)
     assert r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"].startswith("inline")
+    # uploads are untrusted: served on the UI's origin, they must never run as a page
+    assert r.headers["content-security-policy"] == "sandbox"
+    assert r.headers["x-content-type-options"] == "nosniff"
 
     r = api.get(
         f"/api/v1/runs/{run_id}/artifacts/files/eval/t.csv",
@@ -91,7 +94,7 @@ def test_errors_name_what_is_wrong(api, run_id):
 
     declare(api, run_id, {"path": "later.bin", "digest": d, "size": 1})
     r = api.get(f"/api/v1/runs/{run_id}/artifacts/files/later.bin")
-    assert r.status_code == 409 and "pending" in r.json()["message"]
+    assert (r.status_code, r.json()["error_code"]) == (409, "artifact_pending")
 
 
 def test_multipart_parts_are_checked_and_resumable(api):
@@ -154,5 +157,8 @@ def test_latest_checkpoint(api, run_id):
         {"path": "checkpoints/step-5/m.pt", "digest": d, "size": 1, "step": 5},
         {"path": "checkpoints/step-50/m.pt", "digest": d, "size": 1, "step": 50},
     )
+    # only a checkpoint that can be downloaded counts
+    assert api.get(f"/api/v1/runs/{run_id}/checkpoints/latest").json() == {"checkpoint": None}
+    api.put(f"/api/v1/blobs/{d}", content=b"c")
     cp = api.get(f"/api/v1/runs/{run_id}/checkpoints/latest").json()["checkpoint"]
     assert (cp["path"], cp["step"]) == ("checkpoints/step-50/m.pt", 50)

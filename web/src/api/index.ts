@@ -1,7 +1,8 @@
 /** The typed API used by the UI: the generated client, unwrapped into data or ApiError. */
 import { client } from "../client/client.gen";
-import { Projects, Runs } from "../client/sdk.gen";
+import { Artifacts, Projects, Runs } from "../client/sdk.gen";
 import type {
+  ArtifactPublic,
   MetricHistoryPublic,
   ProjectKeysPublic,
   ProjectPublic,
@@ -10,7 +11,7 @@ import type {
   RunsPublic,
 } from "../client/types.gen";
 
-export type { MetricHistoryPublic, ProjectKeysPublic, ProjectPublic, RunGroupPublic, RunPublic, RunsPublic };
+export type { ArtifactPublic, MetricHistoryPublic, ProjectKeysPublic, ProjectPublic, RunGroupPublic, RunPublic, RunsPublic };
 
 client.setConfig({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
 
@@ -75,4 +76,24 @@ export const api = {
     unwrap(Runs.runsListMetricKeys({ path: { run_id: runId } })).then((d) => d.keys),
   history: (runId: string, key: string, query: { max_points?: number; start_step?: number; end_step?: number }) =>
     unwrap(Runs.runsGetMetricHistory({ path: { run_id: runId, key }, query })),
+  /** Every manifest entry of the run (under ``path``), sorted by path. */
+  listArtifacts: (runId: string, path = "") =>
+    unwrap(Artifacts.artifactsListArtifacts({ path: { run_id: runId }, query: path ? { path } : undefined })).then(
+      (d) => d.artifacts,
+    ),
+  /** The first ``maxBytes`` of a file, by one Range request on the same URL the page links
+   *  to (the generated client would escape the path's "/" as %2F and parse JSON bodies). */
+  artifactHead: async (url: string, maxBytes: number): Promise<Uint8Array> => {
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { Range: `bytes=0-${maxBytes - 1}` } });
+    } catch (err) {
+      throw new ApiError(0, "unavailable", `The LabLedger server cannot be reached (${String(err)}).`);
+    }
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { error_code?: string; message?: string };
+      throw new ApiError(response.status, body.error_code ?? "http_error", body.message ?? `HTTP ${response.status}`);
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  },
 };

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -17,6 +17,76 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: Record<string, unknown>;
 };
+
+export class Uploads {
+    /**
+     * Put Blob
+     *
+     * Store a content of at most one part in one request; kept only if it hashes to
+     * ``digest``.  Pending entries waiting for it become ``stored``.
+     */
+    public static uploadsPutBlob<ThrowOnError extends boolean = false>(options: Options<UploadsPutBlobData, ThrowOnError>) {
+        return (options.client ?? client).put<UploadsPutBlobResponses, UploadsPutBlobErrors, ThrowOnError>({
+            bodySerializer: null,
+            url: '/api/v1/blobs/{digest}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/octet-stream',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Start Upload
+     *
+     * Start the multipart upload of a content, or find the one in progress (with the parts
+     * received so far): a client that reconnects sends only the rest.
+     */
+    public static uploadsStartUpload<ThrowOnError extends boolean = false>(options: Options<UploadsStartUploadData, ThrowOnError>) {
+        return (options.client ?? client).post<UploadsStartUploadResponses, UploadsStartUploadErrors, ThrowOnError>({
+            url: '/api/v1/uploads',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Get Upload
+     */
+    public static uploadsGetUpload<ThrowOnError extends boolean = false>(options: Options<UploadsGetUploadData, ThrowOnError>) {
+        return (options.client ?? client).get<UploadsGetUploadResponses, UploadsGetUploadErrors, ThrowOnError>({ url: '/api/v1/uploads/{upload_id}', ...options });
+    }
+    
+    /**
+     * Complete Upload
+     *
+     * Hash the assembled content; store it if it matches its digest, else discard it.
+     */
+    public static uploadsCompleteUpload<ThrowOnError extends boolean = false>(options: Options<UploadsCompleteUploadData, ThrowOnError>) {
+        return (options.client ?? client).post<UploadsCompleteUploadResponses, UploadsCompleteUploadErrors, ThrowOnError>({ url: '/api/v1/uploads/{upload_id}/complete', ...options });
+    }
+    
+    /**
+     * Put Part
+     *
+     * One part; refused (and not recorded) unless its bytes hash to ``X-Content-SHA256``.
+     */
+    public static uploadsPutPart<ThrowOnError extends boolean = false>(options: Options<UploadsPutPartData, ThrowOnError>) {
+        return (options.client ?? client).put<UploadsPutPartResponses, UploadsPutPartErrors, ThrowOnError>({
+            bodySerializer: null,
+            url: '/api/v1/uploads/{upload_id}/parts/{part_number}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/octet-stream',
+                ...options.headers
+            }
+        });
+    }
+}
 
 export class Projects {
     /**
@@ -115,6 +185,16 @@ export class Runs {
     }
     
     /**
+     * Delete Run
+     *
+     * Delete a run with its metrics, params, tags and artifact manifest (blobs stay until
+     * ``labledger artifacts gc`` finds nothing refers to them).
+     */
+    public static runsDeleteRun<ThrowOnError extends boolean = false>(options: Options<RunsDeleteRunData, ThrowOnError>) {
+        return (options.client ?? client).delete<RunsDeleteRunResponses, RunsDeleteRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}', ...options });
+    }
+    
+    /**
      * Get Run
      */
     public static runsGetRun<ThrowOnError extends boolean = false>(options: Options<RunsGetRunData, ThrowOnError>) {
@@ -172,6 +252,51 @@ export class Runs {
      */
     public static runsDeleteTag<ThrowOnError extends boolean = false>(options: Options<RunsDeleteTagData, ThrowOnError>) {
         return (options.client ?? client).delete<RunsDeleteTagResponses, RunsDeleteTagErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/tags/{key}', ...options });
+    }
+}
+
+export class Artifacts {
+    /**
+     * List Artifacts
+     *
+     * Every manifest entry under ``path``, recursively, sorted by path.
+     */
+    public static artifactsListArtifacts<ThrowOnError extends boolean = false>(options: Options<ArtifactsListArtifactsData, ThrowOnError>) {
+        return (options.client ?? client).get<ArtifactsListArtifactsResponses, ArtifactsListArtifactsErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/artifacts', ...options });
+    }
+    
+    /**
+     * Declare Artifacts
+     *
+     * Record entries (path -> content); answers which contents still need uploading.
+     */
+    public static artifactsDeclareArtifacts<ThrowOnError extends boolean = false>(options: Options<ArtifactsDeclareArtifactsData, ThrowOnError>) {
+        return (options.client ?? client).post<ArtifactsDeclareArtifactsResponses, ArtifactsDeclareArtifactsErrors, ThrowOnError>({
+            url: '/api/v1/runs/{run_id}/artifacts',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Download Artifact
+     *
+     * The artifact's bytes, streamed; ``Range`` supported; ``X-Content-SHA256`` is its digest.
+     */
+    public static artifactsDownloadArtifact<ThrowOnError extends boolean = false>(options: Options<ArtifactsDownloadArtifactData, ThrowOnError>) {
+        return (options.client ?? client).get<ArtifactsDownloadArtifactResponses, ArtifactsDownloadArtifactErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/artifacts/files/{path}', ...options });
+    }
+    
+    /**
+     * Latest Checkpoint
+     *
+     * The artifact logged with the highest step (``log_checkpoint``), or null.
+     */
+    public static artifactsLatestCheckpoint<ThrowOnError extends boolean = false>(options: Options<ArtifactsLatestCheckpointData, ThrowOnError>) {
+        return (options.client ?? client).get<ArtifactsLatestCheckpointResponses, ArtifactsLatestCheckpointErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/checkpoints/latest', ...options });
     }
 }
 

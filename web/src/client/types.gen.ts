@@ -5,6 +5,116 @@ export type ClientOptions = {
 };
 
 /**
+ * ArtifactIn
+ */
+export type ArtifactIn = {
+    /**
+     * Digest
+     *
+     * SHA-256 of the content, 64 lowercase hex characters.
+     */
+    digest: string;
+    /**
+     * Media Type
+     */
+    media_type?: string | null;
+    /**
+     * Mtime Ms
+     */
+    mtime_ms?: number | null;
+    /**
+     * Path
+     *
+     * Relative '/'-separated path inside the run's artifacts.
+     */
+    path: string;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * Step
+     *
+     * Training step (checkpoints).
+     */
+    step?: number | null;
+};
+
+/**
+ * ArtifactPublic
+ */
+export type ArtifactPublic = {
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Media Type
+     */
+    media_type: string;
+    /**
+     * Mtime Ms
+     */
+    mtime_ms: number | null;
+    /**
+     * Path
+     */
+    path: string;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * State
+     */
+    state: 'pending' | 'stored';
+    /**
+     * Step
+     */
+    step: number | null;
+};
+
+/**
+ * ArtifactsDeclare
+ */
+export type ArtifactsDeclare = {
+    /**
+     * Artifacts
+     */
+    artifacts: Array<ArtifactIn>;
+};
+
+/**
+ * ArtifactsDeclared
+ */
+export type ArtifactsDeclared = {
+    /**
+     * Artifacts
+     */
+    artifacts: Array<ArtifactPublic>;
+    /**
+     * Missing
+     *
+     * Digests the store lacks: upload these.
+     */
+    missing: Array<string>;
+};
+
+/**
+ * ArtifactsPublic
+ */
+export type ArtifactsPublic = {
+    /**
+     * Artifacts
+     */
+    artifacts: Array<ArtifactPublic>;
+};
+
+/**
  * BatchResultPublic
  */
 export type BatchResultPublic = {
@@ -16,6 +126,20 @@ export type BatchResultPublic = {
      * Points
      */
     points: number;
+};
+
+/**
+ * BlobStoredPublic
+ */
+export type BlobStoredPublic = {
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Size
+     */
+    size: number;
 };
 
 /**
@@ -74,6 +198,13 @@ export type HttpValidationError = {
      * Detail
      */
     detail?: Array<ValidationError>;
+};
+
+/**
+ * LatestCheckpointPublic
+ */
+export type LatestCheckpointPublic = {
+    checkpoint: ArtifactPublic | null;
 };
 
 /**
@@ -581,6 +712,58 @@ export type RunsPublic = {
 };
 
 /**
+ * UploadPublic
+ */
+export type UploadPublic = {
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Part Count
+     */
+    part_count: number;
+    /**
+     * Part Size
+     */
+    part_size: number;
+    /**
+     * Parts
+     *
+     * Part numbers already received (from 1).
+     */
+    parts: Array<number>;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * Stored
+     */
+    stored: boolean;
+    /**
+     * Upload Id
+     *
+     * None when the content is already stored.
+     */
+    upload_id: string | null;
+};
+
+/**
+ * UploadStart
+ */
+export type UploadStart = {
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Size
+     */
+    size: number;
+};
+
+/**
  * ValidationError
  */
 export type ValidationError = {
@@ -607,6 +790,48 @@ export type ValidationError = {
      */
     type: string;
 };
+
+export type UploadsPutBlobData = {
+    body: Blob | File;
+    path: {
+        /**
+         * Digest
+         */
+        digest: string;
+    };
+    query?: never;
+    url: '/api/v1/blobs/{digest}';
+};
+
+export type UploadsPutBlobErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type UploadsPutBlobError = UploadsPutBlobErrors[keyof UploadsPutBlobErrors];
+
+export type UploadsPutBlobResponses = {
+    /**
+     * Successful Response
+     */
+    200: BlobStoredPublic;
+};
+
+export type UploadsPutBlobResponse = UploadsPutBlobResponses[keyof UploadsPutBlobResponses];
 
 export type ProjectsListProjectsData = {
     body?: never;
@@ -831,6 +1056,48 @@ export type RunsValidateFilterResponses = {
 
 export type RunsValidateFilterResponse = RunsValidateFilterResponses[keyof RunsValidateFilterResponses];
 
+export type RunsDeleteRunData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}';
+};
+
+export type RunsDeleteRunErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type RunsDeleteRunError = RunsDeleteRunErrors[keyof RunsDeleteRunErrors];
+
+export type RunsDeleteRunResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RunsDeleteRunResponse = RunsDeleteRunResponses[keyof RunsDeleteRunResponses];
+
 export type RunsGetRunData = {
     body?: never;
     path: {
@@ -915,6 +1182,150 @@ export type RunsUpdateRunResponses = {
 
 export type RunsUpdateRunResponse = RunsUpdateRunResponses[keyof RunsUpdateRunResponses];
 
+export type ArtifactsListArtifactsData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: {
+        /**
+         * Path
+         *
+         * A folder (or file) inside the run; '' = all.
+         */
+        path?: string;
+    };
+    url: '/api/v1/runs/{run_id}/artifacts';
+};
+
+export type ArtifactsListArtifactsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ArtifactsListArtifactsError = ArtifactsListArtifactsErrors[keyof ArtifactsListArtifactsErrors];
+
+export type ArtifactsListArtifactsResponses = {
+    /**
+     * Successful Response
+     */
+    200: ArtifactsPublic;
+};
+
+export type ArtifactsListArtifactsResponse = ArtifactsListArtifactsResponses[keyof ArtifactsListArtifactsResponses];
+
+export type ArtifactsDeclareArtifactsData = {
+    body: ArtifactsDeclare;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/artifacts';
+};
+
+export type ArtifactsDeclareArtifactsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ArtifactsDeclareArtifactsError = ArtifactsDeclareArtifactsErrors[keyof ArtifactsDeclareArtifactsErrors];
+
+export type ArtifactsDeclareArtifactsResponses = {
+    /**
+     * Successful Response
+     */
+    200: ArtifactsDeclared;
+};
+
+export type ArtifactsDeclareArtifactsResponse = ArtifactsDeclareArtifactsResponses[keyof ArtifactsDeclareArtifactsResponses];
+
+export type ArtifactsDownloadArtifactData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+        /**
+         * Path
+         */
+        path: string;
+    };
+    query?: {
+        /**
+         * Download
+         *
+         * Send as an attachment (save dialog).
+         */
+        download?: boolean;
+    };
+    url: '/api/v1/runs/{run_id}/artifacts/files/{path}';
+};
+
+export type ArtifactsDownloadArtifactErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ArtifactsDownloadArtifactError = ArtifactsDownloadArtifactErrors[keyof ArtifactsDownloadArtifactErrors];
+
+export type ArtifactsDownloadArtifactResponses = {
+    /**
+     * Successful Response
+     */
+    200: Blob | File;
+};
+
+export type ArtifactsDownloadArtifactResponse = ArtifactsDownloadArtifactResponses[keyof ArtifactsDownloadArtifactResponses];
+
 export type RunsLogBatchData = {
     body: RunBatch;
     path: {
@@ -956,6 +1367,48 @@ export type RunsLogBatchResponses = {
 };
 
 export type RunsLogBatchResponse = RunsLogBatchResponses[keyof RunsLogBatchResponses];
+
+export type ArtifactsLatestCheckpointData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/checkpoints/latest';
+};
+
+export type ArtifactsLatestCheckpointErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ArtifactsLatestCheckpointError = ArtifactsLatestCheckpointErrors[keyof ArtifactsLatestCheckpointErrors];
+
+export type ArtifactsLatestCheckpointResponses = {
+    /**
+     * Successful Response
+     */
+    200: LatestCheckpointPublic;
+};
+
+export type ArtifactsLatestCheckpointResponse = ArtifactsLatestCheckpointResponses[keyof ArtifactsLatestCheckpointResponses];
 
 export type RunsListMetricKeysData = {
     body?: never;
@@ -1105,6 +1558,181 @@ export type RunsDeleteTagResponses = {
 };
 
 export type RunsDeleteTagResponse = RunsDeleteTagResponses[keyof RunsDeleteTagResponses];
+
+export type UploadsStartUploadData = {
+    body: UploadStart;
+    path?: never;
+    query?: never;
+    url: '/api/v1/uploads';
+};
+
+export type UploadsStartUploadErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type UploadsStartUploadError = UploadsStartUploadErrors[keyof UploadsStartUploadErrors];
+
+export type UploadsStartUploadResponses = {
+    /**
+     * Successful Response
+     */
+    200: UploadPublic;
+};
+
+export type UploadsStartUploadResponse = UploadsStartUploadResponses[keyof UploadsStartUploadResponses];
+
+export type UploadsGetUploadData = {
+    body?: never;
+    path: {
+        /**
+         * Upload Id
+         */
+        upload_id: string;
+    };
+    query?: never;
+    url: '/api/v1/uploads/{upload_id}';
+};
+
+export type UploadsGetUploadErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type UploadsGetUploadError = UploadsGetUploadErrors[keyof UploadsGetUploadErrors];
+
+export type UploadsGetUploadResponses = {
+    /**
+     * Successful Response
+     */
+    200: UploadPublic;
+};
+
+export type UploadsGetUploadResponse = UploadsGetUploadResponses[keyof UploadsGetUploadResponses];
+
+export type UploadsCompleteUploadData = {
+    body?: never;
+    path: {
+        /**
+         * Upload Id
+         */
+        upload_id: string;
+    };
+    query?: never;
+    url: '/api/v1/uploads/{upload_id}/complete';
+};
+
+export type UploadsCompleteUploadErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type UploadsCompleteUploadError = UploadsCompleteUploadErrors[keyof UploadsCompleteUploadErrors];
+
+export type UploadsCompleteUploadResponses = {
+    /**
+     * Successful Response
+     */
+    200: UploadPublic;
+};
+
+export type UploadsCompleteUploadResponse = UploadsCompleteUploadResponses[keyof UploadsCompleteUploadResponses];
+
+export type UploadsPutPartData = {
+    body: Blob | File;
+    headers: {
+        /**
+         * X-Content-Sha256
+         *
+         * SHA-256 (hex) of the request body.
+         */
+        'X-Content-SHA256': string;
+    };
+    path: {
+        /**
+         * Upload Id
+         */
+        upload_id: string;
+        /**
+         * Part Number
+         */
+        part_number: number;
+    };
+    query?: never;
+    url: '/api/v1/uploads/{upload_id}/parts/{part_number}';
+};
+
+export type UploadsPutPartErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type UploadsPutPartError = UploadsPutPartErrors[keyof UploadsPutPartErrors];
+
+export type UploadsPutPartResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type UploadsPutPartResponse = UploadsPutPartResponses[keyof UploadsPutPartResponses];
 
 export type HealthHealthzData = {
     body?: never;

@@ -27,6 +27,8 @@ export function describeError(error: unknown): { title: string; message: string 
     if (error.code === "run_not_found") return { title: "Run not found", message: error.message };
     if (error.code === "project_not_found") return { title: "Project not found", message: error.message };
     if (error.code === "invalid_query") return { title: "Bad filter", message: error.message };
+    if (error.code === "artifact_not_found") return { title: "Artifact not found", message: error.message };
+    if (error.code === "blob_store_unavailable") return { title: "Artifact store unavailable", message: error.message };
     return { title: `Error ${error.status}: ${error.code}`, message: error.message };
   }
   return { title: "Unexpected error", message: String(error) };

@@ -35,3 +35,20 @@ export function formatAgo(ms: number | null | undefined, now = Date.now()): stri
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86400)} d ago`;
 }
+
+/** Byte counts in binary units, as the docs write them: "512 B", "1.5 KiB", "64 KiB", "16 MiB". */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes == null || !Number.isFinite(bytes)) return "";
+  if (Math.abs(bytes) < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes;
+  let unit = -1;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = Math.abs(value) < 10 ? Number(value.toFixed(1)) : Math.round(value);
+  // 1023.7 KiB rounds to "1024 KiB": say "1 MiB" instead
+  if (Math.abs(shown) >= 1024 && unit < units.length - 1) return `${Math.sign(value)} ${units[unit + 1]}`;
+  return `${shown} ${units[unit]}`;
+}

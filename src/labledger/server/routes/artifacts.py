@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from labledger.core.artifact_validation import parse_artifact_entries
+from labledger.core.artifact_validation import (
+    DEFAULT_MEDIA_TYPE,
+    media_type_for,
+    parse_artifact_entries,
+)
 from labledger.core.entities import ArtifactEntry
 from labledger.core.errors import InvalidInputError
 from labledger.server import schemas
@@ -72,7 +75,13 @@ def download_artifact(
     entry = service.stored(run_id, path)
     media_type = _media_type(entry)
     name = path.rsplit("/", 1)[-1]
-    headers = {"X-Content-SHA256": entry.digest, "ETag": f'"{entry.digest}"'}
+    headers = {
+        "X-Content-SHA256": entry.digest,
+        "ETag": f'"{entry.digest}"',
+        # artifacts are untrusted uploads served on the UI's origin: never let them run
+        "Content-Security-Policy": "sandbox",
+        "X-Content-Type-Options": "nosniff",
+    }
     disposition = "attachment" if download else "inline"
     local = service.store.local_path(entry.digest)
     if local is not None:
@@ -94,10 +103,9 @@ def download_artifact(
 
 
 def _media_type(entry: ArtifactEntry) -> str:
-    if entry.media_type != "application/octet-stream":
+    if entry.media_type != DEFAULT_MEDIA_TYPE:
         return entry.media_type
-    guessed, _ = mimetypes.guess_type(entry.path)
-    return guessed or entry.media_type
+    return media_type_for(entry.path)
 
 
 def _quote(name: str) -> str:
@@ -108,7 +116,7 @@ def _quote(name: str) -> str:
 
 def _range(header: str | None, size: int) -> tuple[int, int, int]:
     """(start, end exclusive, status) for a single 'bytes=a-b' range; the whole blob otherwise."""
-    if not header or not header.startswith("bytes=") or "," in header:
+    if not header or not header.startswith("bytes=") or "," in header or size == 0:
         return 0, size, 200
     first, _, last = header[len("bytes=") :].strip().partition("-")
     try:

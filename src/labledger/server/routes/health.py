@@ -21,8 +21,14 @@ def readyz(tracker: TrackerDep) -> JSONResponse:
         current, head = tracker.schema_status()
     except Exception as exc:  # noqa: BLE001 - readiness reports any failure
         return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
-    ok = current == head
+    try:
+        tracker.blob_store.check()
+        store = "ok"
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        store = str(exc)
+    ok = current == head and store == "ok"
+    status = "ok" if ok else ("schema_outdated" if current != head else "blob_store_unavailable")
     return JSONResponse(
-        {"status": "ok" if ok else "schema_outdated", "schema": current, "head": head},
+        {"status": status, "schema": current, "head": head, "artifact_store": store},
         status_code=200 if ok else 503,
     )

@@ -1,11 +1,12 @@
 import { Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Tabs, Text, Textarea, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, type RunPublic } from "../../api";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatDuration, formatTime } from "../../lib/format";
+import { ArtifactsTab } from "./artifacts/ArtifactsTab";
 import { historyQuery, MetricPanel } from "./MetricPanel";
 import { ParamsTree } from "./ParamsTree";
 
@@ -78,8 +79,8 @@ function Charts({ run }: { run: RunPublic }) {
   return <>{keys.data.map((k) => <MetricPanel key={k} metric={k} runs={[panelRun]} />)}</>;
 }
 
+const TABS = ["overview", "params", "charts", "artifacts", "environment", "lineage", "audit"];
 const LATER: Record<string, string> = {
-  artifacts: "Artifacts (checkpoints, models, plots) are listed here once artifact logging lands.",
   environment: "The captured environment (git, packages, system) appears here once provenance capture lands.",
   lineage: "Datasets, artifacts and model versions linked to this run appear here once lineage lands.",
   audit: "Every write and promotion touching this run appears here once the audit log lands.",
@@ -87,6 +88,22 @@ const LATER: Record<string, string> = {
 
 export function RunPage() {
   const runId = useParams().runId as string;
+  // the tab and the selected artifact live in the URL: ?tab=artifacts&artifact=eval/loss.png
+  const [search, setSearch] = useSearchParams();
+  const tab = TABS.includes(search.get("tab") ?? "") ? (search.get("tab") as string) : "overview";
+  const setView = (next: { tab?: string; artifact?: string | null }) =>
+    setSearch((prev) => {
+      const out = new URLSearchParams(prev);
+      if (next.tab !== undefined) {
+        if (next.tab === "overview") out.delete("tab");
+        else out.set("tab", next.tab);
+      }
+      if (next.artifact !== undefined) {
+        if (next.artifact) out.set("artifact", next.artifact);
+        else out.delete("artifact");
+      }
+      return out;
+    }, { replace: true });
   const run = useQuery({
     queryKey: ["run", runId],
     queryFn: () => api.getRun(runId),
@@ -111,9 +128,9 @@ export function RunPage() {
         <StatusBadge status={r.status} />
         <Code>{r.id}</Code>
       </Group>
-      <Tabs defaultValue="overview" keepMounted={false}>
+      <Tabs value={tab} onChange={(t) => setView({ tab: t ?? "overview" })} keepMounted={false}>
         <Tabs.List mb="md">
-          {["overview", "params", "charts", "artifacts", "environment", "lineage", "audit"].map((t) => (
+          {TABS.map((t) => (
             <Tabs.Tab key={t} value={t} data-testid={`tab-${t}`}>{t[0].toUpperCase() + t.slice(1)}</Tabs.Tab>
           ))}
         </Tabs.List>
@@ -123,6 +140,10 @@ export function RunPage() {
         </Tabs.Panel>
         <Tabs.Panel value="params"><Paper withBorder p="md"><ParamsTree params={r.params} /></Paper></Tabs.Panel>
         <Tabs.Panel value="charts"><Charts run={r} /></Tabs.Panel>
+        <Tabs.Panel value="artifacts">
+          <ArtifactsTab runId={r.id} running={r.status === "running"} selected={search.get("artifact")}
+                        onSelect={(path) => setView({ artifact: path })} />
+        </Tabs.Panel>
         {Object.entries(LATER).map(([t, text]) => (
           <Tabs.Panel key={t} value={t}><Empty>{text}</Empty></Tabs.Panel>
         ))}
