@@ -145,6 +145,26 @@ def test_corrupted_bytes_are_never_handed_out(server, tmp_path, monkeypatch):
                 reader.read()
 
 
+def test_a_corrupted_blob_in_a_folder_download_is_named_and_not_written(
+    server, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "good.txt").write_bytes(b"fine")
+    (out / "sub" / "rotten.bin").write_bytes(b"R" * 5000)
+    with ll.init(project="p", tracking_uri=server.url) as run:
+        run.log_artifact(out, path="res")
+    blob = server.data_dir / "artifacts" / "sha256"
+    rotten = next(p for p in blob.rglob("*") if p.is_file() and p.name == sha(b"R" * 5000))
+    rotten.write_bytes(b"R" * 4999 + b"r")
+    with ll.Client(server.url) as client:
+        with pytest.raises(ArtifactCorruptedError, match="res/sub/rotten.bin"):
+            client.download_artifacts(run.id, "res", tmp_path / "dl")
+    assert not (tmp_path / "dl" / "sub" / "rotten.bin").exists()
+    assert not list((tmp_path / "dl").rglob("*.part"))
+
+
 def test_uploads_wait_out_an_outage_and_finish_waits_for_them(server, tmp_path, monkeypatch):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     files = make_tree(tmp_path / "out")

@@ -7,7 +7,7 @@ goes to a staging name, is hashed, and is moved into place only when the digest 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -58,6 +58,10 @@ class BlobStore(Protocol):
 
     def put(self, digest: str, chunks: Iterable[bytes | memoryview]) -> int:
         """Store a blob from a stream, verifying it hashes to ``digest``; returns its size."""
+        ...
+
+    def put_many(self, items: Sequence[tuple[str, bytes | memoryview]]) -> None:
+        """Store several small blobs the caller has already verified against their digests."""
         ...
 
     def put_file(self, source: Path) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +100,10 @@ class S3BlobStore:
             "put", self.client.put_object, Bucket=self.bucket, Key=self._key(digest), Body=data
         )
         return len(data)
+
+    def put_many(self, items: Sequence[tuple[str, bytes | memoryview]]) -> None:
+        for digest, data in items:  # each PUT is durable once S3 answers
+            self.put(digest, [data])
 
     def put_file(self, source: Path) -> tuple[str, int]:
         """One pass: parts go to a staging multipart upload while the file is hashed."""

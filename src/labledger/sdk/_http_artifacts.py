@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from labledger.core.errors import (
 from labledger.core.limits import ARTIFACT_PART_SIZE
 
 READ_CHUNK = 1 << 20
+BUNDLE_HEADER = struct.Struct(">32sQ")  # per blob in POST /api/v1/blobs: sha256, size
 
 
 def entry_from_wire(data: dict[str, Any]) -> ArtifactEntry:
@@ -177,6 +179,31 @@ class HttpArtifactsMixin:
         except ArtifactCorruptedError:
             raise _changed(source) from None
 
+    def store_small(
+        self,
+        items: list[tuple[Path, str, int]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Path]:
+        body = bytearray()
+        changed: list[Path] = []
+        for source, digest, size in items:
+            data = source.read_bytes()
+            if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+                changed.append(source)
+                continue
+            body += BUNDLE_HEADER.pack(bytes.fromhex(digest), size)
+            body += data
+        if body:
+            self._request(
+                "POST",
+                "/api/v1/blobs",
+                content=bytes(body),
+                headers={"Content-Type": "application/octet-stream"},
+            )
+        if progress is not None:
+            progress(sum(size for _, _, size in items))
+        return changed
+
     @staticmethod
     def _part_len(session: UploadSession, n: int) -> int:
         return min(session.part_size, session.size - (n - 1) * session.part_size)
@@ -195,6 +222,20 @@ class HttpArtifactsMixin:
         url = f"/api/v1/runs/{run_id}/artifacts/files/{quote(entry.path)}"
         try:
             with self.client.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for(response, url)
+                yield response.iter_bytes(READ_CHUNK)
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}
+            ) from exc
+
+    @contextmanager
+    def read_archive(self, run_id: str, path: str) -> Iterator[Iterator[bytes]]:
+        url = f"/api/v1/runs/{run_id}/artifacts/archive"
+        try:
+            with self.client.stream("GET", url, params={"path": path}) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for(response, url)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from labledger.core.entities import (
     ArtifactEntry,
+    ArtifactState,
     Batch,
     MetricSeries,
     Project,
@@ -90,6 +91,19 @@ class LocalTransport:
         if progress is not None:
             progress(size)
 
+    def store_small(
+        self,
+        items: list[tuple[Path, str, int]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Path]:
+        changed: list[Path] = []
+        for source, digest, size in items:
+            try:
+                self.store_content(source, digest, size, progress)
+            except ArtifactChangedError:
+                changed.append(source)
+        return changed
+
     def list_artifacts(self, run_id: str, path: str) -> list[ArtifactEntry]:
         return self.tracker.artifacts.list(run_id, path)
 
@@ -106,6 +120,18 @@ class LocalTransport:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
+
+    @contextmanager
+    def read_archive(self, run_id: str, path: str) -> Iterator[Iterator[bytes]]:
+        from labledger.artifacts.archive import tar_stream
+
+        prefix = f"{path}/" if path else ""
+        members = [
+            (e.path[len(prefix) :], e.size, (e.mtime_ms or e.created_ms) // 1000, e.digest)
+            for e in self.tracker.artifacts.list(run_id, path)
+            if e.state is ArtifactState.STORED and e.path.startswith(prefix)
+        ]
+        yield tar_stream(members, self.tracker.artifacts.read)
 
     def list_projects(self) -> list[Project]:
         return self.tracker.search.list_projects()

@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from labledger.core.artifact_validation import check_artifact_path, media_type_for
@@ -35,6 +35,9 @@ GROUP_MAX_FILES = 500
 GROUP_MAX_BYTES = 256 << 20
 MAX_BACKOFF_S = 5.0
 HASH_CHUNK = 1 << 20
+SMALL_BLOB = 1 << 20  # files up to this size travel bundled, many per request
+BUNDLE_BYTES = 8 << 20
+BUNDLE_FILES = 1000
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -138,13 +141,32 @@ def upload_group(
     ]
     _, missing = transport.declare_artifacts(run_id, entries)
     by_digest = {digests[r.n]: r for r in usable}
-    for digest in missing:
-        record = by_digest[digest]
+    small = [by_digest[d] for d in missing if by_digest[d].size <= SMALL_BLOB]
+    for record in (by_digest[d] for d in missing if by_digest[d].size > SMALL_BLOB):
         try:
-            transport.store_content(Path(record.source), digest, record.size, progress)
+            transport.store_content(Path(record.source), digests[record.n], record.size, progress)
         except ArtifactChangedError:
             errors.append(_changed(record))
+    for bundle in _bundles(small):
+        by_source = {r.source: r for r in bundle}
+        items = [(Path(r.source), digests[r.n], r.size) for r in bundle]
+        for source in transport.store_small(items, progress):
+            errors.append(_changed(by_source[str(source)]))
     return errors
+
+
+def _bundles(records: list[ArtifactRecord]) -> Iterator[list[ArtifactRecord]]:
+    """Small files grouped into requests of at most BUNDLE_BYTES (and BUNDLE_FILES)."""
+    bundle: list[ArtifactRecord] = []
+    size = 0
+    for record in records:
+        if bundle and (size + record.size > BUNDLE_BYTES or len(bundle) >= BUNDLE_FILES):
+            yield bundle
+            bundle, size = [], 0
+        bundle.append(record)
+        size += record.size
+    if bundle:
+        yield bundle
 
 
 class ArtifactUploader:

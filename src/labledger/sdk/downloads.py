@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tarfile
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
+from typing import IO
 
 from labledger.core.artifact_validation import check_artifact_path
 from labledger.core.entities import ArtifactEntry, ArtifactState
@@ -51,7 +52,6 @@ def download(
     path: str,
     dest: str | os.PathLike[str],
     *,
-    threads: int = 4,
     progress: Callable[[int], None] | None = None,
 ) -> Path:
     """Fetch a file (to ``dest/<name>``) or a folder (to ``dest/<paths inside it>``)."""
@@ -64,20 +64,75 @@ def download(
             details={"run_id": run_id, "paths": pending[:100]},
         )
     root = Path(dest)
-    targets = [(e, root / (e.path[len(base) + 1 :] if base else e.path)) for e in entries]
-
-    def fetch(item: tuple[ArtifactEntry, Path]) -> None:
-        fetch_to(transport, run_id, item[0], item[1], progress)
-
-    if len(targets) == 1:
-        fetch(targets[0])
-    else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for _ in pool.map(fetch, targets):
-                pass
     if len(entries) == 1 and entries[0].path == path:
-        return targets[0][1]
+        target = root / path.rsplit("/", 1)[-1]
+        fetch_to(transport, run_id, entries[0], target, progress)
+        return target
+    fetch_archive(transport, run_id, base, entries, root, progress)
     return root
+
+
+def fetch_archive(
+    transport: Transport,
+    run_id: str,
+    base: str,
+    entries: list[ArtifactEntry],
+    root: Path,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """A folder in one streamed tar: each member checked against the manifest's digest."""
+    expected = {(e.path[len(base) + 1 :] if base else e.path): e for e in entries}
+    seen: set[str] = set()
+    top = root.resolve()
+    with transport.read_archive(run_id, base) as chunks:
+        stream = io.BufferedReader(_ChunkReader(chunks), 1 << 20)
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                entry = expected.get(member.name)
+                target = (root / member.name).resolve()
+                if entry is None or not member.isfile() or top not in target.parents:
+                    raise ArtifactCorruptedError(
+                        f"run {run_id}: the archive holds {member.name!r}, which the manifest "
+                        "does not list; nothing more was written",
+                        details={"path": member.name},
+                    )
+                source = tar.extractfile(member)
+                assert source is not None  # a regular file always has a reader
+                _write_verified(run_id, entry, target, _read_chunks(source), progress)
+                seen.add(member.name)
+    missing = sorted(set(expected) - seen)
+    if missing:
+        raise ArtifactNotFoundError(
+            f"run {run_id}: {len(missing)} artifacts were not in the archive: "
+            + ", ".join(missing[:5]),
+            details={"paths": missing[:100]},
+        )
+
+
+def _read_chunks(f: IO[bytes]) -> Iterator[bytes]:
+    while chunk := f.read(1 << 20):
+        yield chunk
+
+
+class _ChunkReader(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: memoryview) -> int:  # type: ignore[override]
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buffer))
+        b[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
 
 
 def fetch_to(
@@ -87,11 +142,23 @@ def fetch_to(
     target: Path,
     progress: Callable[[int], None] | None = None,
 ) -> None:
+    with transport.read_artifact(run_id, entry) as chunks:
+        _write_verified(run_id, entry, target, chunks, progress)
+
+
+def _write_verified(
+    run_id: str,
+    entry: ArtifactEntry,
+    target: Path,
+    chunks: Iterator[bytes],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Write to a temporary name while hashing; rename into place only on a match."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     hasher = hashlib.sha256()
     try:
-        with transport.read_artifact(run_id, entry) as chunks, open(tmp, "wb") as f:
+        with open(tmp, "wb") as f:
             for chunk in chunks:
                 hasher.update(chunk)
                 f.write(chunk)

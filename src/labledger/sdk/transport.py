@@ -76,6 +76,15 @@ class Transport(Protocol):
         """Store a file's bytes as content ``digest`` (ArtifactChangedError if they differ)."""
         ...
 
+    def store_small(
+        self,
+        items: list[tuple[Path, str, int]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Path]:
+        """Store several small files (source, digest, size) at once; returns the sources
+        that changed since they were hashed (not stored)."""
+        ...
+
     def list_artifacts(self, run_id: str, path: str) -> list[ArtifactEntry]: ...
 
     def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None: ...
@@ -84,6 +93,10 @@ class Transport(Protocol):
         self, run_id: str, entry: ArtifactEntry
     ) -> AbstractContextManager[Iterator[bytes]]:
         """The stored bytes of an entry, streamed (not verified: callers hash them)."""
+        ...
+
+    def read_archive(self, run_id: str, path: str) -> AbstractContextManager[Iterator[bytes]]:
+        """Every stored artifact under ``path`` as a tar stream (names relative to it)."""
         ...
 
     def close(self) -> None: ...

@@ -226,6 +226,11 @@ class BlobStoredPublic(BaseModel):
     size: int
 
 
+class BlobsStoredPublic(BaseModel):
+    blobs: int
+    bytes: int
+
+
 class GcPublic(BaseModel):
     blobs_deleted: int
     bytes_freed: int

@@ -9,7 +9,7 @@ it deletes the bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -132,6 +132,23 @@ class ArtifactService:
         size = self.store.put(digest, chunks)
         self.db.run_write(repo.record_blob, digest, size, now_ms())
         return size
+
+    def put_blobs(self, items: Sequence[tuple[str, memoryview]]) -> int:
+        """Store many small blobs at once: all verified first (one mismatch stores none),
+        then written, then recorded in one transaction.  Returns the bytes stored."""
+        for digest, data in items:
+            check_digest("digest", digest)
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != digest:
+                raise ArtifactCorruptedError(
+                    f"blob {digest} in the bundle hashes to {actual}; nothing was stored",
+                    details={"digest": digest, "actual": actual},
+                )
+        self.store.put_many(items)
+
+        sizes = {digest: len(data) for digest, data in items}
+        self.db.run_write(repo.record_blobs, sizes, now_ms())
+        return sum(len(data) for _, data in items)
 
     def put_file(self, source: Path) -> tuple[str, int]:
         """Store a local file (embedded mode); returns (digest, size)."""

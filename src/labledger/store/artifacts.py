@@ -136,6 +136,25 @@ def record_blob(conn: Connection, digest: str, size: int, now_ms: int) -> None:
     )
 
 
+def record_blobs(conn: Connection, sizes: dict[str, int], now_ms: int) -> None:
+    """record_blob for many blobs, in a few statements."""
+    if not sizes:
+        return
+    stmt = insert(conn, blobs)
+    stmt = stmt.on_conflict_do_update(index_elements=["digest"], set_={"last_ref_ms": now_ms})
+    rows = [
+        {"digest": d, "size": s, "created_ms": now_ms, "last_ref_ms": now_ms}
+        for d, s in sorted(sizes.items())
+    ]
+    conn.execute(stmt, rows)
+    for chunk in _chunks(sorted(sizes)):
+        conn.execute(
+            update(artifacts)
+            .where(artifacts.c.digest.in_(chunk), artifacts.c.state == ArtifactState.PENDING.value)
+            .values(state=ArtifactState.STORED.value)
+        )
+
+
 def blob_size(conn: Connection, digest: str) -> int | None:
     size: int | None = conn.scalar(select(blobs.c.size).where(blobs.c.digest == digest))
     return size

@@ -162,3 +162,60 @@ def test_latest_checkpoint(api, run_id):
     api.put(f"/api/v1/blobs/{d}", content=b"c")
     cp = api.get(f"/api/v1/runs/{run_id}/checkpoints/latest").json()["checkpoint"]
     assert (cp["path"], cp["step"]) == ("checkpoints/step-50/m.pt", 50)
+
+
+def frame(data: bytes, digest: str | None = None) -> bytes:
+    import struct
+
+    return struct.pack(">32sQ", bytes.fromhex(digest or sha(data)), len(data)) + data
+
+
+def test_many_small_blobs_in_one_request_all_or_nothing(api, run_id):
+    blobs = [f"file {i}".encode() for i in range(20)]
+    declare(
+        api,
+        run_id,
+        *({"path": f"s/{i}.txt", "digest": sha(b), "size": len(b)} for i, b in enumerate(blobs)),
+    )
+    bad = b"".join(frame(b) for b in blobs[:10]) + frame(b"liar", sha(b"truth"))
+    r = api.post("/api/v1/blobs", content=bad)
+    assert (r.status_code, r.json()["error_code"]) == (422, "digest_mismatch")
+    states = {a["state"] for a in api.get(f"/api/v1/runs/{run_id}/artifacts").json()["artifacts"]}
+    assert states == {"pending"}  # not one of the good ten was stored
+
+    r = api.post("/api/v1/blobs", content=frame(blobs[0])[:-1])
+    assert (r.status_code, r.json()["details"]["field"]) == (400, "body")
+
+    r = api.post("/api/v1/blobs", content=b"".join(frame(b) for b in blobs))
+    assert r.json() == {"blobs": 20, "bytes": sum(map(len, blobs))}
+    states = {a["state"] for a in api.get(f"/api/v1/runs/{run_id}/artifacts").json()["artifacts"]}
+    assert states == {"stored"}
+
+
+def test_a_folder_comes_as_one_tar_with_digests(api, run_id):
+    import io
+    import tarfile
+
+    files = {"eval/a.txt": b"alpha", "eval/deep/b.bin": bytes(1000), "other.txt": b"x"}
+    declare(api, run_id, *({"path": p, "digest": sha(b), "size": len(b)} for p, b in files.items()))
+    for data in files.values():
+        api.put(f"/api/v1/blobs/{sha(data)}", content=data)
+    declare(api, run_id, {"path": "eval/pending.bin", "digest": sha(b"later"), "size": 5})
+
+    r = api.get(f"/api/v1/runs/{run_id}/artifacts/archive", params={"path": "eval"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/x-tar"
+    assert r.headers["x-artifacts-pending"] == "1"
+    assert "eval.tar" in r.headers["content-disposition"]
+    with tarfile.open(fileobj=io.BytesIO(r.content), mode="r|") as tar:
+        got = {}
+        for member in tar:
+            got[member.name] = (
+                tar.extractfile(member).read(),
+                member.pax_headers["LABLEDGER.sha256"],
+            )
+    assert got == {
+        "a.txt": (b"alpha", sha(b"alpha")),
+        "deep/b.bin": (bytes(1000), sha(bytes(1000))),
+    }
+    r = api.get(f"/api/v1/runs/{run_id}/artifacts/archive", params={"path": "nothing"})
+    assert (r.status_code, r.json()["error_code"]) == (404, "artifact_not_found")

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -19,6 +19,25 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 export class Uploads {
+    /**
+     * Put Blobs
+     *
+     * Many small contents in one request (at most one part in all).  The body is a sequence
+     * of frames: the 32-byte SHA-256, the size as an 8-byte big-endian integer, the bytes.
+     * Every blob is verified before any is stored.
+     */
+    public static uploadsPutBlobs<ThrowOnError extends boolean = false>(options: Options<UploadsPutBlobsData, ThrowOnError>) {
+        return (options.client ?? client).post<UploadsPutBlobsResponses, UploadsPutBlobsErrors, ThrowOnError>({
+            bodySerializer: null,
+            url: '/api/v1/blobs',
+            ...options,
+            headers: {
+                'Content-Type': 'application/octet-stream',
+                ...options.headers
+            }
+        });
+    }
+    
     /**
      * Put Blob
      *
@@ -279,6 +298,17 @@ export class Artifacts {
                 ...options.headers
             }
         });
+    }
+    
+    /**
+     * Download Archive
+     *
+     * Every stored artifact under ``path`` as one streamed tar (names relative to ``path``;
+     * each member's SHA-256 in its PAX header ``LABLEDGER.sha256``).  Pending ones are left out
+     * and counted in ``X-Artifacts-Pending``.
+     */
+    public static artifactsDownloadArchive<ThrowOnError extends boolean = false>(options: Options<ArtifactsDownloadArchiveData, ThrowOnError>) {
+        return (options.client ?? client).get<ArtifactsDownloadArchiveResponses, ArtifactsDownloadArchiveErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/artifacts/archive', ...options });
     }
     
     /**

@@ -143,6 +143,20 @@ export type BlobStoredPublic = {
 };
 
 /**
+ * BlobsStoredPublic
+ */
+export type BlobsStoredPublic = {
+    /**
+     * Blobs
+     */
+    blobs: number;
+    /**
+     * Bytes
+     */
+    bytes: number;
+};
+
+/**
  * ErrorPublic
  */
 export type ErrorPublic = {
@@ -791,6 +805,43 @@ export type ValidationError = {
     type: string;
 };
 
+export type UploadsPutBlobsData = {
+    body: Blob | File;
+    path?: never;
+    query?: never;
+    url: '/api/v1/blobs';
+};
+
+export type UploadsPutBlobsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type UploadsPutBlobsError = UploadsPutBlobsErrors[keyof UploadsPutBlobsErrors];
+
+export type UploadsPutBlobsResponses = {
+    /**
+     * Successful Response
+     */
+    200: BlobsStoredPublic;
+};
+
+export type UploadsPutBlobsResponse = UploadsPutBlobsResponses[keyof UploadsPutBlobsResponses];
+
 export type UploadsPutBlobData = {
     body: Blob | File;
     path: {
@@ -1272,6 +1323,55 @@ export type ArtifactsDeclareArtifactsResponses = {
 };
 
 export type ArtifactsDeclareArtifactsResponse = ArtifactsDeclareArtifactsResponses[keyof ArtifactsDeclareArtifactsResponses];
+
+export type ArtifactsDownloadArchiveData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: {
+        /**
+         * Path
+         *
+         * A folder inside the run; '' = everything.
+         */
+        path?: string;
+    };
+    url: '/api/v1/runs/{run_id}/artifacts/archive';
+};
+
+export type ArtifactsDownloadArchiveErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ArtifactsDownloadArchiveError = ArtifactsDownloadArchiveErrors[keyof ArtifactsDownloadArchiveErrors];
+
+export type ArtifactsDownloadArchiveResponses = {
+    /**
+     * Successful Response
+     */
+    200: Blob | File;
+};
+
+export type ArtifactsDownloadArchiveResponse = ArtifactsDownloadArchiveResponses[keyof ArtifactsDownloadArchiveResponses];
 
 export type ArtifactsDownloadArtifactData = {
     body?: never;

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
+from labledger.artifacts.archive import tar_stream
 from labledger.core.artifact_validation import (
     DEFAULT_MEDIA_TYPE,
     media_type_for,
     parse_artifact_entries,
 )
-from labledger.core.entities import ArtifactEntry
-from labledger.core.errors import InvalidInputError
+from labledger.core.entities import ArtifactEntry, ArtifactState
+from labledger.core.errors import ArtifactNotFoundError, InvalidInputError
 from labledger.server import schemas
 from labledger.server.deps import ArtifactServiceDep
 
@@ -57,6 +58,45 @@ def latest_checkpoint(run_id: str, service: ArtifactServiceDep) -> schemas.Lates
     """The artifact logged with the highest step (``log_checkpoint``), or null."""
     entry = service.latest_checkpoint(run_id)
     return schemas.LatestCheckpointPublic(checkpoint=None if entry is None else _public(entry))
+
+
+@router.get(
+    "/{run_id}/artifacts/archive",
+    responses={**_ERRORS, 200: {"content": {"application/x-tar": {}}}},
+    response_class=Response,
+)
+def download_archive(
+    run_id: str,
+    service: ArtifactServiceDep,
+    path: Annotated[str, Query(description="A folder inside the run; '' = everything.")] = "",
+) -> Response:
+    """Every stored artifact under ``path`` as one streamed tar (names relative to ``path``;
+    each member's SHA-256 in its PAX header ``LABLEDGER.sha256``).  Pending ones are left out
+    and counted in ``X-Artifacts-Pending``."""
+    entries = service.list(run_id, path)
+    stored = [e for e in entries if e.state is ArtifactState.STORED]
+    if not entries:
+        raise ArtifactNotFoundError(
+            f"run {run_id} has no artifacts under {path!r}", details={"path": path}
+        )
+    prefix = f"{path.strip('/')}/" if path.strip("/") else ""
+    members = [
+        (
+            e.path[len(prefix) :] if e.path.startswith(prefix) else e.path.rsplit("/", 1)[-1],
+            e.size,
+            (e.mtime_ms or e.created_ms) // 1000,
+            e.digest,
+        )
+        for e in stored
+    ]
+    name = (path.strip("/").rsplit("/", 1)[-1] or run_id) + ".tar"
+    headers = {
+        "Content-Disposition": f"attachment; filename*=utf-8''{_quote(name)}",
+        "X-Artifacts-Pending": str(len(entries) - len(stored)),
+        "X-Content-Type-Options": "nosniff",
+    }
+    chunks = iterate_in_threadpool(tar_stream(members, service.read))
+    return StreamingResponse(chunks, media_type="application/x-tar", headers=headers)
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -24,6 +25,7 @@ _BYTES_BODY: dict[str, Any] = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
+BUNDLE_HEADER = struct.Struct(">32sQ")
 Sha256Header = Annotated[
     str, Header(alias="X-Content-SHA256", description="SHA-256 (hex) of the request body.")
 ]
@@ -94,6 +96,42 @@ async def put_blob(
     body = await read_body(request, ARTIFACT_PART_SIZE)
     size = await run_in_threadpool(service.put_blob, digest, [body])
     return schemas.BlobStoredPublic(digest=digest, size=size)
+
+
+@router.post(
+    "/blobs",
+    response_model=schemas.BlobsStoredPublic,
+    responses=_ERRORS,
+    openapi_extra=_BYTES_BODY,
+)
+async def put_blobs(request: Request, service: ArtifactServiceDep) -> schemas.BlobsStoredPublic:
+    """Many small contents in one request (at most one part in all).  The body is a sequence
+    of frames: the 32-byte SHA-256, the size as an 8-byte big-endian integer, the bytes.
+    Every blob is verified before any is stored."""
+    body = await read_body(request, ARTIFACT_PART_SIZE)
+    items = parse_bundle(body)
+    size = await run_in_threadpool(service.put_blobs, items)
+    return schemas.BlobsStoredPublic(blobs=len(items), bytes=size)
+
+
+def parse_bundle(body: memoryview) -> list[tuple[str, memoryview]]:
+    items: list[tuple[str, memoryview]] = []
+    pos = 0
+    while pos < len(body):
+        if pos + BUNDLE_HEADER.size > len(body):
+            raise InvalidInputError(
+                f"bundle frame {len(items)} is cut short in its header", details={"field": "body"}
+            )
+        digest, size = BUNDLE_HEADER.unpack_from(body, pos)
+        pos += BUNDLE_HEADER.size
+        if pos + size > len(body):
+            raise InvalidInputError(
+                f"bundle frame {len(items)} says {size} bytes but the body ends first",
+                details={"field": "body"},
+            )
+        items.append((digest.hex(), body[pos : pos + size]))
+        pos += size
+    return items
 
 
 @router.post("/uploads", response_model=schemas.UploadPublic, responses=_ERRORS)
