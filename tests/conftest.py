@@ -167,29 +167,33 @@ def moto_endpoint() -> Iterator[str]:
     except ImportError:
         skip_or_fail("boto3 and moto[server] are needed for the S3 tests")
     port = free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"moto-{port}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                skip_or_fail(f"the moto S3 server did not start (see {log.name})")
-            time.sleep(0.1)
+    proc = start_moto(port)
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        log.close()
+
+
+def start_moto(port: int) -> subprocess.Popen[bytes]:
+    """A moto S3 server process on ``port``, answering before this returns."""
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"moto-{port}-{time.time_ns()}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                skip_or_fail(f"the moto S3 server did not start (see {log})")
+            time.sleep(0.1)
 
 
 S3_ENV = {

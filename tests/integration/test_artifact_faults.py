@@ -132,3 +132,59 @@ def test_a_2gb_file_round_trips_in_bounded_memory(server, tmp_path):
     limit = 150 * 1024
     assert rss["down_kib"] < limit, f"client peak RSS {rss['down_kib'] // 1024} MiB"
     assert server_peak < limit, f"server peak RSS {server_peak // 1024} MiB"
+
+
+def test_an_s3_outage_keeps_uploads_queued_until_the_store_is_back(tmp_path, monkeypatch):
+    import boto3
+    import httpx
+
+    from tests.conftest import S3_ENV, ServerProcess, free_port, start_moto
+
+    for key, value in S3_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    moto = start_moto(port)
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="ll-outage")
+    data_dir = tmp_path / "server-data"
+    data_dir.mkdir()
+    server = ServerProcess(
+        data_dir,
+        env={"LABLEDGER_ARTIFACT_URI": "s3://ll-outage/a", "LABLEDGER_S3_ENDPOINT_URL": endpoint},
+    )
+    server.start()
+    try:
+        run = ll.init(project="p", tracking_uri=server.url)
+        moto.kill()  # the object store goes away in the middle of the run
+        moto.wait()
+        files = {f"f{i}.bin": os.urandom(1000 + i) for i in range(5)}
+        files["big.bin"] = os.urandom(ARTIFACT_PART_SIZE + 5)
+        for name, data in files.items():
+            (tmp_path / name).write_bytes(data)
+            run.log_artifact(tmp_path / name)
+        ready = httpx.get(f"{server.url}/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["status"] == "blob_store_unavailable"
+        time.sleep(2)  # uploads are failing and being retried meanwhile
+        assert run.pending_artifacts == len(files)
+        with ll.Client(server.url) as client:  # declared: the run shows them as pending
+            states = {e.path: e.state for e in client.list_artifacts(run.id)}
+        assert set(states) <= set(files)
+        assert all(s is ll.ArtifactState.PENDING for s in states.values())
+
+        moto = start_moto(port)  # back (empty, as a restarted moto is): recreate the bucket
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="ll-outage")
+        run.finish(timeout=120)
+        with ll.Client(server.url) as client:
+            entries = {e.path: e for e in client.list_artifacts(run.id)}
+            assert {p: e.state for p, e in entries.items()} == dict.fromkeys(
+                files, ll.ArtifactState.STORED
+            )
+            dest = client.download_artifacts(run.id, "", tmp_path / "dl")
+        for name, data in files.items():
+            assert (dest / name).read_bytes() == data
+    finally:
+        server.stop()
+        moto.kill()
+        moto.wait()
