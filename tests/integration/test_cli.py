@@ -100,3 +100,60 @@ def test_demo_through_a_server(server, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     out = invoke("runs", "ls", "-p", "sentiment", "--json", "--tracking-uri", server.url)
     assert len(out.output.splitlines()) == 3
+
+
+def _a_trial(store: str) -> str:
+    import labledger as ll
+
+    with ll.Client(store) as client:
+        return next(r.id for r in client.search_runs("mnist") if r.parent_id)
+
+
+def test_artifacts_ls_get_put(demo_store, tmp_path):
+    run_id = _a_trial(demo_store)
+    out = invoke("artifacts", "ls", run_id, "--tracking-uri", demo_store)
+    assert out.exit_code == 0, out.output
+    assert "eval/predictions.csv" in out.output and "plots/loss.svg" in out.output
+
+    out = invoke(
+        "artifacts", "get", run_id, "eval", str(tmp_path / "dl"), "--tracking-uri", demo_store
+    )
+    assert out.exit_code == 0, out.output
+    assert "downloaded 2 files" in out.output
+    assert (tmp_path / "dl" / "predictions.csv").read_text().startswith("id,label")
+
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "notes.md").write_text("# notes\n")
+    out = invoke(
+        "artifacts",
+        "put",
+        run_id,
+        str(tmp_path / "new"),
+        "--path",
+        "extra",
+        "--tracking-uri",
+        demo_store,
+    )
+    assert out.exit_code == 0, out.output
+    assert "uploaded 1 files" in out.output
+    out = invoke("artifacts", "ls", run_id, "extra", "--tracking-uri", demo_store)
+    assert "extra/notes.md" in out.output
+
+    out = invoke("artifacts", "get", run_id, "../etc", str(tmp_path), "--tracking-uri", demo_store)
+    assert out.exit_code == 1
+    assert "error [invalid_artifact_path]" in out.output
+
+
+def test_artifacts_gc_frees_what_deleted_runs_left(demo_store):
+    import labledger as ll
+
+    run_id = _a_trial(demo_store)
+    with ll.Client(demo_store) as client:
+        client.delete_run(run_id)
+    out = invoke("artifacts", "gc", "--data-dir", demo_store, "--grace-seconds", "0", "--dry-run")
+    assert out.exit_code == 0, out.output
+    assert "would free" in out.output and "would free 0 blobs" not in out.output
+    out = invoke("artifacts", "gc", "--data-dir", demo_store, "--grace-seconds", "0")
+    assert out.exit_code == 0 and "freed" in out.output
+    again = invoke("artifacts", "gc", "--data-dir", demo_store, "--grace-seconds", "0")
+    assert "freed 0 blobs" in again.output

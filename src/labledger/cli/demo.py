@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import math
 import random
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from labledger.cli._common import reports_errors, tracking_uri_option
+from labledger.cli._demo_artifacts import demo_files
+
+if TYPE_CHECKING:
+    from labledger.services.tracker import Tracker
 
 DAY_MS = 86_400_000
 
@@ -125,6 +132,7 @@ def _write_local(uri: str | None, project: str, arch: str, trials: list[DemoRun]
                     c[1].append(t.start_ms + step * t.step_ms)
                     c[2].append(value)
             tracker.runs.log_batch(run.id, Batch(None, cols, {}, {}))
+            _store_files(tracker, run.id, t)
             end = t.start_ms + len(t.points) * t.step_ms
             status = RunStatus.FAILED if t.failed else RunStatus.FINISHED
             tracker.runs.update_run(run.id, RunUpdate(status=status, end_ms=end))
@@ -135,6 +143,19 @@ def _write_local(uri: str | None, project: str, arch: str, trials: list[DemoRun]
         )
     finally:
         tracker.close()
+
+
+def _store_files(tracker: Tracker, run_id: str, t: DemoRun) -> None:
+    from labledger.core.artifact_validation import media_type_for
+    from labledger.core.entities import ArtifactEntry
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = demo_files(random.Random(t.name), t.params, t.points, Path(tmp))
+        entries = []
+        for file, path, step in files:
+            digest, size = tracker.artifacts.put_file(file)
+            entries.append(ArtifactEntry(path, digest, size, media_type_for(path), step=step))
+        tracker.artifacts.declare(run_id, entries)
 
 
 def _write_remote(uri: str, project: str, arch: str, trials: list[DemoRun]) -> None:
@@ -160,6 +181,17 @@ def _write_remote(uri: str, project: str, arch: str, trials: list[DemoRun]) -> N
         )
         for step, point in t.points:
             run.log(point, step=step)
+        with tempfile.TemporaryDirectory() as tmp:
+            files = demo_files(random.Random(t.name), t.params, t.points, Path(tmp))
+            for file, path, ckpt_step in files:
+                folder = path.rsplit("/", 1)[0] if "/" in path else None
+                named = file.with_name(path.rsplit("/", 1)[-1])
+                file.rename(named)
+                if ckpt_step is None:
+                    run.log_artifact(named, path=folder)
+                else:
+                    run.log_checkpoint(named, step=ckpt_step)
+            run.flush()
         run.finish("failed" if t.failed else "finished")
     parent.finish()
 
