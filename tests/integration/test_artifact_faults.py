@@ -130,7 +130,9 @@ def test_a_2gb_file_round_trips_in_bounded_memory(server, tmp_path):
     source.unlink()
     assert file_sha256(tmp_path / "dl" / "big.bin") == digest
     limit = 150 * 1024
-    assert rss["down_kib"] < limit, f"client peak RSS {rss['down_kib'] // 1024} MiB"
+    assert rss["down_kib"] < limit, (
+        f"client peak RSS {rss['down_kib'] // 1024} MiB (after upload: {rss['up_kib'] // 1024})"
+    )
     assert server_peak < limit, f"server peak RSS {server_peak // 1024} MiB"
 
 

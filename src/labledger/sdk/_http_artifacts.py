@@ -23,7 +23,7 @@ from labledger.core.errors import (
 )
 from labledger.core.limits import ARTIFACT_PART_SIZE
 
-READ_CHUNK = 1 << 20
+READ_CHUNK = 256 << 10
 BUNDLE_HEADER = struct.Struct(">32sQ")  # per blob in POST /api/v1/blobs: sha256, size
 
 
@@ -72,9 +72,17 @@ def _chunks(fd: int, offset: int, length: int) -> Iterator[bytes]:
 
 
 def _range_sha256(fd: int, offset: int, length: int) -> str:
+    """SHA-256 of a byte range, read into one reused buffer (no allocation per chunk)."""
     hasher = hashlib.sha256()
-    for chunk in _chunks(fd, offset, length):
-        hasher.update(chunk)
+    buf = bytearray(READ_CHUNK)
+    view = memoryview(buf)
+    end = offset + length
+    while offset < end:
+        n = os.preadv(fd, [view[: min(READ_CHUNK, end - offset)]], offset)
+        if n <= 0:
+            raise OSError("the file became shorter while it was being uploaded")
+        hasher.update(view[:n])
+        offset += n
     return hasher.hexdigest()
 
 
@@ -225,7 +233,7 @@ class HttpArtifactsMixin:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for(response, url)
-                yield response.iter_bytes(READ_CHUNK)
+                yield response.iter_bytes()  # as the network delivers: no re-chunking copies
         except httpx.HTTPError as exc:
             raise TransportError(
                 f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}
@@ -239,7 +247,7 @@ class HttpArtifactsMixin:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for(response, url)
-                yield response.iter_bytes(READ_CHUNK)
+                yield response.iter_bytes()  # as the network delivers: no re-chunking copies
         except httpx.HTTPError as exc:
             raise TransportError(
                 f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}

@@ -84,9 +84,10 @@ def hash_record(record: ArtifactRecord) -> str:
         if before.st_size != record.size or before.st_mtime_ns != record.mtime_ns:
             raise _changed(record)
         hasher = hashlib.sha256()
-        with open(source, "rb") as f:
-            while chunk := f.read(HASH_CHUNK):
-                hasher.update(chunk)
+        buf = memoryview(bytearray(HASH_CHUNK))  # reused: hashing allocates nothing per chunk
+        with open(source, "rb", buffering=0) as f:
+            while n := f.readinto(buf):
+                hasher.update(buf[:n])
         after = source.stat()
     except FileNotFoundError:
         raise ArtifactChangedError(
