@@ -49,6 +49,16 @@ class BenchError(RuntimeError):
     pass
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM).  Not getrusage's ru_maxrss: Linux carries that over
+    fork and exec, so a child would report its parent's peak as its own."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def note(message: str) -> None:
     """Progress messages go to stderr, results to stdout."""
     print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -214,17 +224,68 @@ def labledger_server(workdir: Path, *, data_dir: Path | None = None,
 
 
 @contextlib.contextmanager
-def mlflow_server(workdir: Path, backend_uri: str) -> Iterator[str]:
-    """``mlflow server --workers 1`` on a free port; yields its base URL."""
+def mlflow_server(workdir: Path, backend_uri: str, *,
+                  artifacts_destination: Path | None = None) -> Iterator[str]:
+    """``mlflow server --workers 1`` on a free port; yields its base URL.  With
+    ``artifacts_destination`` it serves artifacts itself (``--serve-artifacts``, clients get
+    ``mlflow-artifacts:/`` URIs and send the bytes through the server) into that folder."""
     port = free_port()
     mlflow_bin = str(Path(mlflow_python()).parent / "mlflow")
     cmd = [mlflow_bin, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-           "--backend-store-uri", backend_uri,
-           "--default-artifact-root", str(workdir / "mlflow-artifacts")]
+           "--backend-store-uri", backend_uri]
+    if artifacts_destination is None:
+        cmd += ["--default-artifact-root", str(workdir / "mlflow-artifacts")]
+    else:
+        cmd += ["--serve-artifacts", "--artifacts-destination", str(artifacts_destination)]
     base = f"http://127.0.0.1:{port}"
     with server_process(cmd, f"{base}/health", workdir / f"mlflow-server-{port}.log",
                         timeout=180):
         yield base
+
+
+def _vm_hwm_mib(pid: int) -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def server_peak_rss(base_url: str) -> dict[str, float] | None:
+    """Peak RSS (``VmHWM``, MiB) of a local server, read from /proc before it stops:
+    ``serving`` for the process listening on the URL's port, ``group`` summed over every
+    process of its process group (``procs`` of them: launchers, job runners).  None if not
+    found (no /proc)."""
+    port = int(base_url.rsplit(":", 1)[1].split("/", 1)[0])
+    inodes = set()
+    for table_name in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/net/{table_name}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                    inodes.add(f"socket:[{fields[9]}]")  # 0A: listening
+    listeners = set()
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        listeners.add(pid)
+                        break
+    if not listeners:
+        return None
+    serving = max((_vm_hwm_mib(pid) or 0.0) for pid in listeners)
+    groups = set()
+    for pid in listeners:
+        with contextlib.suppress(OSError):
+            groups.add(os.getpgid(pid))
+    group = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) in groups and (peak := _vm_hwm_mib(pid)) is not None:
+                group.append(peak)
+    return {"serving": serving, "group": sum(group), "procs": len(group)}
 
 
 # -- scratch space -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ SQLite store, and log_batch to ``mlflow server --workers 1``; on fewer points if
 from __future__ import annotations
 
 import argparse
-import resource
 import sqlite3
 import sys
 import time
@@ -34,6 +33,7 @@ from bench._common import (  # noqa: E402
     mlflow_server,
     note,
     package_version,
+    peak_rss_mib,
     peer,
     percentile,
     quiet_env,
@@ -87,7 +87,7 @@ def child(mode: str, n: int, target: str) -> None:
         t_end = time.perf_counter()
         result.update(points=steps * 2, loop_s=t_loop - t0, finish_s=t_end - t_loop,
                       total_s=t_end - t0)
-    result["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["max_rss_mib"] = peak_rss_mib()
     emit(result)
 
 

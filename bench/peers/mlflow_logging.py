@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sqlite3
 import statistics
 import time
@@ -22,6 +21,16 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 
 BATCH = 1000  # the REST API's limit of metrics per log_batch call
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM).  Not getrusage's ru_maxrss: Linux carries that over
+    fork and exec, so a child would report its parent's peak as its own."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def count_points(db: str | None, run_id: str) -> int | None:
@@ -105,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     mode = {"batch": batch_mode, "async": async_mode, "sync": sync_mode}[args.mode]
     result = mode(args)
-    result["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["max_rss_mib"] = peak_rss_mib()
     result["mlflow"] = mlflow.__version__
     print("RESULT " + json.dumps(result), flush=True)
 
