@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import queue
 import tarfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from labledger.core.artifact_validation import check_artifact_path
 from labledger.core.entities import ArtifactEntry, ArtifactState
@@ -22,6 +24,8 @@ from labledger.core.errors import (
     ArtifactPendingError,
 )
 from labledger.sdk.transport import Transport
+
+PIPELINE_MIN = 8 << 20  # files this large are received and written by two threads
 
 
 def _corrupted(run_id: str, entry: ArtifactEntry, actual: str) -> ArtifactCorruptedError:
@@ -159,17 +163,68 @@ def _write_verified(
     hasher = hashlib.sha256()
     try:
         with open(tmp, "wb") as f:
-            for chunk in chunks:
-                hasher.update(chunk)
-                f.write(chunk)
-                if progress is not None:
-                    progress(len(chunk))
+            if entry.size >= PIPELINE_MIN:
+                _pipelined(chunks, f, hasher, progress)
+            else:
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    f.write(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
         actual = hasher.hexdigest()
         if actual != entry.digest:
             raise _corrupted(run_id, entry, actual)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _pipelined(
+    chunks: Iterator[bytes],
+    f: IO[bytes],
+    hasher: Any,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Receive in this thread while another hashes and writes (both release the GIL), in
+    batches of about 1 MiB; at most 16 batches wait, so memory stays bounded."""
+    batches: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=16)
+    failed: list[BaseException] = []
+
+    def sink() -> None:
+        while (batch := batches.get()) is not None:
+            if failed:
+                continue
+            try:
+                for chunk in batch:
+                    hasher.update(chunk)
+                    f.write(chunk)
+            except BaseException as exc:  # noqa: BLE001 - handed to the receiving thread
+                failed.append(exc)
+
+    worker = threading.Thread(target=sink, name="labledger-download-sink", daemon=True)
+    worker.start()
+    try:
+        batch: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= 1 << 20:
+                if failed:
+                    break
+                batches.put(batch)
+                if progress is not None:
+                    progress(size)
+                batch, size = [], 0
+        if batch:
+            batches.put(batch)
+            if progress is not None:
+                progress(size)
+    finally:
+        batches.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
 
 
 class ArtifactReader(io.RawIOBase):

@@ -125,7 +125,7 @@ def download_artifact(
     disposition = "attachment" if download else "inline"
     local = service.store.local_path(entry.digest)
     if local is not None:
-        return FileResponse(
+        return _BlobFileResponse(
             local,
             media_type=media_type,
             headers=headers,
@@ -140,6 +140,10 @@ def download_artifact(
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{entry.size}"
     chunks = iterate_in_threadpool(service.read(entry.digest, start, end))
     return StreamingResponse(chunks, status_code=status, media_type=media_type, headers=headers)
+
+
+class _BlobFileResponse(FileResponse):
+    chunk_size = 1 << 20  # 64 KiB by default: 16x the thread hops for a large file
 
 
 def _media_type(entry: ArtifactEntry) -> str:
