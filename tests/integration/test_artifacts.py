@@ -18,6 +18,7 @@ from labledger.core.errors import (
     InvalidArtifactPathError,
     InvalidInputError,
     UploadIncompleteError,
+    UploadNotFoundError,
 )
 from labledger.core.limits import ARTIFACT_PART_SIZE
 
@@ -247,3 +248,53 @@ def test_put_file_hashes_while_storing(artifact_tracker, tmp_path: Path):
     assert (digest, size) == (sha(data), len(data))
     assert t.artifacts.has_blob(digest)
     assert read_all(t, digest) == data
+
+
+def test_gc_and_a_concurrent_upload_of_the_same_content_exclude_each_other(artifact_tracker):
+    """GC deletes bytes only under its lease on the content; publishing takes (or respects)
+    the same lease, so a re-upload racing a collection can never lose its bytes."""
+    from labledger.core.errors import BlobStoreError
+    from labledger.store import artifacts as repo
+
+    t = artifact_tracker
+    data = b"collected, then wanted again"
+    run_id = new_run(t)
+    t.artifacts.declare(run_id, [entry("x.bin", data)])
+    t.artifacts.put_blob(sha(data), [data])
+    t.runs.delete_run(run_id)  # unreferenced now
+
+    # GC's first half: it holds the content and has forgotten the blob; until it has deleted
+    # the bytes and let go, publishing waits (503, the SDK retries), and uploads too
+    far_future = 2**62
+    assert t.db.run_write(repo.lease_for_gc, sha(data), far_future, "g" * 32, 0)
+    assert not t.artifacts.has_blob(sha(data))
+    with pytest.raises(BlobStoreError, match="garbage-collected"):
+        t.artifacts.put_blob(sha(data), [data])
+    with pytest.raises(BlobStoreError, match="garbage-collected"):
+        t.artifacts.put_blobs([(sha(data), memoryview(data))])
+    with pytest.raises(BlobStoreError):
+        t.artifacts.start_upload(sha(data), len(data))
+    t.blob_store.delete(sha(data))  # GC's second half
+    t.db.run_write(repo.release_leases, ["g" * 32])
+    t.artifacts.put_blob(sha(data), [data])  # wanted again: stored again
+    assert t.artifacts.has_blob(sha(data)) and blob_count(t) == 1
+
+    # a publisher holds it: GC leaves it alone, however old and unreferenced it is
+    t.db.run_write(repo.take_lease, "p" * 32, sha(data), repo.LEASE_PUT, 0)
+    assert t.artifacts.gc(grace_ms=0).blobs_deleted == 0
+    assert t.artifacts.has_blob(sha(data)) and blob_count(t) == 1
+    t.db.run_write(repo.release_leases, ["p" * 32])
+    assert t.artifacts.gc(grace_ms=0).digests == [sha(data)]
+    assert blob_count(t) == 0
+    with pytest.raises(UploadNotFoundError):  # leases are not upload sessions
+        t.artifacts.get_upload("p" * 32)
+
+
+def test_leases_left_by_a_crashed_server_are_cleared_by_gc(artifact_tracker):
+    from labledger.store import artifacts as repo
+
+    t = artifact_tracker
+    t.db.run_write(repo.take_lease, "c" * 32, sha(b"orphan"), repo.LEASE_PUT, 0)  # long ago
+    assert t.artifacts.gc(grace_ms=0).uploads_aborted == 1
+    session = t.artifacts.start_upload(sha(b"orphan"), 6)  # the content is free again
+    assert session.upload_id is not None

@@ -81,7 +81,7 @@ class LocalTransport:
         size: int,
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        actual, actual_size = self.tracker.artifacts.put_file(source)
+        actual, actual_size = self.tracker.artifacts.put_file(source, expected=digest)
         if actual != digest or actual_size != size:
             raise ArtifactChangedError(
                 f"{source} changed after it was logged (its bytes no longer match the digest "

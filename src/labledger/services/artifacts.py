@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from labledger.store.database import Database
 
 DEFAULT_GC_GRACE_MS = 3_600_000
 STALE_UPLOAD_MS = 7 * 24 * 3_600_000
+STALE_LEASE_MS = 3_600_000  # a lease is held for one request; older ones are a crash's
 
 
 @dataclass
@@ -126,11 +128,44 @@ class ArtifactService:
         with self.db.read() as conn:
             return repo.blob_size(conn, digest) is not None
 
+    @contextmanager
+    def _publishing(self, digests: Sequence[str]) -> Iterator[None]:
+        """Hold off garbage collection while bytes for ``digests`` are being published.
+
+        Takes a put lease on each content nobody holds; refuses (503, retried by the SDK)
+        while GC holds one.  A content held by an upload session needs no lease of ours:
+        GC skips it, and completing it refreshes the blob's reference time.
+        """
+
+        def take(conn: Connection) -> list[str]:
+            holders = repo.lease_holders(conn, digests)
+            busy = [d for d, state in holders.items() if state == repo.LEASE_GC]
+            if busy:
+                raise BlobStoreError(
+                    f"content {busy[0]} is being garbage-collected right now; try again",
+                    details={"digest": busy[0]},
+                )
+            now = now_ms()
+            taken = []
+            for digest in sorted(set(digests) - set(holders)):
+                lease_id = new_id()
+                if repo.take_lease(conn, lease_id, digest, repo.LEASE_PUT, now):
+                    taken.append(lease_id)
+            return taken
+
+        leases: list[str] = self.db.run_write(take)
+        try:
+            yield
+        finally:
+            if leases:
+                self.db.run_write(repo.release_leases, leases)
+
     def put_blob(self, digest: str, chunks: Iterable[bytes | memoryview]) -> int:
         """Store a whole blob (verified against ``digest``) and confirm entries waiting for it."""
         check_digest("digest", digest)
-        size = self.store.put(digest, chunks)
-        self.db.run_write(repo.record_blob, digest, size, now_ms())
+        with self._publishing([digest]):
+            size = self.store.put(digest, chunks)
+            self.db.run_write(repo.record_blob, digest, size, now_ms())
         return size
 
     def put_blobs(self, items: Sequence[tuple[str, memoryview]]) -> int:
@@ -144,16 +179,18 @@ class ArtifactService:
                     f"blob {digest} in the bundle hashes to {actual}; nothing was stored",
                     details={"digest": digest, "actual": actual},
                 )
-        self.store.put_many(items)
-
         sizes = {digest: len(data) for digest, data in items}
-        self.db.run_write(repo.record_blobs, sizes, now_ms())
+        with self._publishing(list(sizes)):
+            self.store.put_many(items)
+            self.db.run_write(repo.record_blobs, sizes, now_ms())
         return sum(len(data) for _, data in items)
 
-    def put_file(self, source: Path) -> tuple[str, int]:
-        """Store a local file (embedded mode); returns (digest, size)."""
-        digest, size = self.store.put_file(source)
-        self.db.run_write(repo.record_blob, digest, size, now_ms())
+    def put_file(self, source: Path, expected: str | None = None) -> tuple[str, int]:
+        """Store a local file (embedded mode); returns (digest, size).  ``expected`` (the
+        digest the caller hashed) holds off GC for that content meanwhile."""
+        with self._publishing([expected] if expected else []):
+            digest, size = self.store.put_file(source)
+            self.db.run_write(repo.record_blob, digest, size, now_ms())
         return digest, size
 
     # -- resumable uploads ------------------------------------------------------------------
@@ -179,6 +216,11 @@ class ArtifactService:
                 row = repo.find_upload(conn, digest)
             if row is None:  # it completed meanwhile
                 return self.start_upload(digest, size)
+        if row.store_state.startswith("lease:"):
+            raise BlobStoreError(
+                f"content {digest} is being stored or garbage-collected right now; try again",
+                details={"digest": digest},
+            )
         if row.size != size:
             raise InvalidInputError(
                 f"size {size} differs from the size {row.size} of the upload in progress for "
@@ -190,7 +232,7 @@ class ArtifactService:
     def get_upload(self, upload_id: str) -> UploadSession:
         with self.db.read() as conn:
             row = repo.get_upload(conn, upload_id)
-            if row is None:
+            if row is None or row.store_state.startswith("lease:"):
                 raise UploadNotFoundError(
                     f"upload {upload_id!r} does not exist (completed or never started)",
                     details={"upload_id": upload_id},
@@ -271,17 +313,25 @@ class ArtifactService:
         report = GcReport()
         with self.db.read() as conn:
             candidates = repo.gc_candidates(conn, cutoff)
-            stale = repo.stale_uploads(conn, now - max(grace_ms, STALE_UPLOAD_MS))
+            stale = repo.stale_uploads(
+                conn, now - max(grace_ms, STALE_UPLOAD_MS), now - STALE_LEASE_MS
+            )
         for digest, size in candidates:
-            if dry_run or self.db.run_write(repo.forget_blob_if_unreferenced, digest, cutoff):
-                if not dry_run:
-                    self.store.delete(digest)
-                report.blobs_deleted += 1
-                report.bytes_freed += size
-                report.digests.append(digest)
+            if not dry_run:
+                lease_id = new_id()
+                if not self.db.run_write(repo.lease_for_gc, digest, cutoff, lease_id, now):
+                    continue  # referenced or held again since the candidates were listed
+                try:
+                    self.store.delete(digest)  # nobody can publish it while GC holds it
+                finally:
+                    self.db.run_write(repo.release_leases, [lease_id])
+            report.blobs_deleted += 1
+            report.bytes_freed += size
+            report.digests.append(digest)
         for row in stale:
             if not dry_run:
-                self.store.abort_upload(row.id, row.store_state)
+                if not row.store_state.startswith("lease:"):
+                    self.store.abort_upload(row.id, row.store_state)
                 self.db.run_write(repo.delete_upload, row.id)
             report.uploads_aborted += 1
         return report

@@ -217,16 +217,58 @@ def delete_upload(conn: Connection, upload_id: str) -> None:
     conn.execute(delete(uploads).where(uploads.c.id == upload_id))
 
 
-def stale_uploads(conn: Connection, cutoff_ms: int) -> list[Row[Any]]:
-    return list(conn.execute(select(uploads).where(uploads.c.created_ms < cutoff_ms)))
+def stale_uploads(conn: Connection, cutoff_ms: int, lease_cutoff_ms: int) -> list[Row[Any]]:
+    """Upload sessions started before ``cutoff_ms`` and leases (left by a crashed server)
+    taken before ``lease_cutoff_ms``."""
+    is_lease = uploads.c.store_state.like("lease:%")
+    query = select(uploads).where(
+        or_(
+            and_(~is_lease, uploads.c.created_ms < cutoff_ms),
+            and_(is_lease, uploads.c.created_ms < lease_cutoff_ms),
+        )
+    )
+    return list(conn.execute(query))
+
+
+# -- leases: who may publish or delete a content's bytes right now ----------------------------
+# A lease is a row in ``uploads`` (unique by digest) whose store_state is "lease:<kind>".
+LEASE_PUT = "lease:put"
+LEASE_GC = "lease:gc"
+
+
+def lease_holders(conn: Connection, digests: Sequence[str]) -> dict[str, str]:
+    """digest -> store_state of the upload session or lease that holds it."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(digests))):
+        rows = conn.execute(
+            select(uploads.c.digest, uploads.c.store_state).where(uploads.c.digest.in_(chunk))
+        )
+        out.update({r.digest: r.store_state for r in rows})
+    return out
+
+
+def take_lease(conn: Connection, lease_id: str, digest: str, kind: str, now_ms: int) -> bool:
+    stmt = insert(conn, uploads).values(
+        id=lease_id, digest=digest, size=0, part_size=0, store_state=kind, created_ms=now_ms
+    )
+    stmt = stmt.on_conflict_do_nothing(index_elements=["digest"]).returning(uploads.c.id)
+    return conn.execute(stmt).first() is not None
+
+
+def release_leases(conn: Connection, lease_ids: Sequence[str]) -> None:
+    for chunk in _chunks(list(lease_ids)):
+        conn.execute(delete(uploads).where(uploads.c.id.in_(chunk)))
 
 
 # -- garbage collection -----------------------------------------------------------------------
-def _unreferenced(cutoff_ms: int) -> Any:
+def _unreferenced(cutoff_ms: int, own_lease: str | None = None) -> Any:
+    held = uploads.c.digest == blobs.c.digest
+    if own_lease is not None:
+        held = and_(held, uploads.c.id != own_lease)
     return and_(
         blobs.c.last_ref_ms < cutoff_ms,
         ~exists().where(artifacts.c.digest == blobs.c.digest),
-        ~exists().where(uploads.c.digest == blobs.c.digest),
+        ~exists().where(held),
     )
 
 
@@ -235,10 +277,18 @@ def gc_candidates(conn: Connection, cutoff_ms: int) -> list[tuple[str, int]]:
     return [(r.digest, r.size) for r in rows]
 
 
-def forget_blob_if_unreferenced(conn: Connection, digest: str, cutoff_ms: int) -> bool:
-    """Delete the blob's row only if nothing refers to it still (re-checked under the lock)."""
-    result = conn.execute(delete(blobs).where(blobs.c.digest == digest, _unreferenced(cutoff_ms)))
-    return result.rowcount == 1
+def lease_for_gc(conn: Connection, digest: str, cutoff_ms: int, lease_id: str, now_ms: int) -> bool:
+    """Take the GC lease on a content and forget its blob row, only if nothing refers to it
+    or holds it (re-checked under the locks).  False leaves everything as it was."""
+    if not take_lease(conn, lease_id, digest, LEASE_GC, now_ms):
+        return False  # an upload or a put holds it
+    result = conn.execute(
+        delete(blobs).where(blobs.c.digest == digest, _unreferenced(cutoff_ms, lease_id))
+    )
+    if result.rowcount != 1:
+        release_leases(conn, [lease_id])
+        return False
+    return True
 
 
 def known_digests(conn: Connection) -> set[str]:
