@@ -43,6 +43,7 @@ class Run:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    heartbeat_ms: int | None = None  # last sign of life from a writer (batch or heartbeat)
 
     @property
     def duration_ms(self) -> int | None:
@@ -62,6 +63,7 @@ class Run:
             "group": self.group,
             "notes": self.notes,
             "run_key": self.run_key,
+            "heartbeat_ms": self.heartbeat_ms,
             "params": dict(self.params),
             "tags": dict(self.tags),
             "metrics": dict(self.metrics),

@@ -85,6 +85,15 @@ class Settings:
             "doc": "Background threads the SDK uses to hash and upload artifacts.",
         },
     )
+    heartbeat_timeout_s: int = field(
+        default=600,
+        metadata={
+            "env": "LABLEDGER_HEARTBEAT_TIMEOUT_S",
+            "doc": "A server marks runs `killed` (ended at their last heartbeat) when no writer "
+            "has sent a batch or heartbeat for this many seconds; 0 turns it off. The SDK "
+            "sends a heartbeat every 30 s while a run is open.",
+        },
+    )
     project: str = field(
         default="default",
         metadata={

@@ -42,6 +42,7 @@ def run_from_wire(data: dict[str, Any]) -> Run:
         group=data.get("group"),
         notes=data.get("notes"),
         run_key=data.get("run_key"),
+        heartbeat_ms=data.get("heartbeat_ms"),
         params=dict(data["params"]),
         tags=dict(data["tags"]),
         metrics={k: _float(v) for k, v in data["metrics"].items()},
@@ -175,6 +176,9 @@ class HttpTransport(HttpArtifactsMixin):
 
     def list_metric_keys(self, run_id: str) -> list[str]:
         return list(self._request("GET", f"/api/v1/runs/{run_id}/metrics")["keys"])
+
+    def heartbeat(self, run_id: str) -> None:
+        self._request("POST", f"/api/v1/runs/{run_id}/heartbeat")
 
     def delete_run(self, run_id: str) -> None:
         self._request("DELETE", f"/api/v1/runs/{run_id}")

@@ -66,6 +66,9 @@ class LocalTransport:
     def list_metric_keys(self, run_id: str) -> list[str]:
         return self.tracker.search.list_metric_keys(run_id)
 
+    def heartbeat(self, run_id: str) -> None:
+        self.tracker.runs.heartbeat(run_id)
+
     def delete_run(self, run_id: str) -> None:
         self.tracker.runs.delete_run(run_id)
 

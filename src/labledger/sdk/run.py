@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -54,6 +55,8 @@ class Run:
             "run_id": record.id,
             "project": record.project,
             "tracking_uri": settings.tracking_uri,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
         }
         self._spool = SpoolWriter(
             spool_root(settings) / record.id, new_id(), meta, fsync=settings.spool_fsync

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -29,6 +30,7 @@ QUEUE_BOUND = 500_000  # queued log() calls before log() waits for the sender
 IDLE_WAIT_S = 0.05
 MAX_BACKOFF_S = 5.0
 MAX_CACHED_BATCHES = 8
+HEARTBEAT_S = 30.0  # a quiet run still tells the target it is alive this often
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -54,6 +56,7 @@ class Sender:
         )
         self.points_sent = 0
         self.batches_sent = 0
+        self._last_contact = time.monotonic()
         self._thread.start()
 
     # -- called from the training thread -------------------------------------------------
@@ -106,6 +109,8 @@ class Sender:
                     return
                 self._wake.wait(IDLE_WAIT_S)
                 self._wake.clear()
+                if time.monotonic() - self._last_contact > HEARTBEAT_S:
+                    self._heartbeat()
             try:
                 self._drain()
             except TrackerError as exc:  # the spool cannot be written: surface it
@@ -192,11 +197,20 @@ class Sender:
                 log.error("batch %s was rejected: %s", frame.seq, exc)
                 points = 0
             self.spool.ack(frame.seq)
+            self._last_contact = time.monotonic()
             self._pending.popleft()
             self._cache.pop(frame.seq, None)
             self.points_sent += points
             self.batches_sent += 1
         return True
+
+    def _heartbeat(self) -> None:
+        """Tell the target this run's process is alive (when nothing else did lately)."""
+        self._last_contact = time.monotonic()  # on failure too: try again a period later
+        try:
+            self.transport.heartbeat(self.run_id)
+        except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not an error
+            log.info("heartbeat for run %s failed: %s", self.run_id, exc)
 
     def _release_waiters(self, *, all_: bool = False) -> None:
         if not self._waiters:

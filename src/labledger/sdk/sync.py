@@ -7,11 +7,14 @@ the target before the crash is recognised there and not stored twice.
 
 from __future__ import annotations
 
+import os
+import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labledger.core.entities import RunStatus, RunUpdate
 from labledger.core.errors import TrackerError
 from labledger.core.settings import Settings
 from labledger.sdk.artifact_spool import ArtifactSpool, pending_records
@@ -27,6 +30,7 @@ class SyncReport:
     points: int = 0
     files: int = 0
     bytes: int = 0
+    killed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -49,10 +53,15 @@ def sync_spool(
             uri = tracking_uri or meta["tracking_uri"]
             if uri not in transports:
                 transports[uri] = open_transport(Settings.from_env(tracking_uri=uri))
-            sent = _replay_writer(transports[uri], meta["run_id"], log_path, report, on_batch)
-            sent = _replay_artifacts(transports[uri], meta["run_id"], log_path, report) or sent
+            transport = transports[uri]
+            dead = writer_process_gone(meta)
+            last_seen = _last_heartbeat(transport, meta["run_id"]) if dead else None
+            sent = _replay_writer(transport, meta["run_id"], log_path, report, on_batch)
+            sent = _replay_artifacts(transport, meta["run_id"], log_path, report) or sent
             if sent:
                 report.runs += 1
+            if dead:
+                _mark_killed(transport, meta["run_id"], last_seen, report)
             remove_writer_if_done(log_path)
     finally:
         for transport in transports.values():
@@ -106,3 +115,39 @@ def _replay_artifacts(
         report.bytes += sum(r.size for r in group)
         sent = True
     return sent
+
+
+def writer_process_gone(meta: dict[str, object]) -> bool:
+    """True when the writer's process ran on this host and is no longer alive.  (A process
+    on another host cannot be checked from here: the server's heartbeat timeout covers it.)"""
+    pid, host = meta.get("pid"), meta.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, owned by someone else
+    return False
+
+
+def _last_heartbeat(transport: Transport, run_id: str) -> int | None:
+    try:
+        run = transport.get_run(run_id)
+    except TrackerError:
+        return None
+    return run.heartbeat_ms if run.status is RunStatus.RUNNING else None
+
+
+def _mark_killed(
+    transport: Transport, run_id: str, last_seen: int | None, report: SyncReport
+) -> None:
+    """A run whose process died is ``killed``, ended at its last heartbeat."""
+    try:
+        run = transport.get_run(run_id)
+        if run.status is RunStatus.RUNNING:
+            transport.update_run(run_id, RunUpdate(status=RunStatus.KILLED, end_ms=last_seen))
+            report.killed.append(run_id)
+    except TrackerError as exc:
+        report.errors.append(f"{run_id}: could not mark it killed: {exc}")

@@ -60,6 +60,8 @@ class Transport(Protocol):
 
     def delete_run(self, run_id: str) -> None: ...
 
+    def heartbeat(self, run_id: str) -> None: ...
+
     def declare_artifacts(
         self, run_id: str, entries: list[ArtifactEntry]
     ) -> tuple[list[ArtifactEntry], list[str]]:

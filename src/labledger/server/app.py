@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from labledger._version import __version__
 from labledger.core.settings import Settings
@@ -15,6 +19,8 @@ from labledger.server.routes import artifacts, health, projects, runs, uploads
 from labledger.server.schemas import RunBatch
 from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
+
+log = logging.getLogger("labledger.server")
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -30,9 +36,16 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = tracker is None
         app.state.tracker = tracker or Tracker.from_settings(settings)
+        reaper = None
+        if settings.heartbeat_timeout_s > 0:
+            reaper = asyncio.create_task(_reap_silent_runs(app.state.tracker, settings))
         try:
             yield
         finally:
+            if reaper is not None:
+                reaper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reaper
             if owned:
                 app.state.tracker.close()
 
@@ -55,6 +68,21 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     _add_batch_schema(app)
     install_ui(app)  # last: its catch-all route must not shadow the API
     return app
+
+
+async def _reap_silent_runs(tracker: Tracker, settings: Settings) -> None:
+    """Mark runs whose writers went silent as killed, every quarter of the timeout (at most
+    a minute).  Safe with several replicas: the update only touches runs still running."""
+    timeout_ms = settings.heartbeat_timeout_s * 1000
+    period = min(60.0, settings.heartbeat_timeout_s / 4)
+    while True:
+        try:
+            killed = await run_in_threadpool(tracker.runs.mark_silent_runs_killed, timeout_ms)
+            if killed:
+                log.warning("marked %d silent runs killed: %s", len(killed), ", ".join(killed))
+        except Exception:  # noqa: BLE001 - the reaper must outlive a database hiccup
+            log.exception("marking silent runs failed; will try again")
+        await asyncio.sleep(period)
 
 
 def _add_batch_schema(app: FastAPI) -> None:

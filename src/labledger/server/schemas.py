@@ -49,6 +49,9 @@ class RunPublic(BaseModel):
     group: str | None
     notes: str | None
     run_key: str | None
+    heartbeat_ms: int | None = Field(
+        None, description="Last sign of life from a writer (a batch or a heartbeat)."
+    )
     params: dict[str, str]
     tags: dict[str, str]
     metrics: dict[str, WireFloat]

@@ -170,3 +170,20 @@ class RunService:
             run_repo.delete_run(conn, run_pk)
 
         self.db.run_write(apply)
+
+    def heartbeat(self, run_id: str) -> None:
+        """A writer is alive: keeps the run from being marked killed."""
+        if not is_valid_id(run_id):
+            raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+
+        def apply(conn: Connection) -> None:
+            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            run_repo.touch_heartbeat(conn, run_pk, now_ms())
+
+        self.db.run_write(apply)
+
+    def mark_silent_runs_killed(self, timeout_ms: int) -> list[str]:
+        """Runs with no heartbeat for ``timeout_ms`` become ``killed`` (ended at their last
+        heartbeat) instead of staying ``running`` forever."""
+        ids: list[str] = self.db.run_write(run_repo.mark_silent_runs_killed, now_ms() - timeout_ms)
+        return ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, and_, delete, select, update
 
 from labledger.core.entities import Run, RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import ParamConflictError, RunNotFoundError
@@ -35,6 +35,7 @@ _RUN_COLUMNS = (
     runs.c.group_name,
     runs.c.notes,
     runs.c.run_key,
+    runs.c.heartbeat_ms,
 )
 
 
@@ -91,6 +92,7 @@ def _to_entity(row: Row[Any]) -> Run:
         group=row.group_name,
         notes=row.notes,
         run_key=row.run_key,
+        heartbeat_ms=row.heartbeat_ms,
     )
 
 
@@ -235,3 +237,17 @@ def delete_run(conn: Connection, run_pk: int) -> None:
 def _run_id_of(conn: Connection, run_pk: int) -> str:
     run_id: str = conn.execute(select(runs.c.id).where(runs.c.pk == run_pk)).scalar_one()
     return run_id
+
+
+def mark_silent_runs_killed(conn: Connection, cutoff_ms: int) -> list[str]:
+    """Runs still ``running`` whose last heartbeat is before ``cutoff_ms`` become ``killed``,
+    ended at that heartbeat.  Returns their ids."""
+    silent = and_(runs.c.status == RunStatus.RUNNING.value, runs.c.heartbeat_ms < cutoff_ms)
+    ids = list(conn.scalars(select(runs.c.id).where(silent)))
+    if ids:
+        conn.execute(
+            update(runs)
+            .where(silent, runs.c.id.in_(ids))
+            .values(status=RunStatus.KILLED.value, end_ms=runs.c.heartbeat_ms)
+        )
+    return ids

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -250,6 +250,15 @@ export class Runs {
                 ...options.headers
             }
         });
+    }
+    
+    /**
+     * Heartbeat
+     *
+     * A writer is alive (the SDK sends one every 30 s while a run is open and quiet).
+     */
+    public static runsHeartbeat<ThrowOnError extends boolean = false>(options: Options<RunsHeartbeatData, ThrowOnError>) {
+        return (options.client ?? client).post<RunsHeartbeatResponses, RunsHeartbeatErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/heartbeat', ...options });
     }
     
     /**

@@ -472,6 +472,12 @@ export type RunCreated = {
      */
     group: string | null;
     /**
+     * Heartbeat Ms
+     *
+     * Last sign of life from a writer (a batch or a heartbeat).
+     */
+    heartbeat_ms?: number | null;
+    /**
      * Id
      */
     id: string;
@@ -593,6 +599,12 @@ export type RunPublic = {
      * Group
      */
     group: string | null;
+    /**
+     * Heartbeat Ms
+     *
+     * Last sign of life from a writer (a batch or a heartbeat).
+     */
+    heartbeat_ms?: number | null;
     /**
      * Id
      */
@@ -1509,6 +1521,48 @@ export type ArtifactsLatestCheckpointResponses = {
 };
 
 export type ArtifactsLatestCheckpointResponse = ArtifactsLatestCheckpointResponses[keyof ArtifactsLatestCheckpointResponses];
+
+export type RunsHeartbeatData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/heartbeat';
+};
+
+export type RunsHeartbeatErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type RunsHeartbeatError = RunsHeartbeatErrors[keyof RunsHeartbeatErrors];
+
+export type RunsHeartbeatResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RunsHeartbeatResponse = RunsHeartbeatResponses[keyof RunsHeartbeatResponses];
 
 export type RunsListMetricKeysData = {
     body?: never;

@@ -97,6 +97,12 @@ def delete_run(run_id: str, service: RunServiceDep) -> None:
     service.delete_run(run_id)
 
 
+@router.post("/{run_id}/heartbeat", status_code=204, responses=_ERRORS)
+def heartbeat(run_id: str, service: RunServiceDep) -> None:
+    """A writer is alive (the SDK sends one every 30 s while a run is open and quiet)."""
+    service.heartbeat(run_id)
+
+
 @router.post(
     "/{run_id}/batches",
     response_model=schemas.BatchResultPublic,

@@ -1,0 +1,91 @@
+"""Training processes that die: sync marks them killed; a server notices silent runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import labledger as ll
+from labledger.sdk import sender as sender_mod
+
+SIGKILLED = textwrap.dedent(
+    """
+    import os, signal, sys
+    import labledger as ll
+    run = ll.init(project="p", tracking_uri=sys.argv[1])
+    print(run.id, flush=True)
+    for step in range(10_000):
+        run.log({"loss": 1.0 / (step + 1)}, step=step)
+    run.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_sync_marks_a_run_whose_process_was_killed(server, tmp_path):
+    spool = tmp_path / "spool"
+    env = {**os.environ, "LABLEDGER_SPOOL_DIR": str(spool)}
+    died = subprocess.run(
+        [sys.executable, "-c", SIGKILLED, server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert died.returncode == -signal.SIGKILL
+    run_id = died.stdout.strip()
+    with ll.Client(server.url) as client:
+        before = client.get_run(run_id)
+    assert before.status is ll.RunStatus.RUNNING  # nobody has noticed yet
+    result = subprocess.run(
+        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"run {run_id}: its process is gone" in result.stdout
+    with ll.Client(server.url) as client:
+        after = client.get_run(run_id)
+        assert client.get_metric_history(run_id, "loss").total_points == 10_000
+    assert after.status is ll.RunStatus.KILLED
+    assert after.end_ms == before.heartbeat_ms  # ended at its last sign of life
+
+
+def test_a_server_marks_silent_runs_killed_but_not_quiet_live_ones(tmp_path, monkeypatch):
+    from tests.conftest import ServerProcess
+
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setattr(sender_mod, "HEARTBEAT_S", 0.3)
+    data = tmp_path / "server-data"
+    data.mkdir()
+    server = ServerProcess(data, env={"LABLEDGER_HEARTBEAT_TIMEOUT_S": "2"})
+    server.start()
+    try:
+        env = {**os.environ, "LABLEDGER_SPOOL_DIR": str(tmp_path / "spool2")}
+        died = subprocess.run(
+            [sys.executable, "-c", SIGKILLED, server.url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        dead_id = died.stdout.strip()
+        quiet = ll.init(project="p", tracking_uri=server.url)  # alive, logs nothing
+        deadline = time.monotonic() + 30
+        with ll.Client(server.url) as client:
+            while client.get_run(dead_id).status is ll.RunStatus.RUNNING:
+                assert time.monotonic() < deadline, "the silent run was never marked"
+                time.sleep(0.2)
+            dead = client.get_run(dead_id)
+            assert dead.status is ll.RunStatus.KILLED
+            assert dead.end_ms == dead.heartbeat_ms
+            time.sleep(3)  # longer than the timeout: heartbeats keep the quiet run alive
+            assert client.get_run(quiet.id).status is ll.RunStatus.RUNNING
+        quiet.finish()
+    finally:
+        server.stop()
