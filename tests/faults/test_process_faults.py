@@ -89,3 +89,51 @@ def test_a_server_marks_silent_runs_killed_but_not_quiet_live_ones(tmp_path, mon
         quiet.finish()
     finally:
         server.stop()
+
+
+KILLED_MID_LOOP = textwrap.dedent(
+    """
+    import os, signal, sys
+    import labledger as ll
+    run = ll.init(project="p", tracking_uri=sys.argv[1], config={"lr": 0.1})
+    print(run.id, flush=True)
+    for step in range(500_000):
+        run.log({"x": float(step)}, step=step)
+    run.set_tag("last", "seen")
+    os.kill(os.getpid(), signal.SIGKILL)  # no flush, no finish: most points are still queued
+    """
+)
+
+
+def test_every_point_log_accepted_before_a_kill_is_stored_after_sync(server, tmp_path):
+    spool = tmp_path / "spool"
+    env = {**os.environ, "LABLEDGER_SPOOL_DIR": str(spool)}
+    died = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_LOOP, server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    run_id = died.stdout.strip()
+    with ll.Client(server.url) as client:
+        keys = client.list_metric_keys(run_id)
+        arrived = client.get_metric_history(run_id, "x", max_points=2).total_points if keys else 0
+    assert arrived < 500_000  # the kill did cut the stream: the rest is only on disk
+    for _ in range(2):  # a second sync changes nothing
+        result = subprocess.run(
+            [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+    with ll.Client(server.url) as client:
+        history = client.get_metric_history(run_id, "x")
+        run = client.get_run(run_id)
+    assert history.total_points == 500_000
+    assert history.steps.tolist() == list(range(500_000))
+    assert run.tags["last"] == "seen" and run.params["lr"] == "0.1"
+    assert run.status is ll.RunStatus.KILLED
+    assert not any(spool.rglob("*.journal.*"))  # all sent: the spool is cleaned up

@@ -22,6 +22,7 @@ from labledger.sdk import fluent
 from labledger.sdk.artifact_spool import ArtifactSpool
 from labledger.sdk.artifacts import ArtifactUploader
 from labledger.sdk.config import flatten_config, param_text
+from labledger.sdk.journal import KIND_PARAMS, KIND_TAGS, Journal
 from labledger.sdk.sender import QUEUE_BOUND, Sender
 from labledger.sdk.spool import SpoolWriter
 from labledger.sdk.transport import Transport, open_transport
@@ -61,7 +62,8 @@ class Run:
         self._spool = SpoolWriter(
             spool_root(settings) / record.id, new_id(), meta, fsync=settings.spool_fsync
         )
-        self._sender = Sender(record.id, transport, self._spool)
+        self._journal = Journal(self._spool.run_dir, self._spool.writer)
+        self._sender = Sender(record.id, transport, self._spool, self._journal)
         self._queue = self._sender.queue
         self._artifacts = ArtifactUploader(
             record.id,
@@ -134,7 +136,9 @@ class Run:
         queue = self._queue
         if len(queue) >= QUEUE_BOUND:
             self._wait_for_room()
-        queue.append((step, time.time_ns() // 1_000_000, values))
+        ts = time.time_ns() // 1_000_000
+        self._journal.points(step, ts, values)  # from here a kill of the process loses nothing
+        queue.append((step, ts, values))
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         self.log({key: value}, step=step)
@@ -181,6 +185,7 @@ class Run:
                     details={"key": key, "old_value": old, "new_value": value},
                 )
         self._params.update(flat)
+        self._journal.mapping(KIND_PARAMS, flat)
         self._queue.append(("p", flat))
 
     def log_param(self, key: str, value: Any) -> None:
@@ -191,6 +196,7 @@ class Run:
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         self._check_open()
         clean = check_tags("tags", {k: param_text(v) for k, v in tags.items()})
+        self._journal.mapping(KIND_TAGS, clean)
         self._queue.append(("t", clean))
 
     def set_tag(self, key: str, value: Any) -> None:
@@ -273,6 +279,7 @@ class Run:
             self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
         finally:
             fluent.forget(self)
+            self._journal.close()
             self._spool.close()
             self._transport.close()
         if not delivered or not uploaded:

@@ -20,6 +20,7 @@ from typing import Any
 
 from labledger.core.entities import Batch
 from labledger.core.errors import TrackerError, TransportError
+from labledger.sdk.journal import Journal
 from labledger.sdk.spool import Frame, SpoolWriter
 from labledger.sdk.transport import Transport
 
@@ -40,10 +41,18 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class Sender:
-    def __init__(self, run_id: str, transport: Transport, spool: SpoolWriter) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        transport: Transport,
+        spool: SpoolWriter,
+        journal: Journal | None = None,
+    ) -> None:
         self.run_id = run_id
         self.transport = transport
         self.spool = spool
+        self.journal = journal
+        self.items_spooled = 0  # journal items (points, params, tags) now in spool frames
         self.queue: deque[Any] = deque()
         self.error: TrackerError | None = None
         self._wake = threading.Event()
@@ -135,8 +144,11 @@ class Sender:
             points = 0
             flush_events: list[threading.Event] = []
             q = self.queue
+            items = 0
             while q and points < MAX_POINTS_PER_BATCH:
                 item = q.popleft()
+                if not isinstance(item, threading.Event):
+                    items += 1
                 if type(item) is tuple and len(item) == 3:
                     step, ts, data = item
                     for key, value in data.items():
@@ -155,7 +167,10 @@ class Sender:
                 else:
                     tags.update(item[1])
             if metrics or params or tags:
+                self.items_spooled += items
                 self._spool(metrics, params, tags)
+                if self.journal is not None:
+                    self.journal.covered(self.items_spooled)
             for event in flush_events:
                 marker = self._pending[-1].seq if self._pending else -1
                 self._waiters.append((marker, event))
@@ -167,7 +182,9 @@ class Sender:
         tags: dict[str, str],
     ) -> None:
         seq = self.spool.next_seq
-        batch = Batch(self.spool.batch_id(seq), metrics, params, tags)
+        # "<writer>-<seq>.<items>": after a crash, sync replays the journal from <items> on
+        batch_id = f"{self.spool.batch_id(seq)}.{self.items_spooled}"
+        batch = Batch(batch_id, metrics, params, tags)
         body: dict[str, Any] = {"batch_id": batch.batch_id}
         if metrics:
             body["metrics"] = {

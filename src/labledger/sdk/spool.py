@@ -6,6 +6,7 @@ Layout, one folder per run, three files per writer::
     <spool root>/<run id>/<writer>.log        frames: u32 length, u32 crc32, JSON payload
     <spool root>/<run id>/<writer>.acks       u64 sequence numbers the target acknowledged
     <spool root>/<run id>/<writer>.artifacts  logged files (see artifact_spool.py)
+    <spool root>/<run id>/<writer>.journal.*  every log() call, before it returns (journal.py)
 
 A writer is one process's session on the run; it only ever touches its own files, so
 several processes resuming one run never disturb each other.  Frame N has sequence
@@ -156,15 +157,51 @@ def pending_frames(log_path: Path) -> Iterator[tuple[int, bytes]]:
         pos, seq = start + length, seq + 1
 
 
+def frames_cover(log_path: Path) -> int:
+    """How many journal items the writer's intact frames hold: the count the last intact
+    frame's batch id ends with (``<writer>-<seq>.<items>``); 0 without frames."""
+    if not log_path.exists():
+        return 0
+    data = log_path.read_bytes()
+    pos, last = 0, None
+    while pos + _HEADER.size <= len(data):
+        length, crc = _HEADER.unpack_from(data, pos)
+        start = pos + _HEADER.size
+        payload = data[start : start + length]
+        if len(payload) < length or zlib.crc32(payload) != crc:
+            break
+        last, pos = payload, start + length
+    if last is None:
+        return 0
+    try:
+        batch_id = str(json.loads(last).get("batch_id", ""))
+    except (ValueError, AttributeError):
+        return 0  # not a batch this SDK wrote
+    _, _, items = batch_id.rpartition(".")
+    return int(items) if items.isdigit() else 0
+
+
+def journal_start(log_path: Path) -> int:
+    """The first journal item neither a frame nor an earlier sync has sent."""
+    from labledger.sdk.journal import synced_upto
+
+    return max(frames_cover(log_path), synced_upto(log_path.parent, log_path.stem))
+
+
 def remove_writer_if_done(log_path: Path) -> bool:
     """Delete one writer's files once nothing is pending, then its run folder if empty."""
     from labledger.sdk.artifact_spool import pending_records, remove_artifact_files
+    from labledger.sdk.journal import read_items, remove_journal
 
     if any(True for _ in pending_frames(log_path)):
         return False
     records = log_path.with_suffix(".artifacts")
     if pending_records(records):
         return False
+    run_dir, writer = log_path.parent, log_path.stem
+    if any(True for _ in read_items(run_dir, writer, journal_start(log_path))):
+        return False  # logged, never spooled: the process died; sync sends these
+    remove_journal(run_dir, writer)
     remove_artifact_files(records)
     for suffix in (".log", ".acks", ".json"):
         log_path.with_suffix(suffix).unlink(missing_ok=True)

@@ -7,19 +7,28 @@ the target before the crash is recognised there and not stored twice.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from labledger.core.entities import RunStatus, RunUpdate
 from labledger.core.errors import TrackerError
 from labledger.core.settings import Settings
 from labledger.sdk.artifact_spool import ArtifactSpool, pending_records
 from labledger.sdk.artifacts import GROUP_MAX_FILES, upload_group
-from labledger.sdk.spool import pending_frames, read_writer_meta, remove_writer_if_done
+from labledger.sdk.journal import KIND_PARAMS, KIND_POINTS, KIND_TAGS, mark_synced, read_items
+from labledger.sdk.sender import MAX_POINTS_PER_BATCH
+from labledger.sdk.spool import (
+    journal_start,
+    pending_frames,
+    read_writer_meta,
+    remove_writer_if_done,
+)
 from labledger.sdk.transport import Transport, open_transport
 
 
@@ -56,7 +65,10 @@ def sync_spool(
             transport = transports[uri]
             dead = writer_process_gone(meta)
             last_seen = _last_heartbeat(transport, meta["run_id"]) if dead else None
+            errors_before = len(report.errors)
             sent = _replay_writer(transport, meta["run_id"], log_path, report, on_batch)
+            if len(report.errors) == errors_before:  # frames first: the journal continues them
+                sent = _replay_journal(transport, meta["run_id"], log_path, report) or sent
             sent = _replay_artifacts(transport, meta["run_id"], log_path, report) or sent
             if sent:
                 report.runs += 1
@@ -151,3 +163,69 @@ def _mark_killed(
             report.killed.append(run_id)
     except TrackerError as exc:
         report.errors.append(f"{run_id}: could not mark it killed: {exc}")
+
+
+def _replay_journal(transport: Transport, run_id: str, log_path: Path, report: SyncReport) -> bool:
+    """Send what ``log()`` accepted but the process never spooled (it was killed first).
+
+    Items are grouped from the first unsent one, the same way every time, and each batch's
+    id names its first item: a sync interrupted and run again sends nothing twice."""
+    run_dir, writer = log_path.parent, log_path.stem
+    start = journal_start(log_path)
+    sent = False
+    for first, end, body, points in _journal_batches(read_items(run_dir, writer, start)):
+        payload = {"batch_id": f"{writer}-j{first}", **body}
+        try:
+            transport.log_batch(run_id, None, json.dumps(payload).encode())
+        except TrackerError as exc:
+            report.errors.append(f"{run_id} journal items {first}-{end - 1}: {exc}")
+            return sent
+        mark_synced(run_dir, writer, end)
+        report.batches += 1
+        report.points += points
+        sent = True
+    return sent
+
+
+def _journal_batches(
+    items: Iterator[tuple[int, int, Any]],
+) -> Iterator[tuple[int, int, dict[str, Any], int]]:
+    """(first index, end index, batch body, points) for runs of at most 50,000 points."""
+    first: int | None = None
+    end = 0
+    metrics: dict[str, dict[str, list[Any]]] = {}
+    params: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    points = 0
+
+    def body() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if metrics:
+            out["metrics"] = metrics
+        if params:
+            out["params"] = params
+        if tags:
+            out["tags"] = tags
+        return out
+
+    for index, kind, value in items:
+        if first is None:
+            first = index
+        if kind == KIND_POINTS:
+            step, ts, values = value
+            for key, v in values.items():
+                cols = metrics.setdefault(key, {"steps": [], "timestamps": [], "values": []})
+                cols["steps"].append(step)
+                cols["timestamps"].append(ts)
+                cols["values"].append(v)
+            points += len(values)
+        elif kind == KIND_PARAMS:
+            params.update(value)
+        elif kind == KIND_TAGS:
+            tags.update(value)
+        end = index + 1
+        if points >= MAX_POINTS_PER_BATCH:
+            yield first, end, body(), points
+            first, metrics, params, tags, points = None, {}, {}, {}, 0
+    if first is not None:
+        yield first, end, body(), points
