@@ -10,6 +10,7 @@ import zlib
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ServerProcess
 from tests.e2e.conftest import SCREENSHOTS
@@ -148,11 +149,11 @@ def test_artifacts_tab_shows_the_tree_previews_and_downloads(page, server: Serve
     assert pending.get_attribute("data-state") == "pending"
     assert pending.get_by_test_id("pending-badge").inner_text().lower() == "pending"
     assert pending.get_by_test_id("step-badge").inner_text().lower() == "step 1200"
-    assert pending.get_by_test_id("row-download").count() == 0
+    expect(pending.get_by_test_id("row-download")).to_have_count(0)
     assert "latest" not in pending.inner_text().lower()  # cannot be downloaded yet
     stored_ckpt = row(page, "checkpoints/step-600/model.pt")
     assert "latest" in stored_ckpt.inner_text().lower()
-    assert stored_ckpt.get_by_test_id("pending-badge").count() == 0
+    expect(stored_ckpt.get_by_test_id("pending-badge")).to_have_count(0)
     assert stored_ckpt.get_by_test_id("step-badge").inner_text().lower() == "step 600"
     digest = hashlib.sha256(WEIGHTS).hexdigest()
     short = stored_ckpt.get_by_test_id("artifact-digest")
@@ -161,14 +162,14 @@ def test_artifacts_tab_shows_the_tree_previews_and_downloads(page, server: Serve
 
     # folders collapse and open again
     row(page, "eval").click()
-    assert row(page, "eval/metrics.json").count() == 0
+    expect(row(page, "eval/metrics.json")).to_have_count(0)
     row(page, "eval").click()
     row(page, "eval/metrics.json").wait_for()
 
     # text
     preview = select(page, "train.log")
     assert preview.get_by_test_id("preview-text").inner_text().startswith("epoch 0: loss 1.0000")
-    assert preview.get_by_test_id("preview-truncated").count() == 0
+    expect(preview.get_by_test_id("preview-truncated")).to_have_count(0)
 
     # a long text: only its first 64 KiB, said so
     preview = select(page, "logs/stdout.log")
@@ -185,9 +186,9 @@ def test_artifacts_tab_shows_the_tree_previews_and_downloads(page, server: Serve
     # CSV as a table (quoted comma kept in its cell)
     preview = select(page, "eval/predictions.csv")
     table = preview.get_by_test_id("preview-table")
-    assert table.locator("th").all_inner_texts() == ["id", "label", "score"]
-    assert table.locator("td", has_text="bird, small").count() == 1
-    assert table.locator("tbody tr").count() == 3
+    expect(table.locator("th")).to_have_text(["id", "label", "score"])  # waits for render
+    expect(table.locator("td", has_text="bird, small")).to_have_count(1)
+    expect(table.locator("tbody tr")).to_have_count(3)
 
     # a binary type: no preview, the media type and a download button
     preview = select(page, "checkpoints/step-600/model.pt")
