@@ -39,6 +39,8 @@ def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
         f"synced {report.points} points in {report.batches} batches and {report.files} "
         f"artifact files ({report.bytes} bytes) for {report.runs} runs"
     )
+    for run_id in report.created:
+        click.echo(f"run {run_id}: created (recorded offline)")
     for run_id in report.killed:
         click.echo(f"run {run_id}: its process is gone; marked killed at its last heartbeat")
     for error in report.errors:

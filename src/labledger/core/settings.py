@@ -94,6 +94,15 @@ class Settings:
             "sends a heartbeat every 30 s while a run is open.",
         },
     )
+    mode: str = field(
+        default="online",
+        metadata={
+            "env": "LABLEDGER_MODE",
+            "doc": "online: ll.init() needs the target; offline: record into the spool only, "
+            "`labledger sync` creates the runs later with the same ids; fallback: go offline "
+            "when the target cannot be reached at ll.init().",
+        },
+    )
     project: str = field(
         default="default",
         metadata={

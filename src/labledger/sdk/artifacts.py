@@ -174,12 +174,19 @@ class ArtifactUploader:
     """Background upload threads for one run (started on the first logged file)."""
 
     def __init__(
-        self, run_id: str, transport: Transport, spool: ArtifactSpool, threads: int = 4
+        self,
+        run_id: str,
+        transport: Transport,
+        spool: ArtifactSpool,
+        threads: int = 4,
+        *,
+        offline: bool = False,
     ) -> None:
         self.run_id = run_id
         self.transport = transport
         self.spool = spool
         self.threads = max(1, threads)
+        self.offline = offline  # records stay in the spool for `labledger sync`
         self.error: TrackerError | None = None
         self._queue: queue.Queue[ArtifactRecord | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
@@ -219,6 +226,8 @@ class ArtifactUploader:
                 )
             )
         self.spool.append(records)
+        if self.offline:
+            return [r.path for r in records]
         with self._cond:
             self._outstanding += len(records)
         self._start_workers()

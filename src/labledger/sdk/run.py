@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 import threading
@@ -14,7 +15,12 @@ from typing import Any
 
 from labledger.core.entities import Run as RunRecord
 from labledger.core.entities import RunCreate, RunStatus, RunUpdate
-from labledger.core.errors import InvalidInputError, ParamConflictError, RunStateError
+from labledger.core.errors import (
+    InvalidInputError,
+    ParamConflictError,
+    RunStateError,
+    TransportError,
+)
 from labledger.core.ids import new_id
 from labledger.core.settings import Settings
 from labledger.core.validation import check_key, check_step, check_tags, check_value
@@ -23,9 +29,12 @@ from labledger.sdk.artifact_spool import ArtifactSpool
 from labledger.sdk.artifacts import ArtifactUploader
 from labledger.sdk.config import flatten_config, param_text
 from labledger.sdk.journal import KIND_PARAMS, KIND_TAGS, Journal
+from labledger.sdk.offline import OfflineTransport, check_mode, offline_record, spec_to_meta
 from labledger.sdk.sender import QUEUE_BOUND, Sender
 from labledger.sdk.spool import SpoolWriter
 from labledger.sdk.transport import Transport, open_transport
+
+log = logging.getLogger("labledger.sdk")
 
 
 def spool_root(settings: Settings) -> Path:
@@ -41,7 +50,13 @@ class Run:
     """A live run.  Use ``ll.init(...)`` to get one; ``finish()`` or a ``with`` block ends it."""
 
     def __init__(
-        self, record: RunRecord, transport: Transport, settings: Settings, *, resumed: bool = False
+        self,
+        record: RunRecord,
+        transport: Transport,
+        settings: Settings,
+        *,
+        resumed: bool = False,
+        offline_spec: RunCreate | None = None,
     ) -> None:
         self._record = record
         self._transport = transport
@@ -52,24 +67,30 @@ class Run:
         self._next_step = 0
         self._finished = False
         self._lock = threading.Lock()
-        meta = {
+        self.offline = offline_spec is not None
+        meta: dict[str, Any] = {
             "run_id": record.id,
             "project": record.project,
             "tracking_uri": settings.tracking_uri,
             "pid": os.getpid(),
             "host": socket.gethostname(),
         }
+        if offline_spec is not None:
+            meta["create"] = spec_to_meta(record, offline_spec)
         self._spool = SpoolWriter(
             spool_root(settings) / record.id, new_id(), meta, fsync=settings.spool_fsync
         )
         self._journal = Journal(self._spool.run_dir, self._spool.writer)
-        self._sender = Sender(record.id, transport, self._spool, self._journal)
+        self._sender = Sender(
+            record.id, transport, self._spool, self._journal, offline=self.offline
+        )
         self._queue = self._sender.queue
         self._artifacts = ArtifactUploader(
             record.id,
             transport,
             ArtifactSpool(self._spool.run_dir, self._spool.writer, fsync=settings.spool_fsync),
             settings.upload_threads,
+            offline=self.offline,
         )
 
     # -- identity ---------------------------------------------------------------------------
@@ -276,7 +297,11 @@ class Run:
             left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
             uploaded = self._artifacts.close(left)
             error = self._sender.error or self._artifacts.error
-            self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
+            if self.offline:  # sync applies it after creating the run
+                end_ms = time.time_ns() // 1_000_000
+                self._spool.update_meta(final={"status": RunStatus(status).value, "end_ms": end_ms})
+            else:
+                self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
         finally:
             fluent.forget(self)
             self._journal.close()
@@ -321,7 +346,7 @@ def init(
 ) -> Run:
     """Start (or, with the same ``run_key``, resume) a run and make it the active run."""
     settings = Settings.from_env(tracking_uri=tracking_uri)
-    transport = open_transport(settings)
+    mode = check_mode(settings.mode)
     parent_id = parent.id if isinstance(parent, Run) else parent
     spec = RunCreate(
         project=project or settings.project,
@@ -335,8 +360,21 @@ def init(
         params=flatten_config(config),
         tags={k: param_text(v) for k, v in (tags or {}).items()},
     )
+    if mode == "offline":
+        run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
+        fluent.remember(run)
+        return run
+    transport = open_transport(settings)
     try:
         record, created = transport.create_run(spec)
+    except TransportError:
+        transport.close()
+        if mode != "fallback":
+            raise
+        log.warning("%s cannot be reached: recording offline", settings.tracking_uri)
+        run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
+        fluent.remember(run)
+        return run
     except BaseException:
         transport.close()
         raise

@@ -47,11 +47,14 @@ class Sender:
         transport: Transport,
         spool: SpoolWriter,
         journal: Journal | None = None,
+        *,
+        offline: bool = False,
     ) -> None:
         self.run_id = run_id
         self.transport = transport
         self.spool = spool
         self.journal = journal
+        self.offline = offline  # spool only: frames wait for `labledger sync`
         self.items_spooled = 0  # journal items (points, params, tags) now in spool frames
         self.queue: deque[Any] = deque()
         self.error: TrackerError | None = None
@@ -118,7 +121,7 @@ class Sender:
                     return
                 self._wake.wait(IDLE_WAIT_S)
                 self._wake.clear()
-                if time.monotonic() - self._last_contact > HEARTBEAT_S:
+                if not self.offline and time.monotonic() - self._last_contact > HEARTBEAT_S:
                     self._heartbeat()
             try:
                 self._drain()
@@ -195,6 +198,8 @@ class Sender:
         if tags:
             body["tags"] = tags
         frame = self.spool.append(json.dumps(body, separators=(",", ":")).encode())
+        if self.offline:
+            return
         self._pending.append(frame)
         if len(self._cache) < MAX_CACHED_BATCHES:
             self._cache[frame.seq] = batch

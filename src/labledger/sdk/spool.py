@@ -106,6 +106,11 @@ class SpoolWriter:
         os.fsync(self._log_fd)
         os.fsync(self._ack_fd)
 
+    def update_meta(self, **fields: Any) -> None:
+        meta = read_writer_meta(self.log_path)
+        meta.update(fields)
+        _write_json(self.meta_path, meta)
+
     def close(self) -> None:
         """Close; remove this writer's files if every frame was acknowledged."""
         os.close(self._log_fd)

@@ -22,6 +22,7 @@ from labledger.core.settings import Settings
 from labledger.sdk.artifact_spool import ArtifactSpool, pending_records
 from labledger.sdk.artifacts import GROUP_MAX_FILES, upload_group
 from labledger.sdk.journal import KIND_PARAMS, KIND_POINTS, KIND_TAGS, mark_synced, read_items
+from labledger.sdk.offline import spec_from_meta
 from labledger.sdk.sender import MAX_POINTS_PER_BATCH
 from labledger.sdk.spool import (
     journal_start,
@@ -40,6 +41,7 @@ class SyncReport:
     files: int = 0
     bytes: int = 0
     killed: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -63,17 +65,22 @@ def sync_spool(
             if uri not in transports:
                 transports[uri] = open_transport(Settings.from_env(tracking_uri=uri))
             transport = transports[uri]
+            run_id = _create_if_offline(transport, meta, report)
+            if run_id is None:
+                continue
             dead = writer_process_gone(meta)
-            last_seen = _last_heartbeat(transport, meta["run_id"]) if dead else None
+            last_seen = _last_heartbeat(transport, run_id) if dead else None
             errors_before = len(report.errors)
-            sent = _replay_writer(transport, meta["run_id"], log_path, report, on_batch)
+            sent = _replay_writer(transport, run_id, log_path, report, on_batch)
             if len(report.errors) == errors_before:  # frames first: the journal continues them
-                sent = _replay_journal(transport, meta["run_id"], log_path, report) or sent
-            sent = _replay_artifacts(transport, meta["run_id"], log_path, report) or sent
+                sent = _replay_journal(transport, run_id, log_path, report) or sent
+            sent = _replay_artifacts(transport, run_id, log_path, report) or sent
             if sent:
                 report.runs += 1
-            if dead:
-                _mark_killed(transport, meta["run_id"], last_seen, report)
+            if meta.get("final") and len(report.errors) == errors_before:
+                _apply_final(transport, run_id, meta["final"], report)
+            elif dead:
+                _mark_killed(transport, run_id, last_seen, report)
             remove_writer_if_done(log_path)
     finally:
         for transport in transports.values():
@@ -229,3 +236,33 @@ def _journal_batches(
             first, metrics, params, tags, points = None, {}, {}, {}, 0
     if first is not None:
         yield first, end, body(), points
+
+
+def _create_if_offline(
+    transport: Transport, meta: dict[str, Any], report: SyncReport
+) -> str | None:
+    """The target's id for the writer's run: an offline run is created first (with its own
+    id, or resumed by its run_key).  None when that fails."""
+    create = meta.get("create")
+    if create is None:
+        return str(meta["run_id"])
+    try:
+        record, created = transport.create_run(spec_from_meta(create))
+    except TrackerError as exc:
+        report.errors.append(f"{meta['run_id']}: cannot create the offline run: {exc}")
+        return None
+    if created:
+        report.created.append(record.id)
+    return record.id
+
+
+def _apply_final(
+    transport: Transport, run_id: str, final: dict[str, Any], report: SyncReport
+) -> None:
+    """An offline run's status as its process finished it."""
+    try:
+        if transport.get_run(run_id).status is RunStatus.RUNNING:
+            status = RunStatus(final["status"])
+            transport.update_run(run_id, RunUpdate(status=status, end_ms=final.get("end_ms")))
+    except TrackerError as exc:
+        report.errors.append(f"{run_id}: could not set its final status: {exc}")

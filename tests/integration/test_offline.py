@@ -1,0 +1,92 @@
+"""Offline runs: recorded into the spool only, created with the same identity by sync."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+import labledger as ll
+
+
+def sync(spool) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_an_offline_run_never_calls_the_server_and_sync_creates_it(server, tmp_path, monkeypatch):
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(spool))
+    monkeypatch.setenv("LABLEDGER_MODE", "offline")
+    (tmp_path / "report.txt").write_text("all good")
+    server.stop()  # nothing to reach: offline does not try
+    started = time.monotonic()
+    with ll.init(
+        project="p", name="offline-1", tracking_uri=server.url, config={"lr": 0.01}
+    ) as run:
+        run.set_tags({"where": "laptop"})
+        for step in range(10_000):
+            run.log({"loss": 1.0 / (step + 1)}, step=step)
+        run.log_artifact(tmp_path / "report.txt")
+    assert time.monotonic() - started < 30  # finish() does not wait for a server
+    assert run.offline
+    server.start()
+    with ll.Client(server.url) as client, pytest.raises(ll.RunNotFoundError):
+        client.get_run(run.id)
+
+    first = sync(spool)
+    assert first.returncode == 0, first.stderr
+    assert f"run {run.id}: created" in first.stdout
+    second = sync(spool)  # running sync twice changes nothing
+    assert second.returncode == 0, second.stderr
+    with ll.Client(server.url) as client:
+        stored = client.get_run(run.id)  # the same identity as in the training process
+        history = client.get_metric_history(run.id, "loss")
+        [artifact] = client.list_artifacts(run.id)
+        with client.open_artifact(run.id, "report.txt") as f:
+            assert f.read() == b"all good"
+    assert (stored.name, stored.params["lr"], stored.tags["where"]) == (
+        "offline-1",
+        "0.01",
+        "laptop",
+    )
+    assert stored.status is ll.RunStatus.FINISHED and stored.end_ms is not None
+    assert history.total_points == 10_000 and history.steps.tolist() == list(range(10_000))
+    assert artifact.state is ll.ArtifactState.STORED
+    assert not any(spool.rglob("*.log"))
+
+
+def test_fallback_goes_offline_only_when_the_server_is_unreachable(server, tmp_path, monkeypatch):
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(spool))
+    monkeypatch.setenv("LABLEDGER_MODE", "fallback")
+    with ll.init(project="p", tracking_uri=server.url) as online:
+        online.log({"x": 1.0})
+    assert not online.offline
+
+    server.stop()
+    with ll.init(project="p", tracking_uri=server.url, run_key="job-7") as run:
+        run.log({"x": 2.0}, step=5)
+    assert run.offline
+    server.start()
+    assert sync(spool).returncode == 0
+    with ll.Client(server.url) as client:
+        found = client.search_runs("p", "attributes.run_key = 'job-7'")
+        assert [r.id for r in found] == [run.id]
+        assert client.get_metric_history(run.id, "x").steps.tolist() == [5]
+
+
+def test_online_is_the_default_and_says_when_the_server_is_down(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    server.stop()
+    with pytest.raises(ll.TransportError, match="cannot reach"):
+        ll.init(project="p", tracking_uri=server.url)
+    monkeypatch.setenv("LABLEDGER_MODE", "sometimes")
+    with pytest.raises(ll.InvalidInputError, match="LABLEDGER_MODE"):
+        ll.init(project="p", tracking_uri=server.url)
