@@ -94,6 +94,15 @@ class Settings:
             "sends a heartbeat every 30 s while a run is open.",
         },
     )
+    spool_errors: str = field(
+        default="raise",
+        metadata={
+            "env": "LABLEDGER_SPOOL_ERRORS",
+            "doc": "raise: a spool that cannot be written (disk full, permissions) raises "
+            "SpoolWriteError at the next log() call; warn: only log a warning. Either way the "
+            "records stay in memory (bounded) and the write is retried: nothing is dropped.",
+        },
+    )
     mode: str = field(
         default="online",
         metadata={

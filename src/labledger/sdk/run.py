@@ -82,7 +82,12 @@ class Run:
         )
         self._journal = Journal(self._spool.run_dir, self._spool.writer)
         self._sender = Sender(
-            record.id, transport, self._spool, self._journal, offline=self.offline
+            record.id,
+            transport,
+            self._spool,
+            self._journal,
+            offline=self.offline,
+            spool_errors=settings.spool_errors,
         )
         self._queue = self._sender.queue
         self._artifacts = ArtifactUploader(

@@ -49,12 +49,16 @@ class Sender:
         journal: Journal | None = None,
         *,
         offline: bool = False,
+        spool_errors: str = "raise",
     ) -> None:
         self.run_id = run_id
         self.transport = transport
         self.spool = spool
         self.journal = journal
         self.offline = offline  # spool only: frames wait for `labledger sync`
+        self.spool_errors = spool_errors
+        self._unspooled: deque[tuple[bytes, Batch, int]] = deque()
+        self._spool_failing = False
         self.items_spooled = 0  # journal items (points, params, tags) now in spool frames
         self.queue: deque[Any] = deque()
         self.error: TrackerError | None = None
@@ -114,9 +118,9 @@ class Sender:
                     item.set()
 
     def _run_loop(self) -> None:
-        backoff = 0.0
+        backoff = spool_backoff = 0.0
         while True:
-            if not self.queue and not self._pending:
+            if not self.queue and not self._pending and not self._unspooled:
                 if self._stop:
                     return
                 self._wake.wait(IDLE_WAIT_S)
@@ -125,10 +129,13 @@ class Sender:
                     self._heartbeat()
             try:
                 self._drain()
-            except TrackerError as exc:  # the spool cannot be written: surface it
-                self.error = exc
-                self._release_waiters(all_=True)
-                return
+            except TrackerError as exc:  # the spool cannot be written: say so, keep trying
+                self._spool_failed(exc)
+                spool_backoff = min(MAX_BACKOFF_S, spool_backoff * 2 or 0.1)
+                self._wake.wait(spool_backoff)
+                self._wake.clear()
+                continue
+            spool_backoff = 0.0
             if self._pending:
                 if self._send_pending():
                     backoff = 0.0
@@ -140,6 +147,7 @@ class Sender:
 
     def _drain(self) -> None:
         """Move everything queued into spooled batches."""
+        self._retry_unspooled()  # a batch the spool refused earlier goes first
         while self.queue:
             metrics: dict[str, tuple[list[int], list[int], list[float]]] = {}
             params: dict[str, str] = {}
@@ -171,9 +179,12 @@ class Sender:
                     tags.update(item[1])
             if metrics or params or tags:
                 self.items_spooled += items
-                self._spool(metrics, params, tags)
-                if self.journal is not None:
-                    self.journal.covered(self.items_spooled)
+                try:
+                    self._spool(metrics, params, tags)
+                except TrackerError:
+                    for event in reversed(flush_events):  # they wait for this batch
+                        q.appendleft(event)
+                    raise
             for event in flush_events:
                 marker = self._pending[-1].seq if self._pending else -1
                 self._waiters.append((marker, event))
@@ -197,12 +208,27 @@ class Sender:
             body["params"] = params
         if tags:
             body["tags"] = tags
-        frame = self.spool.append(json.dumps(body, separators=(",", ":")).encode())
-        if self.offline:
-            return
-        self._pending.append(frame)
-        if len(self._cache) < MAX_CACHED_BATCHES:
-            self._cache[frame.seq] = batch
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        self._unspooled.append((payload, batch, self.items_spooled))
+        self._retry_unspooled()
+
+    def _retry_unspooled(self) -> None:
+        """Append batches to the spool; one it cannot take (disk full, permissions) stays
+        here, in order, and is tried again: nothing is dropped."""
+        while self._unspooled:
+            payload, batch, items = self._unspooled[0]
+            frame = self.spool.append(payload)  # raises SpoolWriteError
+            self._unspooled.popleft()
+            if self._spool_failing:
+                self._spool_failing = False
+                log.warning("the spool %s is writable again", self.spool.log_path)
+            if self.journal is not None:
+                self.journal.covered(items)
+            if self.offline:
+                continue
+            self._pending.append(frame)
+            if len(self._cache) < MAX_CACHED_BATCHES:
+                self._cache[frame.seq] = batch
 
     def _send_pending(self) -> bool:
         while self._pending:
@@ -225,6 +251,16 @@ class Sender:
             self.points_sent += points
             self.batches_sent += 1
         return True
+
+    def _spool_failed(self, exc: TrackerError) -> None:
+        """First failure of an episode: raised at the training thread's next call (or only
+        logged with LABLEDGER_SPOOL_ERRORS=warn).  The batch stays in memory and is retried."""
+        if self._spool_failing:
+            return
+        self._spool_failing = True
+        log.warning("cannot write the spool, will keep trying: %s", exc)
+        if self.spool_errors == "raise":
+            self.error = exc
 
     def _heartbeat(self) -> None:
         """Tell the target this run's process is alive (when nothing else did lately)."""
