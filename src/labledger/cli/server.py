@@ -37,6 +37,13 @@ from labledger.core.settings import Settings
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--log-format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="Server log records as text or one JSON object per line (with request ids).",
+)
 @reports_errors
 def server(
     host: str,
@@ -45,13 +52,16 @@ def server(
     db_uri: str | None,
     artifact_uri: str | None,
     log_level: str,
+    log_format: str,
 ) -> None:
     """Serve the REST API (and the web UI) over HTTP."""
     import uvicorn
 
+    from labledger.server import logs
     from labledger.server.app import create_app
     from labledger.services.tracker import Tracker
 
+    logs.configure(log_level, log_format)
     settings = Settings.from_env(data_dir=data_dir, db_uri=db_uri, artifact_uri=artifact_uri)
     if not settings.data_dir and not settings.db_uri:
         settings = settings.with_(data_dir=settings.tracking_uri)

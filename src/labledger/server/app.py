@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from labledger._version import __version__
 from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
+from labledger.server.metrics import RequestMiddleware, ServerMetrics
 from labledger.server.routes import artifacts, health, projects, runs, uploads
 from labledger.server.schemas import RunBatch
 from labledger.server.spa import install_ui
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = tracker is None
         app.state.tracker = tracker or Tracker.from_settings(settings)
+        app.state.metrics = ServerMetrics(app.state.tracker)
         reaper = None
         if settings.heartbeat_timeout_s > 0:
             reaper = asyncio.create_task(_reap_silent_runs(app.state.tracker, settings))
@@ -58,6 +60,9 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     app.state.settings = settings
     if tracker is not None:
         app.state.tracker = tracker
+    if tracker is not None:
+        app.state.metrics = ServerMetrics(tracker)
+    app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(projects.router)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from labledger.server.metrics import ServerMetrics
 from labledger.services.artifacts import ArtifactService
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
@@ -23,6 +24,14 @@ def get_run_service(request: Request) -> RunService:
 
 def get_search_service(request: Request) -> SearchService:
     return get_tracker(request).search
+
+
+def get_metrics(request: Request) -> ServerMetrics:
+    metrics: ServerMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServerMetrics, Depends(get_metrics)]
 
 
 def get_artifact_service(request: Request) -> ArtifactService:

@@ -305,6 +305,11 @@ class ArtifactService:
         self.db.run_write(finish)
         return UploadSession(None, session.digest, session.size, session.part_size, [], True)
 
+    def storage_totals(self) -> tuple[int, int]:
+        """(stored blobs, their bytes)."""
+        with self.db.read() as conn:
+            return repo.storage_totals(conn)
+
     # -- garbage collection -----------------------------------------------------------------
     def gc(self, *, grace_ms: int = DEFAULT_GC_GRACE_MS, dry_run: bool = False) -> GcReport:
         """Free blobs no manifest refers to (and nothing has for ``grace_ms``)."""

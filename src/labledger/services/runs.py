@@ -187,3 +187,7 @@ class RunService:
         heartbeat) instead of staying ``running`` forever."""
         ids: list[str] = self.db.run_write(run_repo.mark_silent_runs_killed, now_ms() - timeout_ms)
         return ids
+
+    def count_by_status(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            return run_repo.count_by_status(conn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, select, update
 
 from labledger.core.entities import Run, RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import ParamConflictError, RunNotFoundError
@@ -251,3 +251,8 @@ def mark_silent_runs_killed(conn: Connection, cutoff_ms: int) -> list[str]:
             .values(status=RunStatus.KILLED.value, end_ms=runs.c.heartbeat_ms)
         )
     return ids
+
+
+def count_by_status(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(runs.c.status, func.count()).group_by(runs.c.status))
+    return {status: int(count) for status, count in rows}

@@ -1908,6 +1908,20 @@ export type HealthHealthzResponses = {
 
 export type HealthHealthzResponse = HealthHealthzResponses[keyof HealthHealthzResponses];
 
+export type HealthMetricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/metrics';
+};
+
+export type HealthMetricsResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
 export type HealthReadyzData = {
     body?: never;
     path?: never;

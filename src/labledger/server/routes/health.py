@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
 from labledger.server.deps import TrackerDep
 
@@ -32,3 +34,11 @@ def readyz(tracker: TrackerDep) -> JSONResponse:
         {"status": status, "schema": current, "head": head, "artifact_store": store},
         status_code=200 if ok else 503,
     )
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of this server process (run and storage totals from the database)."""
+    registry = request.app.state.metrics.registry
+    body = await run_in_threadpool(generate_latest, registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

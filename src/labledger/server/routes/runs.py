@@ -13,7 +13,7 @@ from labledger.core.errors import InvalidQueryError, MalformedBodyError
 from labledger.core.query import check_filter
 from labledger.core.validation import parse_batch
 from labledger.server import schemas
-from labledger.server.deps import RunServiceDep, SearchServiceDep
+from labledger.server.deps import MetricsDep, RunServiceDep, SearchServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
@@ -23,9 +23,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("", response_model=schemas.RunCreated, responses=_ERRORS, status_code=200)
-def create_run(body: schemas.RunCreate, service: RunServiceDep) -> WireJSONResponse:
+def create_run(
+    body: schemas.RunCreate, service: RunServiceDep, metrics: MetricsDep
+) -> WireJSONResponse:
     spec = entities.RunCreate(**body.model_dump())
     run, created = service.create_run(spec)
+    (metrics.runs_created if created else metrics.runs_resumed).inc()
     return WireJSONResponse(
         {**run_to_wire(run), "created": created}, status_code=201 if created else 200
     )
@@ -80,14 +83,19 @@ def get_run(run_id: str, service: RunServiceDep) -> WireJSONResponse:
 
 
 @router.patch("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
-def update_run(run_id: str, body: schemas.RunUpdate, service: RunServiceDep) -> WireJSONResponse:
+def update_run(
+    run_id: str, body: schemas.RunUpdate, service: RunServiceDep, metrics: MetricsDep
+) -> WireJSONResponse:
     change = entities.RunUpdate(
         status=entities.RunStatus(body.status) if body.status else None,
         end_ms=body.end_ms,
         name=body.name,
         notes=body.notes,
     )
-    return WireJSONResponse(run_to_wire(service.update_run(run_id, change)))
+    run = service.update_run(run_id, change)
+    if change.status is not None:
+        metrics.runs_ended.labels(change.status.value).inc()
+    return WireJSONResponse(run_to_wire(run))
 
 
 @router.delete("/{run_id}", status_code=204, responses=_ERRORS)
@@ -114,7 +122,9 @@ def heartbeat(run_id: str, service: RunServiceDep) -> None:
         }
     },
 )
-async def log_batch(run_id: str, request: Request, service: RunServiceDep) -> WireJSONResponse:
+async def log_batch(
+    run_id: str, request: Request, service: RunServiceDep, metrics: MetricsDep
+) -> WireJSONResponse:
     """Store metrics (columnar per key), params and tags atomically; idempotent by batch_id.
 
     Parsed without pydantic: this is the hot ingest path.
@@ -126,6 +136,11 @@ async def log_batch(run_id: str, request: Request, service: RunServiceDep) -> Wi
         raise MalformedBodyError(f"request body is not valid JSON: {exc}") from None
     batch = await run_in_threadpool(parse_batch, data)
     result = await run_in_threadpool(service.log_batch, run_id, batch)
+    if result.duplicate:
+        metrics.duplicate_batches.inc()
+    else:
+        metrics.batches.inc()
+        metrics.points.inc(result.points)
     return WireJSONResponse({"points": result.points, "duplicate": result.duplicate})
 
 

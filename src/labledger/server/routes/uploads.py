@@ -13,7 +13,7 @@ from labledger.core.entities import UploadSession
 from labledger.core.errors import InvalidInputError, LimitExceededError
 from labledger.core.limits import ARTIFACT_PART_SIZE
 from labledger.server import schemas
-from labledger.server.deps import ArtifactServiceDep
+from labledger.server.deps import ArtifactServiceDep, MetricsDep
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -88,13 +88,14 @@ def _public(session: UploadSession) -> schemas.UploadPublic:
     openapi_extra=_BYTES_BODY,
 )
 async def put_blob(
-    digest: str, request: Request, service: ArtifactServiceDep
+    digest: str, request: Request, service: ArtifactServiceDep, metrics: MetricsDep
 ) -> schemas.BlobStoredPublic:
     """Store a content of at most one part in one request; kept only if it hashes to
     ``digest``.  Pending entries waiting for it become ``stored``."""
     check_digest("digest", digest)
     body = await read_body(request, ARTIFACT_PART_SIZE)
     size = await run_in_threadpool(service.put_blob, digest, [body])
+    metrics.upload_bytes.inc(size)
     return schemas.BlobStoredPublic(digest=digest, size=size)
 
 
@@ -104,13 +105,16 @@ async def put_blob(
     responses=_ERRORS,
     openapi_extra=_BYTES_BODY,
 )
-async def put_blobs(request: Request, service: ArtifactServiceDep) -> schemas.BlobsStoredPublic:
+async def put_blobs(
+    request: Request, service: ArtifactServiceDep, metrics: MetricsDep
+) -> schemas.BlobsStoredPublic:
     """Many small contents in one request (at most one part in all).  The body is a sequence
     of frames: the 32-byte SHA-256, the size as an 8-byte big-endian integer, the bytes.
     Every blob is verified before any is stored."""
     body = await read_body(request, ARTIFACT_PART_SIZE)
     items = parse_bundle(body)
     size = await run_in_threadpool(service.put_blobs, items)
+    metrics.upload_bytes.inc(size)
     return schemas.BlobsStoredPublic(blobs=len(items), bytes=size)
 
 
@@ -158,10 +162,12 @@ async def put_part(
     request: Request,
     service: ArtifactServiceDep,
     sha256: Sha256Header,
+    metrics: MetricsDep,
 ) -> None:
     """One part; refused (and not recorded) unless its bytes hash to ``X-Content-SHA256``."""
     body = await read_body(request, ARTIFACT_PART_SIZE)
     await run_in_threadpool(service.put_part, upload_id, part_number, body, sha256.lower())
+    metrics.upload_bytes.inc(len(body))
 
 
 @router.post(
