@@ -7,7 +7,7 @@ import hashlib
 import os
 import struct
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -225,29 +225,23 @@ class HttpArtifactsMixin:
         cp = data["checkpoint"]
         return None if cp is None else entry_from_wire(cp)
 
-    @contextmanager
-    def read_artifact(self, run_id: str, entry: ArtifactEntry) -> Iterator[Iterator[bytes]]:
-        url = f"/api/v1/runs/{run_id}/artifacts/files/{quote(entry.path)}"
-        try:
-            with self.client.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._raise_for(response, url)
-                yield response.iter_bytes()  # as the network delivers: no re-chunking copies
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}
-            ) from exc
+    def read_artifact(
+        self, run_id: str, entry: ArtifactEntry
+    ) -> AbstractContextManager[Iterator[bytes]]:
+        return self._stream(f"/api/v1/runs/{run_id}/artifacts/files/{quote(entry.path)}")
+
+    def read_archive(self, run_id: str, path: str) -> AbstractContextManager[Iterator[bytes]]:
+        return self._stream(f"/api/v1/runs/{run_id}/artifacts/archive", {"path": path})
 
     @contextmanager
-    def read_archive(self, run_id: str, path: str) -> Iterator[Iterator[bytes]]:
-        url = f"/api/v1/runs/{run_id}/artifacts/archive"
+    def _stream(self, url: str, params: dict[str, str] | None = None) -> Iterator[Iterator[bytes]]:
+        """A GET whose body is read as the network delivers it (no re-chunking copies)."""
         try:
-            with self.client.stream("GET", url, params={"path": path}) as response:
+            with self.client.stream("GET", url, params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for(response, url)
-                yield response.iter_bytes()  # as the network delivers: no re-chunking copies
+                yield response.iter_bytes()
         except httpx.HTTPError as exc:
             raise TransportError(
                 f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}
