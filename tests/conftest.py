@@ -233,3 +233,24 @@ def artifact_tracker(store_uri: str, blob_uri: str, request: pytest.FixtureReque
     t = Tracker.open(store_uri, artifact_uri=blob_uri, s3_endpoint_url=endpoint)
     yield t
     t.close()
+
+
+def run_sync(spool: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``labledger sync SPOOL`` in its own process, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_script(code: str, *args: str, spool: Path, timeout: float = 120):  # type: ignore[no-untyped-def]
+    """A training script in its own process, spooling into ``spool``."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "LABLEDGER_SPOOL_DIR": str(spool)},
+    )

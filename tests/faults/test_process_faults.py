@@ -11,6 +11,7 @@ import time
 
 import labledger as ll
 from labledger.sdk import sender as sender_mod
+from tests.conftest import run_script, run_sync
 
 SIGKILLED = textwrap.dedent(
     """
@@ -28,25 +29,13 @@ SIGKILLED = textwrap.dedent(
 
 def test_sync_marks_a_run_whose_process_was_killed(server, tmp_path):
     spool = tmp_path / "spool"
-    env = {**os.environ, "LABLEDGER_SPOOL_DIR": str(spool)}
-    died = subprocess.run(
-        [sys.executable, "-c", SIGKILLED, server.url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    died = run_script(SIGKILLED, server.url, spool=spool)
     assert died.returncode == -signal.SIGKILL
     run_id = died.stdout.strip()
     with ll.Client(server.url) as client:
         before = client.get_run(run_id)
     assert before.status is ll.RunStatus.RUNNING  # nobody has noticed yet
-    result = subprocess.run(
-        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_sync(spool, timeout=120)
     assert result.returncode == 0, result.stderr
     assert f"run {run_id}: its process is gone" in result.stdout
     with ll.Client(server.url) as client:
@@ -107,14 +96,7 @@ KILLED_MID_LOOP = textwrap.dedent(
 
 def test_every_point_log_accepted_before_a_kill_is_stored_after_sync(server, tmp_path):
     spool = tmp_path / "spool"
-    env = {**os.environ, "LABLEDGER_SPOOL_DIR": str(spool)}
-    died = subprocess.run(
-        [sys.executable, "-c", KILLED_MID_LOOP, server.url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    died = run_script(KILLED_MID_LOOP, server.url, spool=spool)
     assert died.returncode == -signal.SIGKILL, died.stderr
     run_id = died.stdout.strip()
     with ll.Client(server.url) as client:
@@ -122,12 +104,7 @@ def test_every_point_log_accepted_before_a_kill_is_stored_after_sync(server, tmp
         arrived = client.get_metric_history(run_id, "x", max_points=2).total_points if keys else 0
     assert arrived < 500_000  # the kill did cut the stream: the rest is only on disk
     for _ in range(2):  # a second sync changes nothing
-        result = subprocess.run(
-            [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_sync(spool, timeout=300)
         assert result.returncode == 0, result.stderr
     with ll.Client(server.url) as client:
         history = client.get_metric_history(run_id, "x")

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
 
 import labledger as ll
-
-
-def sync(spool) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.conftest import run_sync
 
 
 def test_an_offline_run_never_calls_the_server_and_sync_creates_it(server, tmp_path, monkeypatch):
@@ -40,10 +30,10 @@ def test_an_offline_run_never_calls_the_server_and_sync_creates_it(server, tmp_p
     with ll.Client(server.url) as client, pytest.raises(ll.RunNotFoundError):
         client.get_run(run.id)
 
-    first = sync(spool)
+    first = run_sync(spool)
     assert first.returncode == 0, first.stderr
     assert f"run {run.id}: created" in first.stdout
-    second = sync(spool)  # running sync twice changes nothing
+    second = run_sync(spool)  # running sync twice changes nothing
     assert second.returncode == 0, second.stderr
     with ll.Client(server.url) as client:
         stored = client.get_run(run.id)  # the same identity as in the training process
@@ -75,7 +65,7 @@ def test_fallback_goes_offline_only_when_the_server_is_unreachable(server, tmp_p
         run.log({"x": 2.0}, step=5)
     assert run.offline
     server.start()
-    assert sync(spool).returncode == 0
+    assert run_sync(spool).returncode == 0
     with ll.Client(server.url) as client:
         found = client.search_runs("p", "attributes.run_key = 'job-7'")
         assert [r.id for r in found] == [run.id]

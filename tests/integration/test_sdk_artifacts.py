@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from labledger.core.errors import (
     ArtifactCorruptedError,
     InvalidArtifactPathError,
 )
+from tests.conftest import run_sync
 
 
 def sha(data: bytes) -> str:
@@ -196,12 +195,7 @@ def test_uploads_left_by_a_finished_process_are_sent_by_sync(server, tmp_path, m
     server.start()
     with ll.Client(server.url) as client:  # the server knows nothing of them yet
         assert client.list_artifacts(run.id) == []
-    result = subprocess.run(
-        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_sync(spool, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"{len(files)} artifact files" in result.stdout
     with ll.Client(server.url) as client:
@@ -209,12 +203,7 @@ def test_uploads_left_by_a_finished_process_are_sent_by_sync(server, tmp_path, m
         for rel, data in files.items():
             assert (dest / rel).read_bytes() == data
     assert not any(spool.rglob("*.artifacts"))
-    again = subprocess.run(
-        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = run_sync(spool, timeout=120)
     assert again.returncode == 0
     assert "0 artifact files" in again.stdout or "nothing to sync" in again.stdout
 

@@ -13,6 +13,7 @@ import pytest
 import labledger as ll
 from labledger.core.errors import InvalidQueryError, ParamConflictError, RunNotFoundError
 from labledger.core.ids import new_id
+from tests.conftest import run_sync
 
 
 def test_log_search_and_history_over_http(server, tmp_path, monkeypatch):
@@ -132,12 +133,7 @@ def test_crashed_process_is_replayed_by_sync(server, tmp_path):
     assert any(spool.rglob("*.log"))
     server.start()
     for _ in range(2):  # running sync twice changes nothing
-        result = subprocess.run(
-            [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_sync(spool, timeout=120)
         assert result.returncode == 0, result.stderr
     with ll.Client(server.url) as client:
         history = client.get_metric_history(run_id, "y")
@@ -180,12 +176,7 @@ def test_finish_with_server_gone_keeps_records_for_sync(server, tmp_path, monkey
         run.finish(timeout=1)
     assert any(spool.rglob("*.log"))
     server.start()
-    result = subprocess.run(
-        [sys.executable, "-m", "labledger.cli", "sync", str(spool)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_sync(spool, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "synced 1000 points" in result.stdout
     with ll.Client(server.url) as client:
