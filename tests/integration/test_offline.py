@@ -33,6 +33,7 @@ def test_an_offline_run_never_calls_the_server_and_sync_creates_it(server, tmp_p
     first = run_sync(spool)
     assert first.returncode == 0, first.stderr
     assert f"run {run.id}: created" in first.stdout
+    assert "synced 10000 points" in first.stdout and "1 artifact files" in first.stdout
     second = run_sync(spool)  # running sync twice changes nothing
     assert second.returncode == 0, second.stderr
     with ll.Client(server.url) as client:
@@ -80,3 +81,33 @@ def test_online_is_the_default_and_says_when_the_server_is_down(server, tmp_path
     monkeypatch.setenv("LABLEDGER_MODE", "sometimes")
     with pytest.raises(ll.InvalidInputError, match="LABLEDGER_MODE"):
         ll.init(project="p", tracking_uri=server.url)
+
+
+def test_sync_reports_progress_in_runs_points_and_bytes(server, tmp_path, monkeypatch):
+    from labledger.sdk.sync import SyncReport, sync_spool
+
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(spool))
+    monkeypatch.setenv("LABLEDGER_MODE", "offline")
+    (tmp_path / "weights.bin").write_bytes(b"w" * 300_000)
+    for i in range(3):
+        with ll.init(project="p", name=f"offline-{i}", tracking_uri=server.url) as run:
+            for step in range(120_000):  # more than one batch per run
+                run.log({"loss": float(step)}, step=step)
+            run.log_artifact(tmp_path / "weights.bin")
+
+    seen: list[tuple[int, int, int, int]] = []
+
+    def progress(report: SyncReport) -> None:
+        seen.append((report.writers, report.writers_done, report.points, report.bytes))
+
+    report = sync_spool(spool, on_progress=progress)
+    assert not report.errors
+    assert seen[0] == (3, 0, 0, 0)  # the total is known before anything is sent
+    assert seen[-1][:3] == (3, 3, 360_000) and seen[-1][3] == report.bytes
+    assert report.bytes > 3 * 300_000  # batches and artifact bytes both count
+    for earlier, later in zip(seen, seen[1:], strict=False):
+        assert all(b >= a for a, b in zip(earlier, later, strict=True))  # never goes back
+    assert (
+        len({points for _, _, points, _ in seen}) > 4
+    )  # it moves during a run, not only at the end

@@ -13,7 +13,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from labledger.cli._common import reports_errors, tracking_uri_option
+from labledger.cli._common import human_size, reports_errors, tracking_uri_option
 from labledger.cli.db import _with_db_options
 from labledger.core.entities import ArtifactState
 
@@ -28,15 +28,6 @@ def _progress(console: Console) -> Progress:
         console=console,
         transient=not console.is_terminal,
     )
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 @click.group()
@@ -64,7 +55,7 @@ def ls(run_id: str, path: str, tracking_uri: str | None) -> None:
     for e in entries:
         state = "pending" if e.state is ArtifactState.PENDING else ""
         step = "" if e.step is None else str(e.step)
-        table.add_row(e.path, _size(e.size), e.digest[:12], step, state)
+        table.add_row(e.path, human_size(e.size), e.digest[:12], step, state)
     Console().print(table)
 
 
@@ -92,7 +83,7 @@ def get(run_id: str, path: str, dest: str, tracking_uri: str | None) -> None:
                 dest,
                 progress=lambda n: progress.advance(task, n),
             )
-    click.echo(f"downloaded {len(entries)} files ({_size(total)}) to {where}")
+    click.echo(f"downloaded {len(entries)} files ({human_size(total)}) to {where}")
 
 
 @artifacts.command("put")
@@ -176,6 +167,6 @@ def gc(
         tracker.close()
     verb = "would free" if dry_run else "freed"
     click.echo(
-        f"{verb} {report.blobs_deleted} blobs ({_size(report.bytes_freed)}); "
+        f"{verb} {report.blobs_deleted} blobs ({human_size(report.bytes_freed)}); "
         f"{report.uploads_aborted} abandoned uploads"
     )

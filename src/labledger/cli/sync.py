@@ -3,11 +3,64 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from labledger.cli._common import reports_errors
+from labledger.cli._common import human_size, reports_errors
 from labledger.core.settings import Settings
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from labledger.sdk.sync import SyncReport
+
+
+class SyncProgressBar:
+    """Runs (writers) done of those found, with points and bytes sent so far and their rates,
+    on stderr; nothing is drawn when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("syncing runs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[points]:,} points · {task.fields[size]}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task("runs", total=None, points=0, size=human_size(0))
+
+    def update(self, report: SyncReport) -> None:
+        self._progress.update(
+            self._task,
+            total=report.writers,
+            completed=report.writers_done,
+            points=report.points,
+            size=human_size(report.bytes),
+        )
+
+    def __enter__(self) -> SyncProgressBar:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
 
 
 @click.command()
@@ -21,8 +74,6 @@ def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
 
     Batches keep their idempotency keys: running sync twice stores nothing twice.
     """
-    from rich.progress import Progress
-
     from labledger.sdk.run import spool_root
     from labledger.sdk.sync import sync_spool
 
@@ -30,14 +81,12 @@ def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
     if not root.exists():
         click.echo(f"nothing to sync: {root} does not exist")
         return
-    with Progress(transient=True) as progress:
-        task = progress.add_task("points", total=None)
-        report = sync_spool(
-            root, tracking_uri=tracking_uri, on_batch=lambda n: progress.advance(task, n)
-        )
+    with SyncProgressBar() as bar:
+        report = sync_spool(root, tracking_uri=tracking_uri, on_progress=bar.update)
     click.echo(
         f"synced {report.points} points in {report.batches} batches and {report.files} "
-        f"artifact files ({report.bytes} bytes) for {report.runs} runs"
+        f"artifact files, {human_size(report.bytes)} sent, for {report.runs} runs "
+        f"({report.writers} spooled writers)"
     )
     for run_id in report.created:
         click.echo(f"run {run_id}: created (recorded offline)")

@@ -35,11 +35,15 @@ from labledger.sdk.transport import Transport, open_transport
 
 @dataclass
 class SyncReport:
-    runs: int = 0
+    """What a sync did so far; handed to ``on_progress`` after every step."""
+
+    writers: int = 0  # spooled writers found (one per process that recorded a run)
+    writers_done: int = 0
+    runs: int = 0  # runs that had something to send
     batches: int = 0
     points: int = 0
     files: int = 0
-    bytes: int = 0
+    bytes: int = 0  # metric batches and artifact files, as sent
     killed: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -50,42 +54,59 @@ def _append_ack(ack_path: Path, seq: int) -> None:
         f.write(struct.pack("<Q", seq))
 
 
+Progress = Callable[[SyncReport], None]
+
+
 def sync_spool(
-    root: Path, *, tracking_uri: str | None = None, on_batch: Callable[[int], None] | None = None
+    root: Path, *, tracking_uri: str | None = None, on_progress: Progress | None = None
 ) -> SyncReport:
     """Send every pending frame under ``root`` (a spool root folder) to its target."""
     report = SyncReport()
+    notify: Progress = on_progress or (lambda _report: None)
+    writers = [p for p in sorted(root.glob("*/*.log")) if p.with_suffix(".json").exists()]
+    report.writers = len(writers)
+    notify(report)
     transports: dict[str, Transport] = {}
     try:
-        for log_path in sorted(root.glob("*/*.log")):
-            if not log_path.with_suffix(".json").exists():
-                continue
+        for log_path in writers:
             meta = read_writer_meta(log_path)
             uri = tracking_uri or meta["tracking_uri"]
             if uri not in transports:
                 transports[uri] = open_transport(Settings.from_env(tracking_uri=uri))
-            transport = transports[uri]
-            run_id = _create_if_offline(transport, meta, report)
-            if run_id is None:
-                continue
-            dead = writer_process_gone(meta)
-            last_seen = _last_heartbeat(transport, run_id) if dead else None
-            errors_before = len(report.errors)
-            sent = _replay_writer(transport, run_id, log_path, report, on_batch)
-            if len(report.errors) == errors_before:  # frames first: the journal continues them
-                sent = _replay_journal(transport, run_id, log_path, report) or sent
-            sent = _replay_artifacts(transport, run_id, log_path, report) or sent
-            if sent:
-                report.runs += 1
-            if meta.get("final") and len(report.errors) == errors_before:
-                _apply_final(transport, run_id, meta["final"], report)
-            elif dead:
-                _mark_killed(transport, run_id, last_seen, report)
-            remove_writer_if_done(log_path)
+            _sync_writer(transports[uri], log_path, meta, report, notify)
+            report.writers_done += 1
+            notify(report)
     finally:
         for transport in transports.values():
             transport.close()
     return report
+
+
+def _sync_writer(
+    transport: Transport,
+    log_path: Path,
+    meta: dict[str, Any],
+    report: SyncReport,
+    notify: Progress,
+) -> None:
+    """One writer's frames, journal tail and artifacts, then its run's final status."""
+    run_id = _create_if_offline(transport, meta, report)
+    if run_id is None:
+        return
+    dead = writer_process_gone(meta)
+    last_seen = _last_heartbeat(transport, run_id) if dead else None
+    errors_before = len(report.errors)
+    sent = _replay_writer(transport, run_id, log_path, report, notify)
+    if len(report.errors) == errors_before:  # frames first: the journal continues them
+        sent = _replay_journal(transport, run_id, log_path, report, notify) or sent
+    sent = _replay_artifacts(transport, run_id, log_path, report, notify) or sent
+    if sent:
+        report.runs += 1
+    if meta.get("final") and len(report.errors) == errors_before:
+        _apply_final(transport, run_id, meta["final"], report)
+    elif dead:
+        _mark_killed(transport, run_id, last_seen, report)
+    remove_writer_if_done(log_path)
 
 
 def _replay_writer(
@@ -93,7 +114,7 @@ def _replay_writer(
     run_id: str,
     log_path: Path,
     report: SyncReport,
-    on_batch: Callable[[int], None] | None,
+    notify: Progress,
 ) -> bool:
     ack_path = log_path.with_suffix(".acks")
     sent = False
@@ -106,14 +127,14 @@ def _replay_writer(
         _append_ack(ack_path, seq)
         report.batches += 1
         report.points += points
+        report.bytes += len(payload)
         sent = True
-        if on_batch is not None:
-            on_batch(points)
+        notify(report)
     return sent
 
 
 def _replay_artifacts(
-    transport: Transport, run_id: str, log_path: Path, report: SyncReport
+    transport: Transport, run_id: str, log_path: Path, report: SyncReport, notify: Progress
 ) -> bool:
     """Upload the files a writer logged that were never confirmed."""
     records = pending_records(log_path.with_suffix(".artifacts"))
@@ -133,6 +154,7 @@ def _replay_artifacts(
         report.files += len(group) - len(errors)
         report.bytes += sum(r.size for r in group)
         sent = True
+        notify(report)
     return sent
 
 
@@ -172,7 +194,9 @@ def _mark_killed(
         report.errors.append(f"{run_id}: could not mark it killed: {exc}")
 
 
-def _replay_journal(transport: Transport, run_id: str, log_path: Path, report: SyncReport) -> bool:
+def _replay_journal(
+    transport: Transport, run_id: str, log_path: Path, report: SyncReport, notify: Progress
+) -> bool:
     """Send what ``log()`` accepted but the process never spooled (it was killed first).
 
     Items are grouped from the first unsent one, the same way every time, and each batch's
@@ -181,16 +205,18 @@ def _replay_journal(transport: Transport, run_id: str, log_path: Path, report: S
     start = journal_start(log_path)
     sent = False
     for first, end, body, points in _journal_batches(read_items(run_dir, writer, start)):
-        payload = {"batch_id": f"{writer}-j{first}", **body}
+        data = json.dumps({"batch_id": f"{writer}-j{first}", **body}).encode()
         try:
-            transport.log_batch(run_id, None, json.dumps(payload).encode())
+            transport.log_batch(run_id, None, data)
         except TrackerError as exc:
             report.errors.append(f"{run_id} journal items {first}-{end - 1}: {exc}")
             return sent
         mark_synced(run_dir, writer, end)
         report.batches += 1
         report.points += points
+        report.bytes += len(data)
         sent = True
+        notify(report)
     return sent
 
 
