@@ -1,4 +1,4 @@
-"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync] …``."""
+"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync|doctor] …``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from labledger._version import __version__
 from labledger.cli.artifacts import artifacts
 from labledger.cli.db import db
 from labledger.cli.demo import demo
+from labledger.cli.doctor import doctor
 from labledger.cli.runs import runs
 from labledger.cli.server import server
 from labledger.cli.sync import sync
@@ -25,6 +26,7 @@ cli.add_command(db)
 cli.add_command(server)
 cli.add_command(demo)
 cli.add_command(sync)
+cli.add_command(doctor)
 
 
 def main() -> None:

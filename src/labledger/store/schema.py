@@ -87,3 +87,12 @@ def ensure_current(db: Database) -> None:
         f"{head}: run `labledger db upgrade`",
         details={"current": current, "head": head},
     )
+
+
+def is_known_revision(revision: str) -> bool:
+    """True when ``revision`` is one of this code's migrations (so the database is not from
+    a newer LabLedger)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    return any(rev.revision == revision for rev in script.walk_revisions())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+import labledger as ll
 from labledger.core import limits
 from labledger.core.ids import new_id
 
@@ -254,7 +256,9 @@ def test_openapi_document_lists_versioned_routes_with_operation_ids(api):
 
 
 def test_health_and_readiness(api):
-    assert api.get("/healthz").json() == {"status": "ok"}
+    health = api.get("/healthz").json()
+    assert (health["status"], health["version"]) == ("ok", ll.__version__)
+    assert abs(health["time_ms"] - time.time() * 1000) < 60_000
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ok"
 

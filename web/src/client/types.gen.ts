@@ -215,6 +215,28 @@ export type HttpValidationError = {
 };
 
 /**
+ * HealthPublic
+ */
+export type HealthPublic = {
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Time Ms
+     *
+     * the server's clock, ms since the epoch (for skew checks)
+     */
+    time_ms: number;
+    /**
+     * Version
+     *
+     * LabLedger version of this server process
+     */
+    version: string;
+};
+
+/**
  * LatestCheckpointPublic
  */
 export type LatestCheckpointPublic = {
@@ -1897,13 +1919,9 @@ export type HealthHealthzData = {
 
 export type HealthHealthzResponses = {
     /**
-     * Response Health-Healthz
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: string;
-    };
+    200: HealthPublic;
 };
 
 export type HealthHealthzResponse = HealthHealthzResponses[keyof HealthHealthzResponses];

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from labledger._version import __version__
 from labledger.server.deps import TrackerDep
 
 router = APIRouter(tags=["health"])
 
 
+class HealthPublic(BaseModel):
+    status: str
+    version: str = Field(description="LabLedger version of this server process")
+    time_ms: int = Field(description="the server's clock, ms since the epoch (for skew checks)")
+
+
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> HealthPublic:
+    return HealthPublic(status="ok", version=__version__, time_ms=time.time_ns() // 1_000_000)
 
 
 @router.get("/readyz")
