@@ -82,3 +82,7 @@ def test_tags_project_migration_backfills_existing_rows(store_uri):
             assert conn.execute(text("SELECT project_id FROM tags")).scalar() == 7
     finally:
         db.dispose()
+
+
+def test_database_size_is_read_on_both_engines(tracker):
+    assert tracker.db.size_bytes() > 0  # /metrics reports it as labledger_storage_database_bytes

@@ -79,6 +79,11 @@ class _StoreCollector(Collector):
         yield GaugeMetricFamily(
             "labledger_storage_blob_bytes", "Bytes of stored artifact blobs.", value=size
         )
+        yield GaugeMetricFamily(
+            "labledger_storage_database_bytes",
+            "Bytes the database occupies (runs, params, tags, metric points).",
+            value=self.tracker.db.size_bytes(),
+        )
 
 
 class RequestMiddleware:

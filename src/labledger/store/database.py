@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
@@ -83,6 +83,16 @@ class Database:
                 return fn(conn, *args, **kwargs)
 
         return attempt()
+
+    def size_bytes(self) -> int:
+        """Bytes the database occupies (SQLite: pages in use; PostgreSQL: the database)."""
+        with self.read() as conn:
+            if conn.dialect.name == "postgresql":
+                size = conn.execute(text("SELECT pg_database_size(current_database())"))
+                return int(size.scalar_one())
+            pages = conn.execute(text("PRAGMA page_count")).scalar_one()
+            page_size = conn.execute(text("PRAGMA page_size")).scalar_one()
+            return int(pages) * int(page_size)
 
     def dispose(self) -> None:
         self.engine.dispose()

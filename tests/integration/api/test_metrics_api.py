@@ -76,3 +76,17 @@ def test_json_log_records_carry_the_request_id():
         request_id.reset(token)
     data = json.loads(JsonFormatter().format(record))
     assert (data["request_id"], data["message"], data["level"]) == ("abc", "boom !", "error")
+
+
+def test_database_size_grows_with_what_is_stored(api):
+    before = samples(api)[("labledger_storage_database_bytes", ())]
+    assert before > 0
+    run = api.post("/api/v1/runs", json={"project": "p"}).json()
+    n = 20_000
+    batch = {
+        "batch_id": "w-0",
+        "metrics": {"x": {"steps": list(range(n)), "timestamps": [1] * n, "values": [0.5] * n}},
+    }
+    assert api.post(f"/api/v1/runs/{run['id']}/batches", json=batch).status_code == 200
+    after = samples(api)[("labledger_storage_database_bytes", ())]
+    assert after > before + n * 8  # at least the values themselves
