@@ -85,7 +85,9 @@ class ServerProcess:
         db_uri: str | None = None,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        args: list[str] | None = None,
     ):
+        self.args = args or []
         self.data_dir = data_dir
         self.db_uri = db_uri
         self.env = env
@@ -108,6 +110,7 @@ class ServerProcess:
         ]
         if self.db_uri:
             cmd += ["--db-uri", self.db_uri]
+        cmd += self.args
         self.log = open(self.data_dir / f"server-{time.time_ns()}.log", "wb")  # noqa: SIM115
         env = {**os.environ, **self.env} if self.env else None
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)

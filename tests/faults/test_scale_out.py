@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,34 @@ def test_16_processes_to_one_embedded_sqlite_store(tmp_path):
     points = 100_000
     ids = run_writers([uri], 16, points, tmp_path)
     check_exact(uri, ids, points)
+
+
+def worker_pids(parent: int) -> list[int]:
+    """Processes whose parent is ``parent`` and that run a uvicorn worker."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and b"multiprocessing.spawn" in cmdline:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_server_workers_share_one_sqlite_store(tmp_path):
+    from tests.conftest import ServerProcess
+
+    data = tmp_path / "server"
+    data.mkdir()
+    server = ServerProcess(data, args=["--workers", "2"])
+    server.start()
+    try:
+        assert server.proc is not None
+        assert len(worker_pids(server.proc.pid)) == 2
+        points = 50_000
+        ids = run_writers([server.url], 8, points, tmp_path)
+        check_exact(server.url, ids, points)
+    finally:
+        server.stop()

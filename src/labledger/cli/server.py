@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import fields
+from typing import Any
+
 import click
 
 from labledger.cli._common import reports_errors
@@ -44,6 +48,13 @@ from labledger.core.settings import Settings
     type=click.Choice(["text", "json"]),
     help="Server log records as text or one JSON object per line (with request ids).",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (each with its own connections and reaper).",
+)
 @reports_errors
 def server(
     host: str,
@@ -53,6 +64,7 @@ def server(
     artifact_uri: str | None,
     log_level: str,
     log_format: str,
+    workers: int,
 ) -> None:
     """Serve the REST API (and the web UI) over HTTP."""
     import uvicorn
@@ -74,11 +86,20 @@ def server(
         f"LabLedger serving on http://{host}:{port}  (data: "
         f"{settings.db_uri or settings.local_dir()}, artifacts: {settings.artifact_location()})"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        timeout_keep_alive=30,
-    )
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": False,
+        "timeout_keep_alive": 30,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return
+    # Worker processes build their own app from the environment: hand the settings on.
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if value is not None:
+            os.environ[f.metadata["env"]] = str(value)
+    os.environ[logs.LEVEL_ENV], os.environ[logs.FORMAT_ENV] = log_level, log_format
+    uvicorn.run("labledger.server.app:app_from_env", factory=True, workers=workers, **common)

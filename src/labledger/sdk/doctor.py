@@ -79,7 +79,11 @@ def _setting_variables() -> dict[str, str]:
 def check_unknown_variables(env: Mapping[str, str]) -> Check:
     """A misspelt LABLEDGER_ variable is silently ignored by everything else: say so here."""
     known = _setting_variables()
-    extra = {"LABLEDGER_REQUIRE_SERVICES", "LABLEDGER_LOG_LEVEL"}  # test and server knobs
+    extra = {  # set by the test suite, and by `labledger server --workers` for its workers
+        "LABLEDGER_REQUIRE_SERVICES",
+        "LABLEDGER_SERVER_LOG_LEVEL",
+        "LABLEDGER_SERVER_LOG_FORMAT",
+    }
     unknown = sorted(k for k in env if k.startswith("LABLEDGER_") and k not in known)
     unknown = [k for k in unknown if k not in extra and not k.startswith("LABLEDGER_BENCH_")]
     if not unknown:

@@ -90,6 +90,15 @@ async def _reap_silent_runs(tracker: Tracker, settings: Settings) -> None:
         await asyncio.sleep(period)
 
 
+def app_from_env() -> FastAPI:
+    """The app each worker of ``labledger server --workers N`` builds: its settings and log
+    options come from the environment the parent set."""
+    from labledger.server import logs
+
+    logs.configure_from_env()
+    return create_app(Settings.from_env())
+
+
 def _add_batch_schema(app: FastAPI) -> None:
     """The batch route parses its body by hand; publish its schema in the OpenAPI document."""
     original = app.openapi

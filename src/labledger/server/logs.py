@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 from labledger.server.metrics import RequestIdFilter
+
+# how ``labledger server --workers N`` passes its log options to its worker processes
+LEVEL_ENV = "LABLEDGER_SERVER_LOG_LEVEL"
+FORMAT_ENV = "LABLEDGER_SERVER_LOG_FORMAT"
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,3 +41,8 @@ def configure(level: str, fmt: str) -> None:
     logger.handlers = [handler]
     logger.setLevel(level.upper())
     logger.propagate = False
+
+
+def configure_from_env() -> None:
+    """In a worker process: the options its parent was started with."""
+    configure(os.environ.get(LEVEL_ENV, "warning"), os.environ.get(FORMAT_ENV, "text"))
