@@ -20,7 +20,7 @@ e2e:    ## only the browser tests (needs a built UI and /usr/bin/chromium)
 	.venv/bin/python -m pytest tests/e2e -q
 
 bench:  ## every benchmark against its peer (installs MLflow into a cache virtualenv)
-	for b in import_time logging search concurrency ui artifacts; do .venv/bin/python -m bench.$$b || exit 1; done
+	for b in import_time logging search concurrency ui artifacts capture; do .venv/bin/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf .venv .labledger .labledger-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,361 @@
+"""Provenance capture: what recording git, packages, system, process and container adds to
+``ll.init()`` with 300 more installed distributions, vs MLflow's ``start_run()``.
+
+Bar (issue 6): capture adds under 300 ms to ``ll.init()`` with 300 installed distributions.
+
+Setup, in a temporary folder: a site folder with 300 synthetic ``*.dist-info`` folders
+(METADATA with a 2 KiB description, RECORD, INSTALLER, top_level.txt; every 10th with a PEP
+610 ``direct_url.json``: VCS, archive or editable) put on PYTHONPATH, on top of the venv's own
+distributions; a git repository with 6 commits and 200 files, one tracked file modified and
+one untracked file, which is every child's working directory and holds its script.
+
+(a) each capture function in a fresh process after ``import labledger`` (which ``init()``
+    has done already): its module's import plus its call, in order, and all of them; a module
+    imported by an earlier part (packages imports git's) is counted there.
+(b) MLflow in its own venv, from a script in the same repository (MLflow finds the
+    repository from the script's path), ``import mlflow`` untimed: ``resolve_tags()``, the
+    context tags that are MLflow's provenance capture, cold; and ``start_run()`` +
+    ``end_run()`` on a local file store (experiment created untimed).
+(c) ``ll.init()`` with capture on and with ``LABLEDGER_CAPTURE=none``, once the aggregator
+    ``labledger.sdk.capture.capture_environment`` exists.
+
+    .venv/bin/python -m bench.capture [--quick] [--n 10] [--dists 300] [--no-mlflow] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as a file: import bench.* from the repo root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bench._common import (  # noqa: E402
+    fmt_s,
+    header,
+    median,
+    mlflow_python,
+    note,
+    package_version,
+    peer,
+    quiet_env,
+    run_json,
+    scratch_dir,
+    table,
+    times_better,
+    verdict,
+)
+
+BAR_S = 0.300
+PARTS = ("git", "packages", "system", "process", "container")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+
+# Children are scripts in the temporary repository: nothing of bench/ is imported before the
+# timer starts, so every import the capture needs is cold.
+LL_PARTS_SCRIPT = '''\
+"""LabLedger's capture functions, timed in a fresh process (written by bench/capture.py)."""
+import time
+from pathlib import Path
+
+import labledger  # noqa: F401 - ll.init() has imported it already: not timed
+
+times = {}
+start = last = time.perf_counter()
+
+
+def lap(name):
+    global last
+    now = time.perf_counter()
+    times[name] = now - last
+    last = now
+
+
+from labledger.sdk.capture.git import capture_git
+
+git_info, diff = capture_git(Path.cwd())
+lap("git")
+from labledger.sdk.capture.packages import capture_packages
+
+packages = capture_packages()
+lap("packages")
+from labledger.sdk.capture.system import capture_process, capture_system
+
+system = capture_system()
+lap("system")
+process = capture_process()
+lap("process")
+from labledger.sdk.capture.container import capture_container
+
+container = capture_container()
+lap("container")
+times["total"] = time.perf_counter() - start
+import json
+
+parts = {"git": git_info, "packages": packages, "system": system, "process": process,
+         "container": container}
+print("RESULT " + json.dumps({
+    "times": times,
+    "count": packages["count"],
+    "direct_urls": len(packages["direct_urls"]),
+    "dirty": git_info["dirty"],
+    "diff_bytes": len(diff or b""),
+    "json_bytes": len(json.dumps(parts)),
+    "errors": {k: v["error"] for k, v in parts.items() if v and v.get("error")},
+}))
+'''
+
+LL_INIT_SCRIPT = '''\
+"""ll.init() timed in a fresh process (written by bench/capture.py)."""
+import json
+import sys
+import time
+
+import labledger as ll
+
+t0 = time.perf_counter()
+run = ll.init(project="bench-capture", tracking_uri=sys.argv[1])
+seconds = time.perf_counter() - t0
+run.finish()
+print("RESULT " + json.dumps({"seconds": seconds}))
+'''
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, check=True, capture_output=True
+    )
+
+
+def make_repo(repo: Path) -> None:
+    """6 commits, 200 tracked files; one modified (about 2 KiB of diff), one untracked."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://example.com/lab/project.git")
+    lines = "".join(f"value_{i} = {i} * 2  # a line of code\n" for i in range(100))
+    for c in range(5):
+        for j in range(40):
+            path = repo / "src" / f"mod_{c}_{j}.py"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(f"# module {c}/{j}\n{lines}")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"commit {c}")
+    (repo / "ll_capture.py").write_text(LL_PARTS_SCRIPT)
+    (repo / "ll_init.py").write_text(LL_INIT_SCRIPT)
+    shutil.copy(peer("mlflow_capture.py"), repo / "mlflow_capture.py")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "scripts")
+    with open(repo / "src" / "mod_0_0.py", "a") as f:
+        f.write("".join(f"extra_{i} = {i}\n" for i in range(150)))
+    (repo / "notes.txt").write_text("untracked\n")
+
+
+def make_site(site: Path, count: int, repo: Path) -> None:
+    """``count`` synthetic installed distributions; every 10th installed from a direct URL."""
+    body = "".join(
+        f"Line {i} of a long description of this synthetic package.\n" for i in range(40)
+    )
+    for i in range(count):
+        name, version = f"synthpkg-{i:03d}", f"1.{i % 7}.{i}"
+        folder = site / f"synthpkg_{i:03d}-{version}.dist-info"
+        folder.mkdir(parents=True)
+        (folder / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            f"Summary: synthetic package {i}\nRequires-Dist: numpy\n\n{body}"
+        )
+        (folder / "RECORD").write_text(
+            "".join(f"synthpkg_{i:03d}/m{j}.py,sha256=0123456789abcdef,100\n" for j in range(20))
+        )
+        (folder / "INSTALLER").write_text("pip\n")
+        (folder / "top_level.txt").write_text(f"synthpkg_{i:03d}\n")
+        if i % 10:
+            continue
+        kind = (i // 10) % 3
+        if kind == 0:
+            direct = {
+                "url": "https://example.com/lab/pkg.git",
+                "vcs_info": {"vcs": "git", "commit_id": "ab" * 20},
+            }
+        elif kind == 1:
+            direct = {
+                "url": f"https://example.com/pkg-{i}.tar.gz",
+                "archive_info": {"hashes": {"sha256": "cd" * 32}},
+            }
+        else:
+            local = repo / "packages" / name
+            local.mkdir(parents=True, exist_ok=True)
+            direct = {"url": local.as_uri(), "dir_info": {"editable": True}}
+        (folder / "direct_url.json").write_text(json.dumps(direct))
+
+
+def runs(cmd: Sequence[object], n: int, env: dict[str, str], cwd: Path) -> list[dict[str, Any]]:
+    """``n`` fresh processes, after one untimed warm-up."""
+    run_json(cmd, env=env, cwd=cwd, timeout=300)
+    return [run_json(cmd, env=env, cwd=cwd, timeout=300) for _ in range(n)]
+
+
+def aggregator_available() -> bool:
+    code = "import labledger.sdk.capture as c; print(hasattr(c, 'capture_environment'))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=quiet_env()
+    )
+    return out.stdout.strip() == "True"
+
+
+def init_times(n: int, env: dict[str, str], repo: Path, store: Path) -> dict[str, list[float]]:
+    """``ll.init()`` with capture on and off, alternating, after one untimed run of each
+    (the first creates the store)."""
+    cmd = [sys.executable, repo / "ll_init.py", store]
+    modes = {"on": env, "off": {**env, "LABLEDGER_CAPTURE": "none"}}
+    for mode_env in modes.values():
+        run_json(cmd, env=mode_env, cwd=repo, timeout=300)
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(n):
+        for mode, mode_env in modes.items():
+            times[mode].append(run_json(cmd, env=mode_env, cwd=repo, timeout=300)["seconds"])
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 processes per case, not 10")
+    parser.add_argument("--n", type=int, default=None, help="fresh processes per case")
+    parser.add_argument("--dists", type=int, default=300, help="synthetic distributions")
+    parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    a = parser.parse_args()
+    n = a.n or (3 if a.quick else 10)
+    mpy = None if a.no_mlflow else mlflow_python()
+
+    with scratch_dir("capture", keep=a.keep) as work:
+        repo, site = work / "repo", work / "site"
+        make_repo(repo)
+        make_site(site, a.dists, repo)
+        env = quiet_env(PYTHONPATH=str(site))
+        note(f"timing LabLedger's capture in {n} fresh processes")
+        ours = runs([sys.executable, repo / "ll_capture.py"], n, env, repo)
+        pyc_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        pyc_env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")  # not in the source tree
+        ours_pyc = runs([sys.executable, repo / "ll_capture.py"], n, pyc_env, repo)
+        ml_tags = ml_run = None
+        if mpy:
+            note(f"timing MLflow's resolve_tags() and start_run()/end_run() ({n} processes)")
+            ml_env = {**env, "MLFLOW_ALLOW_FILE_STORE": "true"}
+            script = repo / "mlflow_capture.py"
+            ml_tags = runs([mpy, script, "tags"], n, ml_env, repo)
+            uri = (work / "mlruns").as_uri()
+            ml_run = runs([mpy, script, "start_run", "--uri", uri], n, ml_env, repo)
+        init = None
+        if aggregator_available():
+            note(f"timing ll.init() with capture on and off ({n} processes each)")
+            init = init_times(n, env, repo, work / "ll-store")
+
+    report(a, n, ours, ours_pyc, ml_tags, ml_run, init, mpy)
+
+
+def report(
+    a: argparse.Namespace,
+    n: int,
+    ours: list[dict[str, Any]],
+    ours_pyc: list[dict[str, Any]],
+    ml_tags: list[dict[str, Any]] | None,
+    ml_run: list[dict[str, Any]] | None,
+    init: dict[str, list[float]] | None,
+    mpy: str | None,
+) -> None:
+    first = ours[0]
+    header("Provenance capture", ["python", "-m", "bench.capture", *sys.argv[1:]])
+    if mpy:
+        print(f"- peer: mlflow {package_version(mpy, 'mlflow')} (own venv)")
+    print(
+        f"- setup: {first['count']} distributions on sys.path ({a.dists} synthetic, "
+        f"{first['direct_urls']} of them from a direct URL, plus the venv's own); a git "
+        f"repository of 200 files in 6 commits, one file modified ({first['diff_bytes']:,} "
+        "bytes of diff) and one untracked"
+    )
+    print(
+        f"- median of {n} fresh processes each, after one untimed warm-up; LabLedger's "
+        "times start after `import labledger`"
+    )
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print(
+            "- PYTHONDONTWRITEBYTECODE is set here, so LabLedger's capture modules (an "
+            "editable install) are compiled from source in every process and the times "
+            "include that (MLflow's venv has the .pyc files pip wrote); the last row has "
+            "them cached, as an installed wheel would"
+        )
+    print("\n### (a) LabLedger capture, each part in a fresh process\n")
+    rows = []
+    for part in (*PARTS, "total"):
+        xs = [r["times"][part] for r in ours]
+        label = "**all five**" if part == "total" else f"`{part}`"
+        rows.append([label, fmt_s(median(xs)), fmt_s(min(xs)), fmt_s(max(xs))])
+    xs = [r["times"]["total"] for r in ours_pyc]
+    rows.append(["all five, .pyc cached", fmt_s(median(xs)), fmt_s(min(xs)), fmt_s(max(xs))])
+    table(["part (import + call)", "median", "min", "max"], rows)
+    total = median([r["times"]["total"] for r in ours])
+    print(
+        f"Captured {first['json_bytes']:,} bytes of JSON (the diff aside); errors: "
+        f"{first['errors'] or 'none'}.\n"
+    )
+    print(f"Bar: capture under {fmt_s(BAR_S)}: {verdict(total < BAR_S)} ({fmt_s(total)}).")
+    if ml_tags and ml_run:
+        tags = median([r["seconds"] for r in ml_tags])
+        run = median([r["seconds"] for r in ml_run])
+        print("\n### (b) vs MLflow, same repository and distributions\n")
+        table(
+            ["measurement", "LabLedger", "MLflow", "LabLedger faster by"],
+            [
+                [
+                    "provenance capture: our five parts vs `resolve_tags()`",
+                    fmt_s(total),
+                    fmt_s(tags),
+                    times_better(total, tags),
+                ],
+                [
+                    "our capture vs `start_run()` + `end_run()` (file store)",
+                    fmt_s(total),
+                    fmt_s(run),
+                    times_better(total, run),
+                ],
+            ],
+        )
+        print(
+            f"MLflow's run records these context tags: {', '.join(ml_run[0]['tags'])}. "
+            "It records no packages, system, dirty state or diff at run start.\n"
+        )
+    print("\n### (c) `ll.init()` with capture on and off\n")
+    if init is None:
+        print(
+            "Not measured: `labledger.sdk.capture.capture_environment` (the aggregator "
+            "that `ll.init()` calls) does not exist at this commit.\n"
+        )
+        return
+    on, off = median(init["on"]), median(init["off"])
+    table(
+        ["`ll.init()`", "median", "min"],
+        [
+            ["capture on (default)", fmt_s(on), fmt_s(min(init["on"]))],
+            ["`LABLEDGER_CAPTURE=none`", fmt_s(off), fmt_s(min(init["off"]))],
+            ["added by capture", fmt_s(on - off), ""],
+        ],
+    )
+    print(
+        f"Bar: capture adds under {fmt_s(BAR_S)} to `ll.init()`: "
+        f"{verdict(on - off < BAR_S)} ({fmt_s(on - off)}).\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
