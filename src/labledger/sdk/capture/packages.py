@@ -78,6 +78,7 @@ def scan_distributions(
     """(name -> version, name -> direct URL facts) over the folders in ``paths``."""
     packages: dict[str, str] = {}
     direct_urls: dict[str, dict[str, Any]] = {}
+    heads: dict[Path, str | None] = {}  # repository root -> HEAD, for editable installs
     for entry in dict.fromkeys(paths):  # a folder listed twice is scanned once
         try:
             items = sorted(os.scandir(entry or "."), key=lambda e: e.name)
@@ -94,7 +95,7 @@ def scan_distributions(
                 name, version = found
                 packages[name] = version
                 if suffix == "dist-info":
-                    direct = read_direct_url(Path(item.path) / "direct_url.json")
+                    direct = read_direct_url(os.path.join(item.path, "direct_url.json"), heads)
                     if direct is not None:
                         direct_urls[name] = direct
             except Exception as exc:  # noqa: BLE001 - one broken folder spoils nothing else
@@ -136,10 +137,14 @@ def read_metadata_headers(path: str) -> dict[str, str]:
     return found
 
 
-def read_direct_url(path: Path) -> dict[str, Any] | None:
-    """What PEP 610's ``direct_url.json`` says, or None when there is none."""
+def read_direct_url(
+    path: str, heads: dict[Path, str | None] | None = None
+) -> dict[str, Any] | None:
+    """What PEP 610's ``direct_url.json`` says, or None when there is none. ``heads``
+    caches the HEAD of each repository that holds a local folder install."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -166,12 +171,16 @@ def read_direct_url(path: Path) -> dict[str, Any] | None:
     if isinstance(data.get("subdirectory"), str):
         out["subdirectory"] = data["subdirectory"]
     if isinstance(dir_info, dict) and url.startswith("file:"):
-        out["git_commit"] = _local_git_commit(url)
+        out["git_commit"] = _local_git_commit(url, {} if heads is None else heads)
     return out
 
 
-def _local_git_commit(url: str) -> str | None:
+def _local_git_commit(url: str, heads: dict[Path, str | None]) -> str | None:
     """HEAD of the repository holding a local folder install, read from its files (its
     dirty state is not checked: that would cost a git call per editable install)."""
     repo = find_repository(Path(unquote(urlsplit(url).path)))
-    return read_head(repo)[0] if repo is not None else None
+    if repo is None:
+        return None
+    if repo.root not in heads:
+        heads[repo.root] = read_head(repo)[0]
+    return heads[repo.root]
