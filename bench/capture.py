@@ -30,7 +30,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +198,19 @@ def make_site(site: Path, count: int, repo: Path) -> None:
         (folder / "direct_url.json").write_text(json.dumps(direct))
 
 
-def runs(cmd: Sequence[object], n: int, env: dict[str, str], cwd: Path) -> list[dict[str, Any]]:
-    """``n`` fresh processes, after one untimed warm-up."""
-    run_json(cmd, env=env, cwd=cwd, timeout=300)
-    return [run_json(cmd, env=env, cwd=cwd, timeout=300) for _ in range(n)]
+Case = tuple[list[object], dict[str, str]]  # command, environment
+
+
+def interleaved(cases: dict[str, Case], n: int, cwd: Path) -> dict[str, list[dict[str, Any]]]:
+    """``n`` fresh processes per case, the cases taking turns (so a change in the shared
+    machine's load hits them alike), after one untimed warm-up of each."""
+    for cmd, env in cases.values():
+        run_json(cmd, env=env, cwd=cwd, timeout=300)
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
+    for _ in range(n):
+        for name, (cmd, env) in cases.items():
+            results[name].append(run_json(cmd, env=env, cwd=cwd, timeout=300))
+    return results
 
 
 def aggregator_available() -> bool:
@@ -214,17 +222,11 @@ def aggregator_available() -> bool:
 
 
 def init_times(n: int, env: dict[str, str], repo: Path, store: Path) -> dict[str, list[float]]:
-    """``ll.init()`` with capture on and off, alternating, after one untimed run of each
-    (the first creates the store)."""
-    cmd = [sys.executable, repo / "ll_init.py", store]
-    modes = {"on": env, "off": {**env, "LABLEDGER_CAPTURE": "none"}}
-    for mode_env in modes.values():
-        run_json(cmd, env=mode_env, cwd=repo, timeout=300)
-    times: dict[str, list[float]] = {"on": [], "off": []}
-    for _ in range(n):
-        for mode, mode_env in modes.items():
-            times[mode].append(run_json(cmd, env=mode_env, cwd=repo, timeout=300)["seconds"])
-    return times
+    """``ll.init()`` with capture on and off (the warm-up creates the store)."""
+    cmd: list[object] = [sys.executable, repo / "ll_init.py", store]
+    off = {**env, "LABLEDGER_CAPTURE": "none"}
+    results = interleaved({"on": (cmd, env), "off": (cmd, off)}, n, repo)
+    return {mode: [r["seconds"] for r in rs] for mode, rs in results.items()}
 
 
 def main() -> None:
@@ -243,19 +245,20 @@ def main() -> None:
         make_repo(repo)
         make_site(site, a.dists, repo)
         env = quiet_env(PYTHONPATH=str(site))
-        note(f"timing LabLedger's capture in {n} fresh processes")
-        ours = runs([sys.executable, repo / "ll_capture.py"], n, env, repo)
         pyc_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         pyc_env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")  # not in the source tree
-        ours_pyc = runs([sys.executable, repo / "ll_capture.py"], n, pyc_env, repo)
-        ml_tags = ml_run = None
+        ours_cmd: list[object] = [sys.executable, repo / "ll_capture.py"]
+        cases: dict[str, Case] = {"ours": (ours_cmd, env), "ours_pyc": (ours_cmd, pyc_env)}
         if mpy:
-            note(f"timing MLflow's resolve_tags() and start_run()/end_run() ({n} processes)")
             ml_env = {**env, "MLFLOW_ALLOW_FILE_STORE": "true"}
             script = repo / "mlflow_capture.py"
-            ml_tags = runs([mpy, script, "tags"], n, ml_env, repo)
             uri = (work / "mlruns").as_uri()
-            ml_run = runs([mpy, script, "start_run", "--uri", uri], n, ml_env, repo)
+            cases["ml_tags"] = ([mpy, script, "tags"], ml_env)
+            cases["ml_run"] = ([mpy, script, "start_run", "--uri", uri], ml_env)
+        note(f"timing {', '.join(cases)}: {n} fresh processes each, taking turns")
+        results = interleaved(cases, n, repo)
+        ours, ours_pyc = results["ours"], results["ours_pyc"]
+        ml_tags, ml_run = results.get("ml_tags"), results.get("ml_run")
         init = None
         if aggregator_available():
             note(f"timing ll.init() with capture on and off ({n} processes each)")
@@ -285,8 +288,8 @@ def report(
         "bytes of diff) and one untracked"
     )
     print(
-        f"- median of {n} fresh processes each, after one untimed warm-up; LabLedger's "
-        "times start after `import labledger`"
+        f"- median of {n} fresh processes per case, the cases taking turns, after one untimed "
+        "warm-up each; LabLedger's times start after `import labledger`"
     )
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print(
