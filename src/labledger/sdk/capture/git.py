@@ -51,14 +51,18 @@ def find_repository(start: Path) -> Repository | None:
     for folder in (here, *here.parents):
         dot_git = folder / ".git"
         git_dir: Path | None = dot_git
-        if dot_git.is_file():
-            text = _read_text(dot_git) or ""
-            git_dir = folder / text[7:].strip() if text.startswith("gitdir:") else None
-        if git_dir is None or not (git_dir / "HEAD").is_file():
+        try:
+            if dot_git.is_file():
+                text = _read_text(dot_git) or ""
+                git_dir = folder / text[7:].strip() if text.startswith("gitdir:") else None
+            if git_dir is None or not (git_dir / "HEAD").is_file():
+                continue
+            git_dir = git_dir.resolve()
+        except (OSError, RuntimeError):  # a folder we may not look into: git skips it too
             continue
         common = _read_text(git_dir / "commondir")
         common_dir = (git_dir / common).resolve() if common else git_dir
-        return Repository(root=folder, git_dir=git_dir.resolve(), common_dir=common_dir)
+        return Repository(root=folder, git_dir=git_dir, common_dir=common_dir)
     return None
 
 
