@@ -5,6 +5,7 @@
 - subprocesses that report one ``RESULT {json}`` line on stdout;
 - timing (median, percentiles, wall time of fresh processes);
 - server processes (LabLedger, MLflow) on a free loopback port, ready when /healthz answers;
+- a server's RSS, read from /proc (peak, or sampled over time);
 - a scratch PostgreSQL database, dropped afterwards;
 - Markdown tables with ratios, so the output can be pasted into docs/benchmarks.md.
 
@@ -27,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -243,19 +245,17 @@ def mlflow_server(workdir: Path, backend_uri: str, *,
         yield base
 
 
-def _vm_hwm_mib(pid: int) -> float | None:
+def status_mib(pid: int, field: str = "VmHWM") -> float | None:
+    """A memory field of /proc/<pid>/status in MiB (VmHWM: peak RSS, VmRSS, RssAnon...)."""
     with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return None
 
 
-def server_peak_rss(base_url: str) -> dict[str, float] | None:
-    """Peak RSS (``VmHWM``, MiB) of a local server, read from /proc before it stops:
-    ``serving`` for the process listening on the URL's port, ``group`` summed over every
-    process of its process group (``procs`` of them: launchers, job runners).  None if not
-    found (no /proc)."""
+def listening_pids(base_url: str) -> set[int]:
+    """Processes listening on the URL's loopback port (from /proc; empty if none found)."""
     port = int(base_url.rsplit(":", 1)[1].split("/", 1)[0])
     inodes = set()
     for table_name in ("tcp", "tcp6"):
@@ -265,17 +265,58 @@ def server_peak_rss(base_url: str) -> dict[str, float] | None:
                 if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
                     inodes.add(f"socket:[{fields[9]}]")  # 0A: listening
     listeners = set()
-    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
-    for pid in pids:
+    for proc in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
         with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
+            for fd in (proc / "fd").iterdir():
                 with contextlib.suppress(OSError):
                     if os.readlink(fd) in inodes:
-                        listeners.add(pid)
+                        listeners.add(int(proc.name))
                         break
+    return listeners
+
+
+class RssSampler:
+    """Samples VmRSS and RssAnon (MiB) of one process every ``interval`` s in a thread, on
+    entry and on exit: ``samples`` is a list of (seconds since ``origin``, VmRSS, RssAnon),
+    ``origin`` a ``time.time()`` (default: now) that the sample times are aligned to."""
+
+    def __init__(self, pid: int, interval: float, origin: float | None = None) -> None:
+        self.pid, self.interval = pid, interval
+        self.t0 = time.monotonic() + ((origin or time.time()) - time.time())
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def sample(self) -> None:
+        rss, anon = status_mib(self.pid, "VmRSS"), status_mib(self.pid, "RssAnon")
+        if rss is not None and anon is not None:
+            self.samples.append((time.monotonic() - self.t0, rss, anon))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval - (time.monotonic() - self.t0) % self.interval):
+            self.sample()
+
+    def __enter__(self) -> RssSampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def server_peak_rss(base_url: str) -> dict[str, float] | None:
+    """Peak RSS (``VmHWM``, MiB) of a local server, read from /proc before it stops:
+    ``serving`` for the process listening on the URL's port, ``group`` summed over every
+    process of its process group (``procs`` of them: launchers, job runners).  None if not
+    found (no /proc)."""
+    listeners = listening_pids(base_url)
     if not listeners:
         return None
-    serving = max((_vm_hwm_mib(pid) or 0.0) for pid in listeners)
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    serving = max((status_mib(pid) or 0.0) for pid in listeners)
     groups = set()
     for pid in listeners:
         with contextlib.suppress(OSError):
@@ -283,7 +324,7 @@ def server_peak_rss(base_url: str) -> dict[str, float] | None:
     group = []
     for pid in pids:
         with contextlib.suppress(OSError):
-            if os.getpgid(pid) in groups and (peak := _vm_hwm_mib(pid)) is not None:
+            if os.getpgid(pid) in groups and (peak := status_mib(pid)) is not None:
                 group.append(peak)
     return {"serving": serving, "group": sum(group), "procs": len(group)}
 
