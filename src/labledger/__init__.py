@@ -15,11 +15,13 @@ from labledger.core.errors import (
     ArtifactChangedError,
     ArtifactCorruptedError,
     ConflictError,
+    DatasetChangedError,
     InvalidInputError,
     InvalidQueryError,
     NotFoundError,
     ParamConflictError,
     RunNotFoundError,
+    RunSealedError,
     TrackerError,
     TransportError,
 )
@@ -35,7 +37,8 @@ from labledger.sdk.fluent import (
     set_tags,
 )
 from labledger.sdk.history import MetricHistory, MetricPoint
-from labledger.sdk.run import Run, init
+from labledger.sdk.run import Run
+from labledger.sdk.start import init
 
 start_run = init
 end_run = finish
@@ -48,6 +51,7 @@ __all__ = [
     "ArtifactState",
     "Client",
     "ConflictError",
+    "DatasetChangedError",
     "InvalidInputError",
     "InvalidQueryError",
     "MetricHistory",
@@ -58,6 +62,7 @@ __all__ = [
     "Run",
     "RunList",
     "RunNotFoundError",
+    "RunSealedError",
     "RunRecord",
     "RunStatus",
     "TrackerError",

@@ -48,8 +48,11 @@ def test_parallel_processes_store_every_point_exactly_once(tmp_path):
 def test_processes_racing_on_one_run_key_share_one_run(tmp_path):
     uri = str(tmp_path / "store")
     code = textwrap.dedent(f"""
-        import labledger as ll
+        import os, time, labledger as ll
         run = ll.init(project="ci", run_key="commit-abc/build-9/train", tracking_uri={uri!r})
+        open(os.path.join({str(tmp_path)!r}, f"ready-{{os.getpid()}}"), "w").close()
+        while len([f for f in os.listdir({str(tmp_path)!r}) if f.startswith("ready-")]) < 6:
+            time.sleep(0.05)  # all six write to the run at once, then each finishes
         run.log({{"x": 1.0}})
         run.finish()
         print(run.id)
@@ -64,4 +67,7 @@ def test_processes_racing_on_one_run_key_share_one_run(tmp_path):
     assert all(p.returncode == 0 for p in procs), [err for _, err in results]
     assert len({out.strip() for out, _ in results}) == 1
     with ll.Client(uri) as client:
-        assert len(client.search_runs("ci")) == 1
+        [run] = client.search_runs("ci")
+        # the run ended with its last writer: every process's point is there, then the seal
+        assert client.get_metric_history(run.id, "x").total_points == 6
+        assert run.status is ll.RunStatus.FINISHED and run.seal_hash is not None

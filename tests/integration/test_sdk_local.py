@@ -126,23 +126,28 @@ def test_fluent_api_acts_on_the_active_run(tmp_path):
     assert stored.params == {"opt.name": "sgd"} and stored.tags == {"stage": "dev"}
 
 
-def test_run_key_resumes_across_processes(tmp_path):
+def test_run_key_resumes_a_failed_run_and_refuses_a_sealed_one(tmp_path):
     code = f"""
         import labledger as ll, sys
         run = ll.init(project="ci", run_key="sha1-build7-train", tracking_uri={str(tmp_path)!r})
         start = 0 if not run.resumed else 100
         for s in range(start, start + 100):
             run.log({{"loss": float(s)}}, step=s)
-        run.finish()
-        print(run.id, run.resumed)
+        print(run.id, run.resumed, flush=True)
+        run.finish("failed" if not run.resumed else "finished")  # the CI job fails once
     """
     first = run_script(code, tmp_path)
-    second = run_script(code, tmp_path)
+    second = run_script(code, tmp_path)  # the retried job resumes the failed run
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     id1, resumed1 = first.stdout.split()
     id2, resumed2 = second.stdout.split()
     assert id1 == id2 and (resumed1, resumed2) == ("False", "True")
+    stored = ll.Client(str(tmp_path)).get_run(id1)
+    assert stored.status is ll.RunStatus.FINISHED and stored.seal_hash is not None
     assert ll.Client(str(tmp_path)).get_metric_history(id1, "loss").total_points == 200
+    third = run_script(code, tmp_path)  # a finished run is sealed: init says so at once
+    assert third.returncode != 0
+    assert "already finished and is sealed" in third.stderr and "run_sealed" not in third.stdout
 
 
 def test_interpreter_exit_finishes_open_run(tmp_path):

@@ -1,4 +1,4 @@
-"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync|doctor] …``."""
+"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync|doctor|verify|projects] …``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from labledger.cli.artifacts import artifacts
 from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.doctor import doctor
+from labledger.cli.provenance import diff, env, projects, seal, verify
 from labledger.cli.runs import runs
 from labledger.cli.server import server
 from labledger.cli.sync import sync
@@ -27,6 +28,11 @@ cli.add_command(server)
 cli.add_command(demo)
 cli.add_command(sync)
 cli.add_command(doctor)
+cli.add_command(verify)
+cli.add_command(projects)
+runs.add_command(diff)
+runs.add_command(seal)
+runs.add_command(env)
 
 
 def main() -> None:

@@ -101,8 +101,9 @@ def show(run_id: str, as_json: bool, tracking_uri: str | None) -> None:
 
     with Client(tracking_uri) as client:
         run = client.get_run(run_id)
+        missing = client.missing_fields(run_id)
     if as_json:
-        click.echo(json.dumps(run.to_dict(), default=str, indent=2))
+        click.echo(json.dumps({**run.to_dict(), "missing": missing}, default=str, indent=2))
         return
     console = Console()
     console.print(f"[bold]{run.name}[/bold]  {run.id}  ({run.project})")
@@ -112,6 +113,10 @@ def show(run_id: str, as_json: bool, tracking_uri: str | None) -> None:
     )
     if run.parent_id or run.group:
         console.print(f"parent {run.parent_id or '-'}  group {run.group or '-'}")
+    if run.seal_hash:
+        console.print(f"sealed {_when(run.sealed_ms)}  sha256 {run.seal_hash}")
+    if missing:
+        console.print(f"[yellow]incomplete: lacks {', '.join(missing)}[/yellow]")
     for title, items in (
         ("params", run.params),
         ("tags", run.tags),

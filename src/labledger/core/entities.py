@@ -44,6 +44,8 @@ class Run:
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     heartbeat_ms: int | None = None  # last sign of life from a writer (batch or heartbeat)
+    seal_hash: str | None = None  # SHA-256 of the canonical record, set when the run ended
+    sealed_ms: int | None = None
 
     @property
     def duration_ms(self) -> int | None:
@@ -64,6 +66,8 @@ class Run:
             "notes": self.notes,
             "run_key": self.run_key,
             "heartbeat_ms": self.heartbeat_ms,
+            "seal_hash": self.seal_hash,
+            "sealed_ms": self.sealed_ms,
             "params": dict(self.params),
             "tags": dict(self.tags),
             "metrics": dict(self.metrics),
@@ -93,6 +97,7 @@ class RunUpdate:
     end_ms: int | None = None
     name: str | None = None
     notes: str | None = None
+    release: bool = False  # one writer's finish(): the run ends with its last writer
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +113,45 @@ class MetricSeries:
 
 
 @dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """A run's use of one dataset version: what it is called, how it was used, where it was
+    read from, and the content (digest, size, and rows/schema when cheap to read)."""
+
+    name: str
+    role: str
+    uri: str
+    digest: str
+    size: int
+    files: int = 1
+    rows: int | None = None
+    format: str | None = None
+    schema: list[tuple[str, str]] | None = None  # (column, type)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "uri": self.uri,
+            "digest": self.digest,
+            "size": self.size,
+            "files": self.files,
+            "rows": self.rows,
+            "format": self.format,
+            "schema": None if self.schema is None else [list(c) for c in self.schema],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
-    """One atomic, idempotent write to a run: metrics (columnar per key), params, tags."""
+    """One atomic, idempotent write to a run: metrics (columnar per key), params, tags, and
+    at most once per run the captured environment; datasets used."""
 
     batch_id: str | None
     metrics: dict[str, tuple[list[int], list[int], list[float]]]
     params: dict[str, str]
     tags: dict[str, str]
+    environment: dict[str, Any] | None = None
+    datasets: tuple[DatasetRef, ...] = ()
 
     @property
     def point_count(self) -> int:

@@ -25,7 +25,10 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── RunStateError (409 run_not_active)
     │   ├── UploadIncompleteError (409 upload_incomplete)   details: missing_parts
     │   ├── ArtifactPendingError (409 artifact_pending)     its content is not stored yet
-    │   └── ArtifactChangedError (409 artifact_changed)     a file changed before upload
+    │   ├── ArtifactChangedError (409 artifact_changed)     a file changed before upload
+    │   ├── RunSealedError (409 run_sealed)                 the run ended and was sealed
+    │   ├── EnvironmentConflictError (409 environment_conflict)  it is write-once
+    │   └── DatasetChangedError (409 dataset_changed)       details: name, expected, actual
     ├── SchemaOutdatedError (503 schema_outdated)
     ├── BlobStoreError (503 blob_store_unavailable)      the artifact store cannot be reached
     └── TransportError (503 unavailable)                  raised by the SDK, never by a server
@@ -133,6 +136,18 @@ class ArtifactPendingError(ConflictError):
 
 class ArtifactChangedError(ConflictError):
     error_code = "artifact_changed"
+
+
+class RunSealedError(ConflictError):
+    error_code = "run_sealed"
+
+
+class EnvironmentConflictError(ConflictError):
+    error_code = "environment_conflict"
+
+
+class DatasetChangedError(ConflictError):
+    error_code = "dataset_changed"
 
 
 class BlobStoreError(TrackerError):

@@ -24,6 +24,12 @@ MAX_ARTIFACTS_PER_REQUEST = 10_000
 MAX_ARTIFACT_SIZE = 5 * 2**40  # 5 TiB, S3's largest object
 MAX_MEDIA_TYPE = 200
 ARTIFACT_PART_SIZE = 16 * 2**20  # fixed part size of multipart uploads (bytes)
+MAX_ENVIRONMENT_BYTES = 2 * 2**20  # the captured environment, as canonical JSON
+MAX_DATASETS_PER_BATCH = 100
+MAX_DATASET_URI = 4_000
+MAX_DATASET_ROLE = 64
+MAX_DATASET_COLUMNS = 10_000
+MAX_REQUIRED_FIELDS = 100
 MIN_STEP = -(2**63)
 MAX_STEP = 2**63 - 1
 

@@ -103,6 +103,24 @@ class Settings:
             "records stay in memory (bounded) and the write is retried: nothing is dropped.",
         },
     )
+    capture: str = field(
+        default="all",
+        metadata={
+            "env": "LABLEDGER_CAPTURE",
+            "doc": "What ll.init() records about the run's origin: all (default), none, parts "
+            "from git, packages, system, container, ci, process (e.g. git,system), or all "
+            "with some left out (all,-packages). Secrets are redacted first.",
+        },
+    )
+    ci_run_key: bool = field(
+        default=True,
+        metadata={
+            "env": "LABLEDGER_CI_RUN_KEY",
+            "doc": "In CI (GitHub Actions, GitLab CI, Jenkins, Buildkite, CircleCI, Azure "
+            "Pipelines), a run without run_key gets commit + pipeline + job + run name as its "
+            "key, so a retried job resumes its run. false turns this off.",
+        },
+    )
     mode: str = field(
         default="online",
         metadata={

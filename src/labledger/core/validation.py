@@ -167,7 +167,7 @@ def parse_batch(body: object) -> Batch:
          "metrics": {key: {"steps": [...], "timestamps": [...], "values": [...]}}}
     """
     body = _mapping("body", body)
-    unknown = set(body) - {"batch_id", "metrics", "params", "tags"}
+    unknown = set(body) - {"batch_id", "metrics", "params", "tags", "environment", "datasets"}
     if unknown:
         name = sorted(unknown)[0]
         raise InvalidInputError(f"unknown field {name!r}", details={"field": name})
@@ -198,11 +198,16 @@ def parse_batch(body: object) -> Batch:
         stamps = [_fast_int(f"{field}.timestamps", t, nonneg=True) for t in ts_raw]
         values = [_fast_float(f"{field}.values", v) for v in vals_raw]
         metrics[key] = (steps, stamps, values)
+    from labledger.core.provenance import check_datasets, check_environment
+
+    environment = body.get("environment")
     return Batch(
         batch_id=batch_id,
         metrics=metrics,
         params=check_params("params", body.get("params")),
         tags=check_tags("tags", body.get("tags")),
+        environment=None if environment is None else check_environment(environment),
+        datasets=check_datasets(body.get("datasets")),
     )
 
 

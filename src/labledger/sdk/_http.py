@@ -21,6 +21,7 @@ from labledger.core.entities import (
 )
 from labledger.core.errors import TrackerError, TransportError, error_from_body
 from labledger.sdk._http_artifacts import HttpArtifactsMixin
+from labledger.sdk._http_provenance import HttpProvenanceMixin
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -43,13 +44,15 @@ def run_from_wire(data: dict[str, Any]) -> Run:
         notes=data.get("notes"),
         run_key=data.get("run_key"),
         heartbeat_ms=data.get("heartbeat_ms"),
+        seal_hash=data.get("seal_hash"),
+        sealed_ms=data.get("sealed_ms"),
         params=dict(data["params"]),
         tags=dict(data["tags"]),
         metrics={k: _float(v) for k, v in data["metrics"].items()},
     )
 
 
-class HttpTransport(HttpArtifactsMixin):
+class HttpTransport(HttpArtifactsMixin, HttpProvenanceMixin):
     def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 60.0) -> None:
         headers = {"User-Agent": "labledger-sdk"}
         if token:
@@ -71,6 +74,9 @@ class HttpTransport(HttpArtifactsMixin):
         if response.status_code == 204:
             return None
         return response.json()
+
+    def _run_from_wire(self, data: dict[str, Any]) -> Run:
+        return run_from_wire(data)
 
     def _raise_for(self, response: httpx.Response, path: str) -> None:
         try:
@@ -108,6 +114,7 @@ class HttpTransport(HttpArtifactsMixin):
             "end_ms": change.end_ms,
             "name": change.name,
             "notes": change.notes,
+            "release": change.release or None,
         }
         body = {k: v for k, v in body.items() if v is not None}
         return run_from_wire(self._request("PATCH", f"/api/v1/runs/{run_id}", json=body))

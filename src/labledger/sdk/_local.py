@@ -21,9 +21,10 @@ from labledger.core.entities import (
 from labledger.core.errors import ArtifactChangedError
 from labledger.core.settings import Settings
 from labledger.core.validation import parse_batch
+from labledger.sdk._local_provenance import LocalProvenanceMixin
 
 
-class LocalTransport:
+class LocalTransport(LocalProvenanceMixin):
     def __init__(self, settings: Settings) -> None:
         from labledger.services.tracker import Tracker
 

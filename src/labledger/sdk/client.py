@@ -7,9 +7,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from labledger.core.artifact_validation import check_artifact_path
-from labledger.core.entities import ArtifactEntry, Project, Run, RunStatus, RunUpdate
+from labledger.core.entities import (
+    ArtifactEntry,
+    DatasetRef,
+    Project,
+    Run,
+    RunStatus,
+    RunUpdate,
+)
 from labledger.core.settings import Settings
 from labledger.sdk.downloads import ArtifactReader, download
 from labledger.sdk.history import MetricHistory
@@ -88,6 +96,50 @@ class Client:
     def delete_run(self, run_id: str) -> None:
         """Delete a run, its metrics, params, tags and artifact manifest."""
         self.transport.delete_run(run_id)
+
+    # -- provenance -------------------------------------------------------------------------
+    def get_environment(self, run_id: str) -> dict[str, Any] | None:
+        """What ``ll.init()`` captured for the run (secrets redacted), or None."""
+        env: dict[str, Any] | None = self.transport.environment(run_id)["environment"]
+        return env
+
+    def list_datasets(self, run_id: str) -> list[DatasetRef]:
+        from labledger.core.provenance import check_dataset
+
+        return [check_dataset("dataset", d) for d in self.transport.datasets(run_id)]
+
+    def list_annotations(self, run_id: str) -> list[dict[str, Any]]:
+        """Changes a sealed run took (notes, ``annotation.*`` tags), oldest first."""
+        return self.transport.annotations(run_id)
+
+    def seal_run(self, run_id: str) -> Run:
+        """Seal an ended run now (finished runs are sealed when they finish)."""
+        return self.transport.seal_run(run_id)
+
+    def verify_run(self, run_id: str, *, blobs: bool = True) -> dict[str, Any]:
+        """Recompute a sealed run's hash (and its artifacts' digests): ``ok``, ``problems``."""
+        return self.transport.verify_run(run_id, blobs)
+
+    def iter_sealed_runs(self, project: str | None = None) -> Iterator[str]:
+        after: str | None = None
+        while True:
+            page = self.transport.sealed_runs(project, after, 1000)
+            yield from page["run_ids"]
+            after = page["next_after"]
+            if after is None:
+                return
+
+    def set_required_fields(self, project: str, fields: list[str]) -> list[str]:
+        """Fields every run of ``project`` should carry (e.g. ``git.commit``)."""
+        return self.transport.set_requirements(project, fields)
+
+    def completeness(self, project: str) -> dict[str, Any]:
+        """``required``, ``runs``, ``complete``, ``percent``, ``incomplete`` (id -> missing)."""
+        return self.transport.project_completeness(project)
+
+    def missing_fields(self, run_id: str) -> list[str]:
+        """The project's required fields this run lacks."""
+        return list(self.transport.run_completeness(run_id)["missing"])
 
     # -- artifacts --------------------------------------------------------------------------
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:

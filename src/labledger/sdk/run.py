@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import socket
@@ -13,13 +12,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from labledger.core.entities import DatasetRef, RunCreate, RunStatus, RunUpdate
 from labledger.core.entities import Run as RunRecord
-from labledger.core.entities import RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import (
     InvalidInputError,
     ParamConflictError,
     RunStateError,
-    TransportError,
 )
 from labledger.core.ids import new_id
 from labledger.core.settings import Settings
@@ -29,10 +27,10 @@ from labledger.sdk.artifact_spool import ArtifactSpool
 from labledger.sdk.artifacts import ArtifactUploader
 from labledger.sdk.config import flatten_config, param_text
 from labledger.sdk.journal import KIND_PARAMS, KIND_TAGS, Journal
-from labledger.sdk.offline import OfflineTransport, check_mode, offline_record, spec_to_meta
+from labledger.sdk.offline import spec_to_meta
 from labledger.sdk.sender import QUEUE_BOUND, Sender
 from labledger.sdk.spool import SpoolWriter
-from labledger.sdk.transport import Transport, open_transport
+from labledger.sdk.transport import Transport
 
 log = logging.getLogger("labledger.sdk")
 
@@ -228,6 +226,35 @@ class Run:
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})
 
+    # -- provenance -------------------------------------------------------------------------
+    def log_dataset(
+        self,
+        local_path: str | os.PathLike[str],
+        name: str | None = None,
+        role: str = "training",
+        *,
+        uri: str | None = None,
+        expected_digest: str | None = None,
+    ) -> DatasetRef:
+        """Record a dataset (file or folder) this run uses: its content digest (streaming
+        SHA-256), size, and rows and schema for CSV and Parquet.  The same content logged
+        again is the same dataset version.  With ``expected_digest``, raises
+        ``DatasetChangedError`` at once when the data is not what was expected."""
+        self._check_open()
+        from labledger.core.provenance import check_dataset
+        from labledger.sdk.datasets import describe
+
+        ref = describe(local_path, name=name, role=role, uri=uri, expected_digest=expected_digest)
+        wire = ref.to_dict()
+        check_dataset("dataset", wire)  # limits, before it is queued
+        self._queue.append(("d", (ref, wire)))
+        return ref
+
+    def _record_environment(self, document: dict[str, Any]) -> None:
+        from labledger.core.provenance import check_environment
+
+        self._queue.append(("e", check_environment(document)))
+
     # -- artifacts --------------------------------------------------------------------------
     def log_artifact(
         self,
@@ -306,7 +333,9 @@ class Run:
                 end_ms = time.time_ns() // 1_000_000
                 self._spool.update_meta(final={"status": RunStatus(status).value, "end_ms": end_ms})
             else:
-                self._transport.update_run(self.id, RunUpdate(status=RunStatus(status)))
+                self._transport.update_run(
+                    self.id, RunUpdate(status=RunStatus(status), release=True)
+                )
         finally:
             fluent.forget(self)
             self._journal.close()
@@ -335,61 +364,3 @@ class Run:
             self.finish(RunStatus.KILLED)
         else:
             self.finish(RunStatus.FAILED)
-
-
-def init(
-    project: str | None = None,
-    name: str | None = None,
-    *,
-    config: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    run_key: str | None = None,
-    parent: Run | str | None = None,
-    group: str | None = None,
-    notes: str | None = None,
-    tracking_uri: str | None = None,
-) -> Run:
-    """Start (or, with the same ``run_key``, resume) a run and make it the active run."""
-    settings = Settings.from_env(tracking_uri=tracking_uri)
-    mode = check_mode(settings.mode)
-    parent_id = parent.id if isinstance(parent, Run) else parent
-    spec = RunCreate(
-        project=project or settings.project,
-        id=new_id(),
-        name=name,
-        run_key=run_key,
-        user=_user(),
-        parent_id=parent_id,
-        group=group,
-        notes=notes,
-        params=flatten_config(config),
-        tags={k: param_text(v) for k, v in (tags or {}).items()},
-    )
-    if mode == "offline":
-        run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
-        fluent.remember(run)
-        return run
-    transport = open_transport(settings)
-    try:
-        record, created = transport.create_run(spec)
-    except TransportError:
-        transport.close()
-        if mode != "fallback":
-            raise
-        log.warning("%s cannot be reached: recording offline", settings.tracking_uri)
-        run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
-        fluent.remember(run)
-        return run
-    except BaseException:
-        transport.close()
-        raise
-    run = Run(record, transport, settings, resumed=not created)
-    fluent.remember(run)
-    return run
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return None

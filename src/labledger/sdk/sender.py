@@ -152,6 +152,7 @@ class Sender:
             metrics: dict[str, tuple[list[int], list[int], list[float]]] = {}
             params: dict[str, str] = {}
             tags: dict[str, str] = {}
+            extra: dict[str, Any] = {}  # the environment, datasets: rare, sent as they come
             points = 0
             flush_events: list[threading.Event] = []
             q = self.queue
@@ -175,12 +176,16 @@ class Sender:
                     break
                 elif item[0] == "p":
                     params.update(item[1])
-                else:
+                elif item[0] == "t":
                     tags.update(item[1])
-            if metrics or params or tags:
+                elif item[0] == "e":
+                    extra["environment"] = item[1]
+                else:
+                    extra.setdefault("datasets", []).append(item[1])
+            if metrics or params or tags or extra:
                 self.items_spooled += items
                 try:
-                    self._spool(metrics, params, tags)
+                    self._spool(metrics, params, tags, extra)
                 except TrackerError:
                     for event in reversed(flush_events):  # they wait for this batch
                         q.appendleft(event)
@@ -194,11 +199,20 @@ class Sender:
         metrics: dict[str, tuple[list[int], list[int], list[float]]],
         params: dict[str, str],
         tags: dict[str, str],
+        extra: dict[str, Any],
     ) -> None:
         seq = self.spool.next_seq
         # "<writer>-<seq>.<items>": after a crash, sync replays the journal from <items> on
         batch_id = f"{self.spool.batch_id(seq)}.{self.items_spooled}"
-        batch = Batch(batch_id, metrics, params, tags)
+        datasets = extra.get("datasets", [])
+        batch = Batch(
+            batch_id,
+            metrics,
+            params,
+            tags,
+            environment=extra.get("environment"),
+            datasets=tuple(d for d, _ in datasets),
+        )
         body: dict[str, Any] = {"batch_id": batch.batch_id}
         if metrics:
             body["metrics"] = {
@@ -208,6 +222,10 @@ class Sender:
             body["params"] = params
         if tags:
             body["tags"] = tags
+        if batch.environment is not None:
+            body["environment"] = batch.environment
+        if datasets:
+            body["datasets"] = [wire for _, wire in datasets]
         payload = json.dumps(body, separators=(",", ":")).encode()
         self._unspooled.append((payload, batch, self.items_spooled))
         self._retry_unspooled()

@@ -188,7 +188,9 @@ def _mark_killed(
     try:
         run = transport.get_run(run_id)
         if run.status is RunStatus.RUNNING:
-            transport.update_run(run_id, RunUpdate(status=RunStatus.KILLED, end_ms=last_seen))
+            transport.update_run(
+                run_id, RunUpdate(status=RunStatus.KILLED, end_ms=last_seen, release=True)
+            )
             report.killed.append(run_id)
     except TrackerError as exc:
         report.errors.append(f"{run_id}: could not mark it killed: {exc}")
@@ -289,6 +291,8 @@ def _apply_final(
     try:
         if transport.get_run(run_id).status is RunStatus.RUNNING:
             status = RunStatus(final["status"])
-            transport.update_run(run_id, RunUpdate(status=status, end_ms=final.get("end_ms")))
+            transport.update_run(
+                run_id, RunUpdate(status=status, end_ms=final.get("end_ms"), release=True)
+            )
     except TrackerError as exc:
         report.errors.append(f"{run_id}: could not set its final status: {exc}")

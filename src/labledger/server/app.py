@@ -16,7 +16,7 @@ from labledger._version import __version__
 from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
 from labledger.server.metrics import RequestMiddleware, ServerMetrics
-from labledger.server.routes import artifacts, health, projects, runs, uploads
+from labledger.server.routes import artifacts, health, projects, provenance, runs, uploads
 from labledger.server.schemas import RunBatch
 from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     app.include_router(runs.router)
     app.include_router(artifacts.router)
     app.include_router(uploads.router)
+    app.include_router(provenance.router)
 
     _add_batch_schema(app)
     install_ui(app)  # last: its catch-all route must not shadow the API

@@ -34,6 +34,12 @@ class RunUpdate(_Strict):
     end_ms: int | None = None
     name: str | None = None
     notes: str | None = None
+    release: bool = Field(
+        False,
+        description="This status ends one writer's session (the SDK's finish()): while other "
+        "processes still write to the run (they resumed it by id or run key), the run goes on "
+        "and the last writer's status is the one that counts.",
+    )
 
 
 class RunPublic(BaseModel):
@@ -52,6 +58,10 @@ class RunPublic(BaseModel):
     heartbeat_ms: int | None = Field(
         None, description="Last sign of life from a writer (a batch or a heartbeat)."
     )
+    seal_hash: str | None = Field(
+        None, description="SHA-256 of the run's canonical record, set when it was sealed."
+    )
+    sealed_ms: int | None = None
     params: dict[str, str]
     tags: dict[str, str]
     metrics: dict[str, WireFloat]

@@ -32,9 +32,11 @@ from labledger.core.errors import (
 )
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.services.sealing import refuse_if_sealed
 from labledger.store import artifacts as repo
 from labledger.store import runs as run_repo
 from labledger.store.database import Database
+from labledger.store.runs import RunRef
 
 DEFAULT_GC_GRACE_MS = 3_600_000
 STALE_UPLOAD_MS = 7 * 24 * 3_600_000
@@ -47,6 +49,16 @@ class GcReport:
     bytes_freed: int = 0
     uploads_aborted: int = 0
     digests: list[str] = field(default_factory=list)
+
+
+def _refuse_new_entries(
+    conn: Connection, ref: RunRef, run_id: str, entries: list[ArtifactEntry]
+) -> None:
+    """A sealed run's manifest is fixed; declaring what it already holds is a retry."""
+    for entry in entries:
+        held = repo.get_entry(conn, ref.pk, entry.path)
+        if held is None or held.digest != entry.digest:
+            refuse_if_sealed(ref, run_id, f"adding artifact {entry.path!r}")
 
 
 def _check_run_id(run_id: str) -> None:
@@ -67,7 +79,10 @@ class ArtifactService:
         _check_run_id(run_id)
 
         def apply(conn: Connection) -> tuple[list[ArtifactEntry], list[str]]:
-            run_pk, _ = run_repo.get_run_ref(conn, run_id)
+            ref = run_repo.get_run_for_write(conn, run_id)
+            run_pk = ref.pk
+            if ref.sealed:
+                _refuse_new_entries(conn, ref, run_id, entries)
             now = now_ms()
             found = repo.touch_blobs(conn, [e.digest for e in entries], now)
             out = [

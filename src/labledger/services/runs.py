@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from labledger.core import limits
 from labledger.core.entities import Batch, Run, RunCreate, RunStatus, RunUpdate
-from labledger.core.errors import InvalidInputError, RunKeyConflictError, RunNotFoundError
+from labledger.core.errors import (
+    InvalidInputError,
+    RunKeyConflictError,
+    RunNotFoundError,
+    RunStateError,
+)
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.validation import (
     check_params,
@@ -17,11 +23,14 @@ from labledger.core.validation import (
     check_tags,
     check_timestamp,
 )
+from labledger.services import sealing
 from labledger.services.names import random_run_name
 from labledger.store import metrics as metric_repo
 from labledger.store import projects as project_repo
+from labledger.store import provenance as prov_repo
 from labledger.store import runs as run_repo
 from labledger.store.database import Database
+from labledger.store.runs import RunRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +108,16 @@ class RunService:
         return run_id, True
 
     def _resume(self, conn: Connection, run_id: str, spec: RunCreate) -> str:
-        run_pk, project_id = run_repo.get_run_ref(conn, run_id)
-        run_repo.log_params(conn, run_pk, project_id, spec.params)
-        run_repo.set_tags(conn, run_pk, project_id, spec.tags)
-        run_repo.touch_heartbeat(conn, run_pk, now_ms())
+        """The existing run, active again.  A sealed run is returned as it is: it takes no
+        writes, and the SDK says so before the training starts."""
+        ref = run_repo.get_run_for_write(conn, run_id)
+        if ref.sealed:
+            return run_id
+        run_repo.log_params(conn, ref.pk, ref.project_id, spec.params)
+        run_repo.set_tags(conn, ref.pk, ref.project_id, spec.tags)
+        run_repo.revive(conn, ref.pk)  # a failed or killed run resumed (a CI retry)
+        run_repo.add_writer(conn, ref.pk)
+        run_repo.touch_heartbeat(conn, ref.pk, now_ms())
         return run_id
 
     def get_run(self, run_id: str) -> Run:
@@ -119,17 +134,56 @@ class RunService:
         if change.end_ms is not None:
             check_timestamp("end_ms", change.end_ms)
         if change.status is not None and change.status.is_terminal and change.end_ms is None:
-            change = RunUpdate(
-                status=change.status, end_ms=now_ms(), name=change.name, notes=change.notes
-            )
+            change = dataclasses.replace(change, end_ms=now_ms())
         if change.status is RunStatus.RUNNING:
             raise InvalidInputError(
                 "status can only move to finished, failed or killed", details={"field": "status"}
             )
 
         def apply(conn: Connection) -> None:
-            run_pk, _ = run_repo.get_run_ref(conn, run_id)
-            run_repo.update_run(conn, run_pk, change)
+            ref = run_repo.get_run_for_write(conn, run_id)
+            if ref.sealed:
+                self._update_sealed(conn, ref, run_id, change)
+                return
+            if change.release and change.status is not None:
+                if run_repo.release_writer(conn, ref.pk) > 0:  # others still write to it
+                    run_repo.update_run(
+                        conn, ref.pk, RunUpdate(name=change.name, notes=change.notes)
+                    )
+                    return
+            run_repo.update_run(conn, ref.pk, change)
+            if change.status is RunStatus.FINISHED:
+                sealing.seal(conn, ref.pk, now_ms())
+
+        self.db.run_write(apply)
+        return self.get_run(run_id)
+
+    def _update_sealed(self, conn: Connection, ref: RunRef, run_id: str, change: RunUpdate) -> None:
+        """Notes may change (recorded); the same status again is a retry; nothing else."""
+        if change.name is not None or change.status not in (None, ref.status):
+            sealing.refuse_if_sealed(ref, run_id, "changing its name or status")
+        if change.notes is not None:
+            old = run_repo.get_run_by_pk(conn, ref.pk).notes
+            if old != change.notes:
+                run_repo.update_run(conn, ref.pk, RunUpdate(notes=change.notes))
+                prov_repo.record_annotation(conn, ref.pk, "notes", old, change.notes, now_ms())
+
+    def seal_run(self, run_id: str) -> Run:
+        """Seal an ended run now (a failed or killed run is not sealed on its own, so that
+        a retry can resume it).  Sealing a sealed run again changes nothing."""
+        if not is_valid_id(run_id):
+            raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+
+        def apply(conn: Connection) -> None:
+            ref = run_repo.get_run_for_write(conn, run_id)
+            if ref.sealed:
+                return
+            if not ref.status.is_terminal:
+                raise RunStateError(
+                    f"run {run_id} is still running; only an ended run can be sealed",
+                    details={"run_id": run_id, "status": ref.status.value},
+                )
+            sealing.seal(conn, ref.pk, now_ms())
 
         self.db.run_write(apply)
         return self.get_run(run_id)
@@ -138,25 +192,55 @@ class RunService:
         """Store a batch atomically: all of it or none.  A batch id seen before is a no-op."""
 
         def apply(conn: Connection) -> BatchResult:
-            run_pk, project_id = run_repo.get_run_ref(conn, run_id)
+            ref = run_repo.get_run_for_write(conn, run_id)
             now = now_ms()
             if batch.batch_id is not None and not metric_repo.claim_batch(
-                conn, run_pk, batch.batch_id, now
+                conn, ref.pk, batch.batch_id, now
             ):
                 return BatchResult(points=0, duplicate=True)
-            run_repo.log_params(conn, run_pk, project_id, batch.params)
-            run_repo.set_tags(conn, run_pk, project_id, batch.tags)
-            points = metric_repo.insert_points(self.db, conn, run_pk, project_id, batch.metrics)
-            run_repo.touch_heartbeat(conn, run_pk, now)
+            if ref.sealed:
+                self._annotate(conn, ref, run_id, batch, now)
+                return BatchResult(points=0, duplicate=False)
+            if ref.status is RunStatus.KILLED:
+                run_repo.revive(conn, ref.pk)  # marked killed for silence, yet still writing
+            run_repo.log_params(conn, ref.pk, ref.project_id, batch.params)
+            run_repo.set_tags(conn, ref.pk, ref.project_id, batch.tags)
+            points = metric_repo.insert_points(self.db, conn, ref.pk, ref.project_id, batch.metrics)
+            if batch.environment is not None:
+                prov_repo.set_environment(conn, ref.pk, batch.environment, now)
+            if batch.datasets:
+                prov_repo.add_datasets(conn, ref.pk, ref.project_id, batch.datasets, now)
+            run_repo.touch_heartbeat(conn, ref.pk, now)
             return BatchResult(points=points, duplicate=False)
 
         result: BatchResult = self.db.run_write(apply)
         return result
 
+    def _annotate(self, conn: Connection, ref: RunRef, run_id: str, batch: Batch, now: int) -> None:
+        """A sealed run takes a batch of annotation tags only; each change is recorded."""
+        only_annotations = (
+            batch.tags
+            and all(sealing.is_annotation(k) for k in batch.tags)
+            and not (batch.metrics or batch.params or batch.environment or batch.datasets)
+        )
+        if not only_annotations:
+            sealing.refuse_if_sealed(ref, run_id, "logging to it")
+        current = run_repo.get_run_by_pk(conn, ref.pk).tags
+        changed = {k: v for k, v in batch.tags.items() if current.get(k) != v}
+        run_repo.set_tags(conn, ref.pk, ref.project_id, changed)
+        for key, value in changed.items():
+            prov_repo.record_annotation(conn, ref.pk, f"tags.{key}", current.get(key), value, now)
+
     def delete_tag(self, run_id: str, key: str) -> None:
         def apply(conn: Connection) -> None:
-            run_pk, _ = run_repo.get_run_ref(conn, run_id)
-            run_repo.delete_tag(conn, run_pk, key)
+            ref = run_repo.get_run_for_write(conn, run_id)
+            if ref.sealed:
+                if not sealing.is_annotation(key):
+                    sealing.refuse_if_sealed(ref, run_id, f"deleting tag {key!r}")
+                old = run_repo.get_run_by_pk(conn, ref.pk).tags.get(key)
+                if old is not None:
+                    prov_repo.record_annotation(conn, ref.pk, f"tags.{key}", old, None, now_ms())
+            run_repo.delete_tag(conn, ref.pk, key)
 
         self.db.run_write(apply)
 
@@ -177,8 +261,10 @@ class RunService:
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
 
         def apply(conn: Connection) -> None:
-            run_pk, _ = run_repo.get_run_ref(conn, run_id)
-            run_repo.touch_heartbeat(conn, run_pk, now_ms())
+            ref = run_repo.get_run_for_write(conn, run_id)
+            if ref.status is RunStatus.KILLED and not ref.sealed:
+                run_repo.revive(conn, ref.pk)  # marked killed for silence, yet alive
+            run_repo.touch_heartbeat(conn, ref.pk, now_ms())
 
         self.db.run_write(apply)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from labledger.artifacts import BlobStore, open_blob_store
 from labledger.core.settings import Settings
 from labledger.services.artifacts import ArtifactService
+from labledger.services.provenance import ProvenanceService
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
 from labledger.store.database import Database, sqlite_uri_for_dir
@@ -28,6 +29,7 @@ class Tracker:
         self.runs = RunService(db)
         self.search = SearchService(db)
         self.artifacts = ArtifactService(db, blob_store)
+        self.provenance = ProvenanceService(db, blob_store)
 
     @classmethod
     def open(

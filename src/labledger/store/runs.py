@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, and_, delete, func, select, update
+from sqlalchemy import Connection, Row, and_, case, delete, func, select, update
 
 from labledger.core.entities import Run, RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import ParamConflictError, RunNotFoundError
@@ -18,6 +18,10 @@ from labledger.store.tables import (
     metric_points,
     params,
     projects,
+    run_annotations,
+    run_datasets,
+    run_environments,
+    run_seals,
     runs,
     tags,
 )
@@ -36,7 +40,18 @@ _RUN_COLUMNS = (
     runs.c.notes,
     runs.c.run_key,
     runs.c.heartbeat_ms,
+    runs.c.seal_hash,
+    runs.c.sealed_ms,
 )
+
+
+class RunRef(NamedTuple):
+    """What a write needs to know about its run before it writes."""
+
+    pk: int
+    project_id: int
+    status: RunStatus
+    sealed: bool
 
 
 def insert_run(
@@ -55,6 +70,7 @@ def insert_run(
         notes=spec.notes,
         run_key=spec.run_key,
         heartbeat_ms=start_ms,
+        writers=1,
     )
     result = conn.execute(stmt.on_conflict_do_nothing().returning(runs.c.pk))
     return result.first() is not None
@@ -71,6 +87,46 @@ def get_run_ref(conn: Connection, run_id: str) -> tuple[int, int]:
     if row is None:
         raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
     return row.pk, row.project_id
+
+
+def get_run_for_write(conn: Connection, run_id: str) -> RunRef:
+    """The run's pk, project, status and whether it is sealed, or RunNotFoundError."""
+    row = conn.execute(
+        select(runs.c.pk, runs.c.project_id, runs.c.status, runs.c.seal_hash).where(
+            runs.c.id == run_id
+        )
+    ).first()
+    if row is None:
+        raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+    return RunRef(row.pk, row.project_id, RunStatus(row.status), row.seal_hash is not None)
+
+
+def revive(conn: Connection, run_pk: int) -> None:
+    """A run marked killed for silence (never sealed) whose writer turns out to be alive."""
+    conn.execute(
+        update(runs)
+        .where(runs.c.pk == run_pk, runs.c.seal_hash.is_(None))
+        .values(status=RunStatus.RUNNING.value, end_ms=None)
+    )
+
+
+def add_writer(conn: Connection, run_pk: int) -> None:
+    conn.execute(update(runs).where(runs.c.pk == run_pk).values(writers=runs.c.writers + 1))
+
+
+def release_writer(conn: Connection, run_pk: int) -> int:
+    """One writer is done; returns how many are still writing (never below zero)."""
+    left: int = conn.execute(
+        update(runs)
+        .where(runs.c.pk == run_pk)
+        .values(writers=case((runs.c.writers > 0, runs.c.writers - 1), else_=0))
+        .returning(runs.c.writers)
+    ).scalar_one()
+    return left
+
+
+def get_run_by_pk(conn: Connection, run_pk: int) -> Run:
+    return load_runs(conn, _base_query().where(runs.c.pk == run_pk))[0]
 
 
 def _base_query() -> Any:
@@ -93,6 +149,8 @@ def _to_entity(row: Row[Any]) -> Run:
         notes=row.notes,
         run_key=row.run_key,
         heartbeat_ms=row.heartbeat_ms,
+        seal_hash=row.seal_hash,
+        sealed_ms=row.sealed_ms,
     )
 
 
@@ -144,6 +202,7 @@ def update_run(conn: Connection, run_pk: int, change: RunUpdate) -> None:
     values: dict[str, Any] = {}
     if change.status is not None:
         values["status"] = change.status.value
+        values["writers"] = 0  # ended: whoever still writes has to resume it
     if change.end_ms is not None:
         values["end_ms"] = change.end_ms
     if change.name is not None:
@@ -226,7 +285,18 @@ def delete_tag(conn: Connection, run_pk: int, key: str) -> bool:
 
 def delete_run(conn: Connection, run_pk: int) -> None:
     """Remove a run and everything recorded for it (its manifest too; blobs stay for GC)."""
-    for table in (metric_points, latest_metrics, params, tags, ingested_batches, artifacts):
+    for table in (
+        metric_points,
+        latest_metrics,
+        params,
+        tags,
+        ingested_batches,
+        artifacts,
+        run_environments,
+        run_datasets,
+        run_seals,
+        run_annotations,
+    ):
         conn.execute(delete(table).where(table.c.run_pk == run_pk))
     conn.execute(
         update(runs).where(runs.c.parent_id == _run_id_of(conn, run_pk)).values(parent_id=None)
@@ -248,7 +318,7 @@ def mark_silent_runs_killed(conn: Connection, cutoff_ms: int) -> list[str]:
         conn.execute(
             update(runs)
             .where(silent, runs.c.id.in_(ids))
-            .values(status=RunStatus.KILLED.value, end_ms=runs.c.heartbeat_ms)
+            .values(status=RunStatus.KILLED.value, end_ms=runs.c.heartbeat_ms, writers=0)
         )
     return ids
 

@@ -57,6 +57,9 @@ runs = Table(
     Column("notes", Text, nullable=True),
     Column("run_key", String(500), nullable=True),
     Column("heartbeat_ms", BigInteger, nullable=True),
+    Column("writers", Integer, nullable=False, server_default="0"),  # open SDK sessions
+    Column("seal_hash", String(64), nullable=True),  # set once, when the run ends
+    Column("sealed_ms", BigInteger, nullable=True),
     UniqueConstraint("project_id", "run_key"),
     Index(None, "project_id", "start_ms"),
     Index(None, "parent_id"),
@@ -174,4 +177,76 @@ upload_parts = Table(
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     PrimaryKeyConstraint("upload_id", "part_number"),
+)
+
+
+# -- provenance ------------------------------------------------------------------------------
+# The environment captured at init: one canonical JSON document per run, write-once.
+run_environments = Table(
+    "run_environments",
+    metadata,
+    Column("run_pk", BigInteger, primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# Dataset versions: one row per content digest, whoever logged it.
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("files", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=True),
+    Column("format", String(32), nullable=True),
+    Column("schema", Text, nullable=True),  # JSON: [[column, type], ...]
+    Column("first_seen_ms", BigInteger, nullable=False),
+)
+
+# A run's use of a dataset version under a name and role (training, validation, …).
+run_datasets = Table(
+    "run_datasets",
+    metadata,
+    Column("run_pk", BigInteger, nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("uri", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("project_id", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_pk", "name", "role"),
+    Index(None, "project_id", "digest"),
+    Index(None, "project_id", "name"),
+)
+
+# What a seal covered: each part's digest, so verify can name the part that changed.
+run_seals = Table(
+    "run_seals",
+    metadata,
+    Column("run_pk", BigInteger, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("parts", Text, nullable=False),  # JSON: {part: digest}
+)
+
+# Changes a sealed run may still take (annotation tags, notes), each one recorded.
+run_annotations = Table(
+    "run_annotations",
+    metadata,
+    Column("id", PkInt, primary_key=True, autoincrement=True),
+    Column("run_pk", BigInteger, nullable=False),
+    Column("field", String(260), nullable=False),  # "notes" or "tags.<key>"
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+    Column("changed_ms", BigInteger, nullable=False),
+    Index(None, "run_pk"),
+)
+
+# Fields a project requires of its runs (metadata completeness).
+project_requirements = Table(
+    "project_requirements",
+    metadata,
+    Column("project_id", BigInteger, nullable=False),
+    Column("field", String(260), nullable=False),
+    PrimaryKeyConstraint("project_id", "field"),
 )

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthMetricsData, HealthMetricsResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthMetricsData, HealthMetricsResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -104,6 +104,91 @@ export class Uploads {
                 ...options.headers
             }
         });
+    }
+}
+
+export class Provenance {
+    /**
+     * Verify Blobs
+     *
+     * Re-hash a page of stored blobs (ordered by digest).
+     */
+    public static provenanceVerifyBlobs<ThrowOnError extends boolean = false>(options?: Options<ProvenanceVerifyBlobsData, ThrowOnError>) {
+        return (options?.client ?? client).post<ProvenanceVerifyBlobsResponses, ProvenanceVerifyBlobsErrors, ThrowOnError>({ url: '/api/v1/blobs/verify', ...options });
+    }
+    
+    /**
+     * Project Completeness
+     */
+    public static provenanceProjectCompleteness<ThrowOnError extends boolean = false>(options: Options<ProvenanceProjectCompletenessData, ThrowOnError>) {
+        return (options.client ?? client).get<ProvenanceProjectCompletenessResponses, ProvenanceProjectCompletenessErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/completeness', ...options });
+    }
+    
+    /**
+     * Set Requirements
+     */
+    public static provenanceSetRequirements<ThrowOnError extends boolean = false>(options: Options<ProvenanceSetRequirementsData, ThrowOnError>) {
+        return (options.client ?? client).put<ProvenanceSetRequirementsResponses, ProvenanceSetRequirementsErrors, ThrowOnError>({
+            url: '/api/v1/projects/{project}/requirements',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List Annotations
+     */
+    public static provenanceListAnnotations<ThrowOnError extends boolean = false>(options: Options<ProvenanceListAnnotationsData, ThrowOnError>) {
+        return (options.client ?? client).get<ProvenanceListAnnotationsResponses, ProvenanceListAnnotationsErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/annotations', ...options });
+    }
+    
+    /**
+     * Run Completeness
+     */
+    public static provenanceRunCompleteness<ThrowOnError extends boolean = false>(options: Options<ProvenanceRunCompletenessData, ThrowOnError>) {
+        return (options.client ?? client).get<ProvenanceRunCompletenessResponses, ProvenanceRunCompletenessErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/completeness', ...options });
+    }
+    
+    /**
+     * List Datasets
+     */
+    public static provenanceListDatasets<ThrowOnError extends boolean = false>(options: Options<ProvenanceListDatasetsData, ThrowOnError>) {
+        return (options.client ?? client).get<ProvenanceListDatasetsResponses, ProvenanceListDatasetsErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/datasets', ...options });
+    }
+    
+    /**
+     * Get Environment
+     */
+    public static provenanceGetEnvironment<ThrowOnError extends boolean = false>(options: Options<ProvenanceGetEnvironmentData, ThrowOnError>) {
+        return (options.client ?? client).get<ProvenanceGetEnvironmentResponses, ProvenanceGetEnvironmentErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/environment', ...options });
+    }
+    
+    /**
+     * Seal Run
+     *
+     * Seal an ended run now (finished runs are sealed when they finish).
+     */
+    public static provenanceSealRun<ThrowOnError extends boolean = false>(options: Options<ProvenanceSealRunData, ThrowOnError>) {
+        return (options.client ?? client).post<ProvenanceSealRunResponses, ProvenanceSealRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/seal', ...options });
+    }
+    
+    /**
+     * Verify Run
+     *
+     * Recompute a sealed run's record hash and, with ``blobs``, every artifact's digest.
+     */
+    public static provenanceVerifyRun<ThrowOnError extends boolean = false>(options: Options<ProvenanceVerifyRunData, ThrowOnError>) {
+        return (options.client ?? client).post<ProvenanceVerifyRunResponses, ProvenanceVerifyRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/verify', ...options });
+    }
+    
+    /**
+     * List Sealed Runs
+     */
+    public static provenanceListSealedRuns<ThrowOnError extends boolean = false>(options?: Options<ProvenanceListSealedRunsData, ThrowOnError>) {
+        return (options?.client ?? client).get<ProvenanceListSealedRunsResponses, ProvenanceListSealedRunsErrors, ThrowOnError>({ url: '/api/v1/seals', ...options });
     }
 }
 

@@ -5,6 +5,40 @@ export type ClientOptions = {
 };
 
 /**
+ * AnnotationPublic
+ */
+export type AnnotationPublic = {
+    /**
+     * Changed Ms
+     */
+    changed_ms: number;
+    /**
+     * Field
+     *
+     * "notes" or "tags.<key>"
+     */
+    field: string;
+    /**
+     * New Value
+     */
+    new_value: string | null;
+    /**
+     * Old Value
+     */
+    old_value: string | null;
+};
+
+/**
+ * AnnotationsPublic
+ */
+export type AnnotationsPublic = {
+    /**
+     * Annotations
+     */
+    annotations: Array<AnnotationPublic>;
+};
+
+/**
  * ArtifactIn
  */
 export type ArtifactIn = {
@@ -129,6 +163,24 @@ export type BatchResultPublic = {
 };
 
 /**
+ * BlobCheckPublic
+ */
+export type BlobCheckPublic = {
+    /**
+     * Checked
+     */
+    checked: number;
+    /**
+     * Next After
+     */
+    next_after: string | null;
+    /**
+     * Problems
+     */
+    problems: Array<string>;
+};
+
+/**
  * BlobStoredPublic
  */
 export type BlobStoredPublic = {
@@ -154,6 +206,78 @@ export type BlobsStoredPublic = {
      * Bytes
      */
     bytes: number;
+};
+
+/**
+ * DatasetPublic
+ */
+export type DatasetPublic = {
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Files
+     */
+    files: number;
+    /**
+     * Format
+     */
+    format: string | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Role
+     */
+    role: string;
+    /**
+     * Rows
+     */
+    rows: number | null;
+    /**
+     * Schema
+     */
+    schema: Array<Array<string>> | null;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * Uri
+     */
+    uri: string;
+};
+
+/**
+ * DatasetsPublic
+ */
+export type DatasetsPublic = {
+    /**
+     * Datasets
+     */
+    datasets: Array<DatasetPublic>;
+};
+
+/**
+ * EnvironmentPublic
+ */
+export type EnvironmentPublic = {
+    /**
+     * Digest
+     *
+     * SHA-256 of its canonical JSON
+     */
+    digest: string | null;
+    /**
+     * Environment
+     *
+     * What ll.init() captured (git, python, packages, system, container, ci, process), secrets redacted; null when nothing was captured.
+     */
+    environment: {
+        [key: string]: unknown;
+    } | null;
 };
 
 /**
@@ -302,6 +426,40 @@ export type MetricKeysPublic = {
 };
 
 /**
+ * ProjectCompletenessPublic
+ */
+export type ProjectCompletenessPublic = {
+    /**
+     * Complete
+     */
+    complete: number;
+    /**
+     * Incomplete
+     *
+     * run id -> the fields it lacks
+     */
+    incomplete: {
+        [key: string]: Array<string>;
+    };
+    /**
+     * Percent
+     */
+    percent: number;
+    /**
+     * Project
+     */
+    project: string;
+    /**
+     * Required
+     */
+    required: Array<string>;
+    /**
+     * Runs
+     */
+    runs: number;
+};
+
+/**
  * ProjectKeysPublic
  */
 export type ProjectKeysPublic = {
@@ -358,6 +516,18 @@ export type ProjectsPublic = {
 };
 
 /**
+ * RequirementsIn
+ */
+export type RequirementsIn = {
+    /**
+     * Required
+     *
+     * params.<key>, tags.<key>, metrics.<key>, datasets, datasets.<name>, notes, user, group, run_key, or an environment path such as git.commit
+     */
+    required: Array<string>;
+};
+
+/**
  * RunBatch
  */
 export type RunBatch = {
@@ -385,6 +555,20 @@ export type RunBatch = {
     tags?: {
         [key: string]: string;
     };
+};
+
+/**
+ * RunCompletenessPublic
+ */
+export type RunCompletenessPublic = {
+    /**
+     * Missing
+     */
+    missing: Array<string>;
+    /**
+     * Required
+     */
+    required: Array<string>;
 };
 
 /**
@@ -536,6 +720,16 @@ export type RunCreated = {
      */
     run_key: string | null;
     /**
+     * Seal Hash
+     *
+     * SHA-256 of the run's canonical record, set when it was sealed.
+     */
+    seal_hash?: string | null;
+    /**
+     * Sealed Ms
+     */
+    sealed_ms?: number | null;
+    /**
      * Start Ms
      */
     start_ms: number;
@@ -664,6 +858,16 @@ export type RunPublic = {
      */
     run_key: string | null;
     /**
+     * Seal Hash
+     *
+     * SHA-256 of the run's canonical record, set when it was sealed.
+     */
+    seal_hash?: string | null;
+    /**
+     * Sealed Ms
+     */
+    sealed_ms?: number | null;
+    /**
      * Start Ms
      */
     start_ms: number;
@@ -734,6 +938,12 @@ export type RunUpdate = {
      */
     notes?: string | null;
     /**
+     * Release
+     *
+     * This status ends one writer's session (the SDK's finish()): while other processes still write to the run (they resumed it by id or run key), the run goes on and the last writer's status is the one that counts.
+     */
+    release?: boolean;
+    /**
      * Status
      */
     status?: 'finished' | 'failed' | 'killed' | null;
@@ -757,6 +967,22 @@ export type RunsPublic = {
      * Runs matching the filter, if asked for.
      */
     total?: number | null;
+};
+
+/**
+ * SealsPublic
+ */
+export type SealsPublic = {
+    /**
+     * Next After
+     *
+     * pass as `after` for the next page
+     */
+    next_after: string | null;
+    /**
+     * Run Ids
+     */
+    run_ids: Array<string>;
 };
 
 /**
@@ -839,6 +1065,34 @@ export type ValidationError = {
     type: string;
 };
 
+/**
+ * VerificationPublic
+ */
+export type VerificationPublic = {
+    /**
+     * Blobs Checked
+     */
+    blobs_checked: number;
+    /**
+     * Ok
+     */
+    ok: boolean;
+    /**
+     * Problems
+     *
+     * each difference found, naming the part or file
+     */
+    problems: Array<string>;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Seal Hash
+     */
+    seal_hash: string | null;
+};
+
 export type UploadsPutBlobsData = {
     body: Blob | File;
     path?: never;
@@ -875,6 +1129,52 @@ export type UploadsPutBlobsResponses = {
 };
 
 export type UploadsPutBlobsResponse = UploadsPutBlobsResponses[keyof UploadsPutBlobsResponses];
+
+export type ProvenanceVerifyBlobsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * After
+         */
+        after?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/blobs/verify';
+};
+
+export type ProvenanceVerifyBlobsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceVerifyBlobsError = ProvenanceVerifyBlobsErrors[keyof ProvenanceVerifyBlobsErrors];
+
+export type ProvenanceVerifyBlobsResponses = {
+    /**
+     * Successful Response
+     */
+    200: BlobCheckPublic;
+};
+
+export type ProvenanceVerifyBlobsResponse = ProvenanceVerifyBlobsResponses[keyof ProvenanceVerifyBlobsResponses];
 
 export type UploadsPutBlobData = {
     body: Blob | File;
@@ -934,6 +1234,48 @@ export type ProjectsListProjectsResponses = {
 
 export type ProjectsListProjectsResponse = ProjectsListProjectsResponses[keyof ProjectsListProjectsResponses];
 
+export type ProvenanceProjectCompletenessData = {
+    body?: never;
+    path: {
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/completeness';
+};
+
+export type ProvenanceProjectCompletenessErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceProjectCompletenessError = ProvenanceProjectCompletenessErrors[keyof ProvenanceProjectCompletenessErrors];
+
+export type ProvenanceProjectCompletenessResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProjectCompletenessPublic;
+};
+
+export type ProvenanceProjectCompletenessResponse = ProvenanceProjectCompletenessResponses[keyof ProvenanceProjectCompletenessResponses];
+
 export type ProjectsListProjectKeysData = {
     body?: never;
     path: {
@@ -967,6 +1309,48 @@ export type ProjectsListProjectKeysResponses = {
 };
 
 export type ProjectsListProjectKeysResponse = ProjectsListProjectKeysResponses[keyof ProjectsListProjectKeysResponses];
+
+export type ProvenanceSetRequirementsData = {
+    body: RequirementsIn;
+    path: {
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/requirements';
+};
+
+export type ProvenanceSetRequirementsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceSetRequirementsError = ProvenanceSetRequirementsErrors[keyof ProvenanceSetRequirementsErrors];
+
+export type ProvenanceSetRequirementsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RequirementsIn;
+};
+
+export type ProvenanceSetRequirementsResponse = ProvenanceSetRequirementsResponses[keyof ProvenanceSetRequirementsResponses];
 
 export type RunsCreateRunData = {
     body: RunCreate;
@@ -1267,6 +1651,48 @@ export type RunsUpdateRunResponses = {
 
 export type RunsUpdateRunResponse = RunsUpdateRunResponses[keyof RunsUpdateRunResponses];
 
+export type ProvenanceListAnnotationsData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/annotations';
+};
+
+export type ProvenanceListAnnotationsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceListAnnotationsError = ProvenanceListAnnotationsErrors[keyof ProvenanceListAnnotationsErrors];
+
+export type ProvenanceListAnnotationsResponses = {
+    /**
+     * Successful Response
+     */
+    200: AnnotationsPublic;
+};
+
+export type ProvenanceListAnnotationsResponse = ProvenanceListAnnotationsResponses[keyof ProvenanceListAnnotationsResponses];
+
 export type ArtifactsListArtifactsData = {
     body?: never;
     path: {
@@ -1544,6 +1970,132 @@ export type ArtifactsLatestCheckpointResponses = {
 
 export type ArtifactsLatestCheckpointResponse = ArtifactsLatestCheckpointResponses[keyof ArtifactsLatestCheckpointResponses];
 
+export type ProvenanceRunCompletenessData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/completeness';
+};
+
+export type ProvenanceRunCompletenessErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceRunCompletenessError = ProvenanceRunCompletenessErrors[keyof ProvenanceRunCompletenessErrors];
+
+export type ProvenanceRunCompletenessResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunCompletenessPublic;
+};
+
+export type ProvenanceRunCompletenessResponse = ProvenanceRunCompletenessResponses[keyof ProvenanceRunCompletenessResponses];
+
+export type ProvenanceListDatasetsData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/datasets';
+};
+
+export type ProvenanceListDatasetsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceListDatasetsError = ProvenanceListDatasetsErrors[keyof ProvenanceListDatasetsErrors];
+
+export type ProvenanceListDatasetsResponses = {
+    /**
+     * Successful Response
+     */
+    200: DatasetsPublic;
+};
+
+export type ProvenanceListDatasetsResponse = ProvenanceListDatasetsResponses[keyof ProvenanceListDatasetsResponses];
+
+export type ProvenanceGetEnvironmentData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/environment';
+};
+
+export type ProvenanceGetEnvironmentErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceGetEnvironmentError = ProvenanceGetEnvironmentErrors[keyof ProvenanceGetEnvironmentErrors];
+
+export type ProvenanceGetEnvironmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: EnvironmentPublic;
+};
+
+export type ProvenanceGetEnvironmentResponse = ProvenanceGetEnvironmentResponses[keyof ProvenanceGetEnvironmentResponses];
+
 export type RunsHeartbeatData = {
     body?: never;
     path: {
@@ -1689,6 +2241,48 @@ export type RunsGetMetricHistoryResponses = {
 
 export type RunsGetMetricHistoryResponse = RunsGetMetricHistoryResponses[keyof RunsGetMetricHistoryResponses];
 
+export type ProvenanceSealRunData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/seal';
+};
+
+export type ProvenanceSealRunErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceSealRunError = ProvenanceSealRunErrors[keyof ProvenanceSealRunErrors];
+
+export type ProvenanceSealRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunPublic;
+};
+
+export type ProvenanceSealRunResponse = ProvenanceSealRunResponses[keyof ProvenanceSealRunResponses];
+
 export type RunsDeleteTagData = {
     body?: never;
     path: {
@@ -1734,6 +2328,103 @@ export type RunsDeleteTagResponses = {
 };
 
 export type RunsDeleteTagResponse = RunsDeleteTagResponses[keyof RunsDeleteTagResponses];
+
+export type ProvenanceVerifyRunData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: {
+        /**
+         * Blobs
+         */
+        blobs?: boolean;
+    };
+    url: '/api/v1/runs/{run_id}/verify';
+};
+
+export type ProvenanceVerifyRunErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceVerifyRunError = ProvenanceVerifyRunErrors[keyof ProvenanceVerifyRunErrors];
+
+export type ProvenanceVerifyRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: VerificationPublic;
+};
+
+export type ProvenanceVerifyRunResponse = ProvenanceVerifyRunResponses[keyof ProvenanceVerifyRunResponses];
+
+export type ProvenanceListSealedRunsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Project
+         */
+        project?: string | null;
+        /**
+         * After
+         */
+        after?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/seals';
+};
+
+export type ProvenanceListSealedRunsErrors = {
+    /**
+     * Bad Request
+     */
+    400: ErrorPublic;
+    /**
+     * Not Found
+     */
+    404: ErrorPublic;
+    /**
+     * Conflict
+     */
+    409: ErrorPublic;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorPublic;
+};
+
+export type ProvenanceListSealedRunsError = ProvenanceListSealedRunsErrors[keyof ProvenanceListSealedRunsErrors];
+
+export type ProvenanceListSealedRunsResponses = {
+    /**
+     * Successful Response
+     */
+    200: SealsPublic;
+};
+
+export type ProvenanceListSealedRunsResponse = ProvenanceListSealedRunsResponses[keyof ProvenanceListSealedRunsResponses];
 
 export type UploadsStartUploadData = {
     body: UploadStart;

@@ -91,6 +91,7 @@ def update_run(
         end_ms=body.end_ms,
         name=body.name,
         notes=body.notes,
+        release=body.release,
     )
     run = service.update_run(run_id, change)
     if change.status is not None:

@@ -1,0 +1,66 @@
+"""Provenance against the embedded store: the same wire dicts a server answers with."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from labledger.core.entities import Run
+
+if TYPE_CHECKING:
+    from labledger.services.tracker import Tracker
+
+
+class LocalProvenanceMixin:
+    tracker: Tracker
+
+    def environment(self, run_id: str) -> dict[str, Any]:
+        found = self.tracker.provenance.environment(run_id)
+        return (
+            {"environment": found[0], "digest": found[1]}
+            if found
+            else {
+                "environment": None,
+                "digest": None,
+            }
+        )
+
+    def datasets(self, run_id: str) -> list[dict[str, Any]]:
+        return [d.to_dict() for d in self.tracker.provenance.datasets(run_id)]
+
+    def annotations(self, run_id: str) -> list[dict[str, Any]]:
+        return self.tracker.provenance.annotations(run_id)
+
+    def seal_run(self, run_id: str) -> Run:
+        return self.tracker.runs.seal_run(run_id)
+
+    def verify_run(self, run_id: str, blobs: bool) -> dict[str, Any]:
+        return self.tracker.provenance.verify_run(run_id, blobs=blobs).to_dict()
+
+    def sealed_runs(self, project: str | None, after: str | None, limit: int) -> dict[str, Any]:
+        ids, next_after = self.tracker.provenance.sealed_run_ids(project, after, limit)
+        return {"run_ids": ids, "next_after": next_after}
+
+    def verify_blobs(self, after: str | None, limit: int) -> dict[str, Any]:
+        checked, problems, next_after = self.tracker.provenance.verify_blob_page(after, limit)
+        return {"checked": checked, "problems": problems, "next_after": next_after}
+
+    def set_requirements(self, project: str, fields: list[str]) -> list[str]:
+        return self.tracker.provenance.set_requirements(project, fields)
+
+    def project_completeness(self, project: str) -> dict[str, Any]:
+        report = self.tracker.provenance.completeness(project)
+        return {
+            "project": report.project,
+            "required": report.required,
+            "runs": report.runs,
+            "complete": report.complete,
+            "percent": report.percent,
+            "incomplete": report.incomplete,
+        }
+
+    def run_completeness(self, run_id: str) -> dict[str, Any]:
+        run = self.tracker.runs.get_run(run_id)
+        return {
+            "required": self.tracker.provenance.requirements(run.project),
+            "missing": self.tracker.provenance.missing(run),
+        }

@@ -1,0 +1,86 @@
+"""Wire models of the provenance routes: environment, datasets, seals, verification,
+required fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EnvironmentPublic(BaseModel):
+    environment: dict[str, Any] | None = Field(
+        description="What ll.init() captured (git, python, packages, system, container, ci, "
+        "process), secrets redacted; null when nothing was captured."
+    )
+    digest: str | None = Field(description="SHA-256 of its canonical JSON")
+
+
+class DatasetPublic(BaseModel):
+    name: str
+    role: str
+    uri: str
+    digest: str
+    size: int
+    files: int
+    rows: int | None
+    format: str | None
+    schema_: list[list[str]] | None = Field(alias="schema", serialization_alias="schema")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class DatasetsPublic(BaseModel):
+    datasets: list[DatasetPublic]
+
+
+class AnnotationPublic(BaseModel):
+    field: str = Field(description='"notes" or "tags.<key>"')
+    old_value: str | None
+    new_value: str | None
+    changed_ms: int
+
+
+class AnnotationsPublic(BaseModel):
+    annotations: list[AnnotationPublic]
+
+
+class VerificationPublic(BaseModel):
+    run_id: str
+    seal_hash: str | None
+    ok: bool
+    problems: list[str] = Field(description="each difference found, naming the part or file")
+    blobs_checked: int
+
+
+class SealsPublic(BaseModel):
+    run_ids: list[str]
+    next_after: str | None = Field(description="pass as `after` for the next page")
+
+
+class BlobCheckPublic(BaseModel):
+    checked: int
+    problems: list[str]
+    next_after: str | None
+
+
+class RequirementsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: list[str] = Field(
+        description="params.<key>, tags.<key>, metrics.<key>, datasets, datasets.<name>, "
+        "notes, user, group, run_key, or an environment path such as git.commit"
+    )
+
+
+class RunCompletenessPublic(BaseModel):
+    required: list[str]
+    missing: list[str]
+
+
+class ProjectCompletenessPublic(BaseModel):
+    project: str
+    required: list[str]
+    runs: int
+    complete: int
+    percent: float
+    incomplete: dict[str, list[str]] = Field(description="run id -> the fields it lacks")

@@ -1,0 +1,172 @@
+"""ProvenanceService: a run's environment, datasets and annotations; verification of sealed
+runs and blobs; the fields a project requires of its runs (metadata completeness)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from labledger.artifacts import BlobStore
+from labledger.core import limits
+from labledger.core.entities import DatasetRef, Run
+from labledger.core.errors import InvalidInputError, LimitExceededError, RunNotFoundError
+from labledger.core.ids import is_valid_id
+from labledger.core.validation import check_key, check_project_name
+from labledger.services import sealing
+from labledger.services.completeness import check_field, missing_fields
+from labledger.store import artifacts as artifact_repo
+from labledger.store import projects as project_repo
+from labledger.store import provenance as repo
+from labledger.store import runs as run_repo
+from labledger.store import seals as seal_repo
+from labledger.store.database import Database
+from labledger.store.tables import blobs, runs
+
+
+@dataclass
+class Completeness:
+    project: str
+    required: list[str]
+    runs: int = 0
+    complete: int = 0
+    incomplete: dict[str, list[str]] = field(default_factory=dict)  # run id -> missing
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.runs == 0 else 100.0 * self.complete / self.runs
+
+
+class ProvenanceService:
+    def __init__(self, db: Database, blob_store: BlobStore) -> None:
+        self.db = db
+        self.blob_store = blob_store
+
+    def _pk(self, conn: Any, run_id: str) -> int:
+        if not is_valid_id(run_id):
+            raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
+        pk, _ = run_repo.get_run_ref(conn, run_id)
+        return pk
+
+    def environment(self, run_id: str) -> tuple[dict[str, Any], str] | None:
+        with self.db.read() as conn:
+            return repo.get_environment(conn, self._pk(conn, run_id))
+
+    def datasets(self, run_id: str) -> list[DatasetRef]:
+        with self.db.read() as conn:
+            return repo.list_datasets(conn, self._pk(conn, run_id))
+
+    def annotations(self, run_id: str) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return repo.list_annotations(conn, self._pk(conn, run_id))
+
+    # -- verification ------------------------------------------------------------------
+
+    def verify_run(self, run_id: str, *, blobs: bool = True) -> sealing.RunVerification:
+        """Recompute a sealed run's record hash and (with ``blobs``) every artifact's digest."""
+        with self.db.read() as conn:
+            pk = self._pk(conn, run_id)
+            result = sealing.verify_record(conn, pk, run_id)
+            entries = seal_repo.manifest(conn, pk) if blobs and result.seal_hash else []
+            stored = artifact_repo.known_digests(conn) if entries else set()
+        pending = [e for e in entries if e[1] not in stored]
+        for path, digest, _ in pending:
+            result.problems.append(f"artifact {path}: blob {digest} was never stored")
+        sealing.verify_blobs(self.blob_store, [e for e in entries if e[1] in stored], result)
+        return result
+
+    def sealed_run_ids(
+        self, project: str | None, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """A page of sealed runs' ids (by id), and the id to continue after."""
+        query = select(runs.c.id).where(runs.c.seal_hash.is_not(None))
+        with self.db.read() as conn:
+            if project is not None:
+                project_id = project_repo.get_project_id(conn, check_project_name(project))
+                query = query.where(runs.c.project_id == project_id)
+            if after is not None:
+                query = query.where(runs.c.id > after)
+            ids = list(conn.scalars(query.order_by(runs.c.id).limit(limit + 1)))
+        more = len(ids) > limit
+        ids = ids[:limit]
+        return ids, (ids[-1] if more else None)
+
+    def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
+        """Check a page of stored blobs (by digest): (checked, problems, next ``after``)."""
+        query = select(blobs.c.digest, blobs.c.size)
+        if after is not None:
+            query = query.where(blobs.c.digest > after)
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(blobs.c.digest).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        problems = [
+            p for p in (sealing.blob_problem(self.blob_store, r.digest, r.size) for r in rows) if p
+        ]
+        return len(rows), problems, (rows[-1].digest if more else None)
+
+    # -- metadata completeness -----------------------------------------------------------
+
+    def set_requirements(self, project: str, fields: list[str]) -> list[str]:
+        project = check_project_name(project)
+        if len(fields) > limits.MAX_REQUIRED_FIELDS:
+            raise LimitExceededError(
+                f"required has {len(fields)} fields; the limit is {limits.MAX_REQUIRED_FIELDS}",
+                details={"field": "required", "limit": limits.MAX_REQUIRED_FIELDS},
+            )
+        clean = sorted({check_field(check_key("required", f)) for f in fields})
+
+        def apply(conn: Any) -> None:
+            from labledger.core.ids import now_ms
+
+            project_id = project_repo.get_or_create_project_id(conn, project, now_ms())
+            repo.set_requirements(conn, project_id, clean)
+
+        self.db.run_write(apply)
+        return clean
+
+    def requirements(self, project: str) -> list[str]:
+        with self.db.read() as conn:
+            project_id = project_repo.get_project_id(conn, check_project_name(project))
+            return repo.get_requirements(conn, project_id)
+
+    def missing(self, run: Run) -> list[str]:
+        """The project's required fields this run lacks."""
+        with self.db.read() as conn:
+            project_id = project_repo.get_project_id(conn, run.project)
+            required = repo.get_requirements(conn, project_id)
+            if not required:
+                return []
+            pk = self._pk(conn, run.id)
+            env = repo.get_environment(conn, pk)
+            datasets = repo.list_datasets(conn, pk)
+        return missing_fields(required, run, env[0] if env else None, datasets)
+
+    def completeness(self, project: str) -> Completeness:
+        """How many of the project's runs carry every required field."""
+        with self.db.read() as conn:
+            project_id = project_repo.get_project_id(conn, check_project_name(project))
+            required = repo.get_requirements(conn, project_id)
+            report = Completeness(project, required)
+            pks = list(conn.scalars(select(runs.c.pk).where(runs.c.project_id == project_id)))
+            for pk in pks:
+                run = run_repo.get_run_by_pk(conn, pk)
+                env = repo.get_environment(conn, pk)
+                missing = missing_fields(
+                    required, run, env[0] if env else None, repo.list_datasets(conn, pk)
+                )
+                report.runs += 1
+                if missing:
+                    report.incomplete[run.id] = missing
+                else:
+                    report.complete += 1
+        return report
+
+
+def check_required_list(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInputError(
+            "required must be an array of field names", details={"field": "required"}
+        )
+    return list(value)
