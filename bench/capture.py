@@ -11,13 +11,15 @@ one untracked file, which is every child's working directory and holds its scrip
 
 (a) each capture function in a fresh process after ``import labledger`` (which ``init()``
     has done already): its module's import plus its call, in order, and all of them; a module
-    imported by an earlier part (packages imports git's) is counted there.
+    imported by an earlier part (packages imports git's) is counted there. Then, in other
+    processes, the aggregator ``ll.init()`` calls (``capture_environment``: these parts, CI
+    detection, secret redaction, environment variables), when it exists.
 (b) MLflow in its own venv, from a script in the same repository (MLflow finds the
     repository from the script's path), ``import mlflow`` untimed: ``resolve_tags()``, the
     context tags that are MLflow's provenance capture, cold; and ``start_run()`` +
     ``end_run()`` on a local file store (experiment created untimed).
-(c) ``ll.init()`` with capture on and with ``LABLEDGER_CAPTURE=none``, once the aggregator
-    ``labledger.sdk.capture.capture_environment`` exists.
+(c) ``ll.init()`` with capture on and with ``LABLEDGER_CAPTURE=none`` (twice, to show the
+    noise), when the aggregator exists.
 
     .venv/bin/python -m bench.capture [--quick] [--n 10] [--dists 300] [--no-mlflow] [--keep]
 """
@@ -115,6 +117,25 @@ print("RESULT " + json.dumps({
 }))
 '''
 
+LL_AGGREGATE_SCRIPT = '''\
+"""The capture aggregator ll.init() calls, timed in a fresh process (by bench/capture.py)."""
+import json
+import time
+
+import labledger  # noqa: F401 - ll.init() has imported it already: not timed
+
+t0 = time.perf_counter()
+from labledger.sdk.capture.environment import PARTS, capture_environment
+
+captured = capture_environment(frozenset(PARTS))
+seconds = time.perf_counter() - t0
+print("RESULT " + json.dumps({
+    "seconds": seconds,
+    "ms": captured.document["capture"]["ms"],
+    "json_bytes": len(json.dumps(captured.document)),
+}))
+'''
+
 LL_INIT_SCRIPT = '''\
 """ll.init() timed in a fresh process (written by bench/capture.py)."""
 import json
@@ -152,6 +173,7 @@ def make_repo(repo: Path) -> None:
         git(repo, "commit", "-q", "-m", f"commit {c}")
     (repo / "ll_capture.py").write_text(LL_PARTS_SCRIPT)
     (repo / "ll_init.py").write_text(LL_INIT_SCRIPT)
+    (repo / "ll_aggregate.py").write_text(LL_AGGREGATE_SCRIPT)
     shutil.copy(peer("mlflow_capture.py"), repo / "mlflow_capture.py")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "scripts")
@@ -214,7 +236,10 @@ def interleaved(cases: dict[str, Case], n: int, cwd: Path) -> dict[str, list[dic
 
 
 def aggregator_available() -> bool:
-    code = "import labledger.sdk.capture as c; print(hasattr(c, 'capture_environment'))"
+    code = (
+        "import importlib.util as u; s = u.find_spec('labledger.sdk.capture.environment'); "
+        "print(s is not None and 'def capture_environment' in open(s.origin).read())"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=quiet_env()
     )
@@ -242,6 +267,7 @@ def main() -> None:
     a = parser.parse_args()
     n = a.n or (3 if a.quick else 10)
     mpy = None if a.no_mlflow else mlflow_python()
+    has_aggregator = aggregator_available()
 
     with scratch_dir("capture", keep=a.keep) as work:
         repo, site = work / "repo", work / "site"
@@ -252,6 +278,8 @@ def main() -> None:
         pyc_env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")  # not in the source tree
         ours_cmd: list[object] = [sys.executable, repo / "ll_capture.py"]
         cases: dict[str, Case] = {"ours": (ours_cmd, env), "ours_pyc": (ours_cmd, pyc_env)}
+        if has_aggregator:
+            cases["aggregate"] = ([sys.executable, repo / "ll_aggregate.py"], env)
         if mpy:
             ml_env = {**env, "MLFLOW_ALLOW_FILE_STORE": "true"}
             script = repo / "mlflow_capture.py"
@@ -260,34 +288,15 @@ def main() -> None:
             cases["ml_run"] = ([mpy, script, "start_run", "--uri", uri], ml_env)
         note(f"timing {', '.join(cases)}: {n} fresh processes each, taking turns")
         results = interleaved(cases, n, repo)
-        ours, ours_pyc = results["ours"], results["ours_pyc"]
-        ml_tags, ml_run = results.get("ml_tags"), results.get("ml_run")
         init = None
-        if aggregator_available():
+        if has_aggregator:
             note(f"timing ll.init() with capture on and off ({2 * n} processes each)")
             init = init_times(2 * n, env, repo, work / "ll-store")
 
-    report(a, n, ours, ours_pyc, ml_tags, ml_run, init, mpy)
-
-
-def fmt_delta(seconds: float) -> str:
-    return ("-" if seconds < 0 else "+") + fmt_s(abs(seconds))
-
-
-def report(
-    a: argparse.Namespace,
-    n: int,
-    ours: list[dict[str, Any]],
-    ours_pyc: list[dict[str, Any]],
-    ml_tags: list[dict[str, Any]] | None,
-    ml_run: list[dict[str, Any]] | None,
-    init: dict[str, list[float]] | None,
-    mpy: str | None,
-) -> None:
-    first = ours[0]
     header("Provenance capture", ["python", "-m", "bench.capture", *sys.argv[1:]])
     if mpy:
         print(f"- peer: mlflow {package_version(mpy, 'mlflow')} (own venv)")
+    first = results["ours"][0]
     print(
         f"- setup: {first['count']} distributions on sys.path ({a.dists} synthetic, "
         f"{first['direct_urls']} of them from a direct URL, plus the venv's own); a git "
@@ -302,54 +311,94 @@ def report(
         print(
             "- PYTHONDONTWRITEBYTECODE is set here, so LabLedger's capture modules (an "
             "editable install) are compiled from source in every process and the times "
-            "include that (MLflow's venv has the .pyc files pip wrote); the last row has "
-            "them cached, as an installed wheel would"
+            "include that (MLflow's venv has the .pyc files pip wrote); one row has them "
+            "cached, as an installed wheel would"
         )
-    print("\n### (a) LabLedger capture, each part in a fresh process\n")
-    rows = []
-    for part in (*PARTS, "total"):
-        xs = [r["times"][part] for r in ours]
-        label = "**all five**" if part == "total" else f"`{part}`"
-        rows.append([label, fmt_s(median(xs)), fmt_s(min(xs)), fmt_s(max(xs))])
-    xs = [r["times"]["total"] for r in ours_pyc]
-    rows.append(["all five, .pyc cached", fmt_s(median(xs)), fmt_s(min(xs)), fmt_s(max(xs))])
-    table(["part (import + call)", "median", "min", "max"], rows)
-    total = median([r["times"]["total"] for r in ours])
-    print(
-        f"Captured {first['json_bytes']:,} bytes of JSON (the diff aside); errors: "
-        f"{first['errors'] or 'none'}.\n"
+    total = report_parts(results)
+    if mpy:
+        report_mlflow(total, results["ml_tags"], results["ml_run"])
+    report_init(init)
+
+
+def fmt_delta(seconds: float) -> str:
+    return ("-" if seconds < 0 else "+") + fmt_s(abs(seconds))
+
+
+def stats_row(label: str, xs: list[float]) -> list[object]:
+    return [label, fmt_s(median(xs)), fmt_s(min(xs)), fmt_s(max(xs))]
+
+
+def report_parts(results: dict[str, list[dict[str, Any]]]) -> float:
+    """Table (a); returns the median time of the whole capture (the aggregator's when it
+    exists, else the five functions')."""
+    ours = results["ours"]
+    print("\n### (a) LabLedger capture, in fresh processes\n")
+    rows = [stats_row(f"`{part}`", [r["times"][part] for r in ours]) for part in PARTS]
+    rows.append(stats_row("**all five**", [r["times"]["total"] for r in ours]))
+    rows.append(
+        stats_row("all five, .pyc cached", [r["times"]["total"] for r in results["ours_pyc"]])
     )
-    print(f"Bar: capture under {fmt_s(BAR_S)}: {verdict(total < BAR_S)} ({fmt_s(total)}).")
-    if ml_tags and ml_run:
-        tags = median([r["seconds"] for r in ml_tags])
-        run = median([r["seconds"] for r in ml_run])
-        print("\n### (b) vs MLflow, same repository and distributions\n")
-        table(
-            ["measurement", "LabLedger", "MLflow", "LabLedger faster by"],
-            [
-                [
-                    "provenance capture: our five parts vs `resolve_tags()`",
-                    fmt_s(total),
-                    fmt_s(tags),
-                    times_better(total, tags),
-                ],
-                [
-                    "our capture vs `start_run()` + `end_run()` (file store)",
-                    fmt_s(total),
-                    fmt_s(run),
-                    times_better(total, run),
-                ],
-            ],
+    total = median([r["times"]["total"] for r in ours])
+    aggregate = results.get("aggregate")
+    if aggregate:
+        xs = [r["seconds"] for r in aggregate]
+        rows.append(stats_row("**`capture_environment`** (all parts, redacted)", xs))
+        total = median(xs)
+    table(["part (import + call)", "median", "min", "max"], rows)
+    first = ours[0]
+    print(
+        f"The five functions return {first['json_bytes']:,} bytes of JSON (the diff aside); "
+        f"errors: {first['errors'] or 'none'}."
+    )
+    if aggregate:
+        parts = sorted({p for r in aggregate for p in r["ms"]})
+        inside = ", ".join(
+            f"{p} {median([r['ms'].get(p, 0.0) for r in aggregate]):.1f} ms" for p in parts
         )
         print(
-            f"MLflow's run records these context tags: {', '.join(ml_run[0]['tags'])}. "
-            "It records no packages, system, dirty state or diff at run start.\n"
+            "`capture_environment` is the aggregator `ll.init()` calls: the five parts, CI "
+            "detection, secret redaction and the environment variables; its own per-part "
+            f"times (medians): {inside}; document {aggregate[0]['json_bytes']:,} bytes."
         )
+    print(f"\nBar: capture under {fmt_s(BAR_S)}: {verdict(total < BAR_S)} ({fmt_s(total)}).")
+    return total
+
+
+def report_mlflow(
+    total: float, ml_tags: list[dict[str, Any]], ml_run: list[dict[str, Any]]
+) -> None:
+    tags = median([r["seconds"] for r in ml_tags])
+    run = median([r["seconds"] for r in ml_run])
+    print("\n### (b) vs MLflow, same repository and distributions\n")
+    table(
+        ["measurement", "LabLedger", "MLflow", "LabLedger faster by"],
+        [
+            [
+                "provenance capture: ours (as in the bar above) vs `resolve_tags()`",
+                fmt_s(total),
+                fmt_s(tags),
+                times_better(total, tags),
+            ],
+            [
+                "our capture vs `start_run()` + `end_run()` (file store)",
+                fmt_s(total),
+                fmt_s(run),
+                times_better(total, run),
+            ],
+        ],
+    )
+    print(
+        f"MLflow's run records these context tags: {', '.join(ml_run[0]['tags'])}. "
+        "It records no packages, system, dirty state or diff at run start.\n"
+    )
+
+
+def report_init(init: dict[str, list[float]] | None) -> None:
     print("\n### (c) `ll.init()` with capture on and off\n")
     if init is None:
         print(
-            "Not measured: `labledger.sdk.capture.capture_environment` (the aggregator "
-            "that `ll.init()` calls) does not exist at this commit.\n"
+            "Not measured: `labledger.sdk.capture.environment.capture_environment` (the "
+            "aggregator that `ll.init()` calls) does not exist at this commit.\n"
         )
         return
     on, off = median(init["on"]), median(init["off"])
