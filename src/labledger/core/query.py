@@ -21,7 +21,8 @@ from typing import Literal
 from labledger.core.errors import InvalidQueryError
 from labledger.core.limits import MAX_QUERY_LENGTH
 
-Kind = Literal["metrics", "params", "tags", "attributes"]
+Kind = Literal["metrics", "params", "tags", "attributes", "datasets"]
+DATASET_FIELDS = frozenset({"name", "role", "digest", "uri"})
 Value = str | float | int | None
 
 ATTRIBUTES: dict[str, str] = {
@@ -50,6 +51,8 @@ _KIND_ALIASES: dict[str, Kind] = {
     "attribute": "attributes",
     "attributes": "attributes",
     "attr": "attributes",
+    "dataset": "datasets",
+    "datasets": "datasets",
 }
 
 
@@ -156,7 +159,8 @@ def parse_field(text: str) -> Field:
         kind = _KIND_ALIASES.get(prefix.lower())
         if kind is None:
             raise InvalidQueryError(
-                f"unknown field kind {prefix!r}: use metrics., params., tags. or attributes.",
+                f"unknown field kind {prefix!r}: use metrics., params., tags., attributes. "
+                "or datasets.",
                 details={"field": text},
             )
         if len(key) >= 2 and key[0] == key[-1] and key[0] in '`"':
@@ -173,7 +177,12 @@ def parse_field(text: str) -> Field:
                 details={"field": text},
             )
         key = canonical
-    return Field(kind, key)
+    if kind == "datasets" and key.lower() not in DATASET_FIELDS:
+        raise InvalidQueryError(
+            f"unknown dataset field {key!r}; known: {', '.join(sorted(DATASET_FIELDS))}",
+            details={"field": text},
+        )
+    return Field(kind, key.lower() if kind == "datasets" else key)
 
 
 def _unquote(token: str) -> str:
@@ -303,7 +312,13 @@ def parse_order_by(items: list[str] | None) -> list[OrderKey]:
             text = parts[0]
         else:
             text = raw.strip()
-        keys.append(OrderKey(parse_field(text), descending))
+        field = parse_field(text)
+        if field.kind == "datasets":
+            raise InvalidQueryError(
+                f"cannot order by {field}: a run may use several datasets",
+                details={"field": text},
+            )
+        keys.append(OrderKey(field, descending))
     return keys
 
 

@@ -25,7 +25,7 @@ from labledger.core.query import (
     Value,
 )
 from labledger.store.metrics import find_key_id
-from labledger.store.tables import latest_metrics, params, runs, tags
+from labledger.store.tables import latest_metrics, params, run_datasets, runs, tags
 
 ATTR_COLUMNS: dict[str, Any] = {
     "id": runs.c.id,
@@ -104,6 +104,8 @@ class FilterCompiler:
             if kid is None:
                 return false()
             table, where = latest_metrics, [latest_metrics.c.key_id == kid]
+        elif field.kind == "datasets":
+            table, where = run_datasets, []
         elif field.kind == "params":
             table, where = params, [params.c.key == field.key]
         else:
@@ -122,6 +124,8 @@ class FilterCompiler:
             return table.c.value
         if field.kind == "params" and _is_number(value):
             return table.c.value_num
+        if field.kind == "datasets":
+            return table.c[field.key]
         return table.c.value
 
     def _compare(self, node: Compare) -> ColumnElement[bool]:
@@ -134,7 +138,7 @@ class FilterCompiler:
         if field.kind == "attributes":
             value = self._attr_value(field, value, op)
             return self._exists(field, lambda col: _op(col, op, value))
-        if field.kind == "tags" and _is_number(value):
+        if field.kind in ("tags", "datasets") and _is_number(value):
             value = str(value)
         if op in ("like", "ilike", "not like", "not ilike") and field.kind == "metrics":
             raise InvalidQueryError(

@@ -252,9 +252,9 @@ def group_runs(
             .limit(limit)
         )
         return [RunGroup(r.v, int(r.n)) for r in rows]
-    if field.kind == "metrics":
+    if field.kind in ("metrics", "datasets"):
         raise InvalidQueryError(
-            "cannot group by a metric; group by a param, tag or attribute",
+            f"cannot group by {field}; group by a param, tag or attribute",
             details={"field": "group_by"},
         )
     table = params if field.kind == "params" else tags
