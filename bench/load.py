@@ -122,8 +122,8 @@ def column(r: dict[str, Any]) -> dict[str, str]:
         "server RSS peak while ending the runs": f"{rss_end:.0f} MiB",
         "failed requests": str(r["failed"]),
         "stored: API total_points; SQL rows (distinct run, key, step)": "; ".join(
-            [f"{stored['api']:,}"] * ("api" in stored)
-            + [f"{stored['sql']:,} ({stored['distinct']:,})"] * ("sql" in stored)
+            ([f"{stored['api']:,}"] if "api" in stored else [])
+            + ([f"{stored['sql']:,} ({stored['distinct']:,})"] if "sql" in stored else [])
         ),
         "runs with exactly their acknowledged points": f"{stored['runs_exact']}/{len(r['runs'])}",
     }
