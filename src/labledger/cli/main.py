@@ -10,6 +10,7 @@ from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.doctor import doctor
 from labledger.cli.provenance import diff, env, projects, seal, verify
+from labledger.cli.reproduce import reproduce
 from labledger.cli.runs import runs
 from labledger.cli.server import server
 from labledger.cli.sync import sync
@@ -30,6 +31,7 @@ cli.add_command(sync)
 cli.add_command(doctor)
 cli.add_command(verify)
 cli.add_command(projects)
+cli.add_command(reproduce)
 runs.add_command(diff)
 runs.add_command(seal)
 runs.add_command(env)

@@ -31,7 +31,8 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   └── DatasetChangedError (409 dataset_changed)       details: name, expected, actual
     ├── SchemaOutdatedError (503 schema_outdated)
     ├── BlobStoreError (503 blob_store_unavailable)      the artifact store cannot be reached
-    └── TransportError (503 unavailable)                  raised by the SDK, never by a server
+    ├── TransportError (503 unavailable)                  raised by the SDK, never by a server
+    └── ReproduceError (400 reproduce_failed)             raised by `labledger reproduce`
 """
 
 from __future__ import annotations
@@ -163,6 +164,11 @@ class SchemaOutdatedError(TrackerError):
 class TransportError(TrackerError):
     error_code = "unavailable"
     http_status = 503
+
+
+class ReproduceError(TrackerError):
+    error_code = "reproduce_failed"
+    http_status = 400
 
 
 def _all_subclasses(cls: type[TrackerError]) -> list[type[TrackerError]]:

@@ -121,6 +121,15 @@ class Settings:
             "key, so a retried job resumes its run. false turns this off.",
         },
     )
+    reproduction_of: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_REPRODUCTION_OF",
+            "doc": "Set by `labledger reproduce` for the rerun: the new run is tagged "
+            "labledger.reproduction_of=<run id> and ignores run_key (so it never resumes the "
+            "original).",
+        },
+    )
     mode: str = field(
         default="online",
         metadata={

@@ -39,7 +39,12 @@ def init(
     settings = Settings.from_env(tracking_uri=tracking_uri)
     mode = check_mode(settings.mode)
     captured = _capture(settings)
-    if run_key is None and captured is not None and captured.ci is not None and settings.ci_run_key:
+    if settings.reproduction_of:  # a rerun by `labledger reproduce`: a new run, linked
+        run_key = None
+        tags = {**(tags or {}), "labledger.reproduction_of": settings.reproduction_of}
+    elif (
+        run_key is None and captured is not None and captured.ci is not None and settings.ci_run_key
+    ):
         from labledger.sdk.capture.ci import ci_run_key
 
         commit = (captured.document.get("git") or {}).get("commit")

@@ -75,7 +75,10 @@ def capture_environment(
         info, raw_diff = capture_git(where, DIFF_MAX_BYTES)
         doc["git"] = secrets.redact_config(info) if info is not None else None
         if raw_diff:
-            diff = secrets.redact_value(raw_diff.decode("utf-8", "replace")).encode()
+            # surrogateescape: bytes that are not UTF-8 come back unchanged, so the diff
+            # still applies; only secret-shaped text is replaced
+            text = raw_diff.decode("utf-8", "surrogateescape")
+            diff = secrets.redact_value(text).encode("utf-8", "surrogateescape")
         timings["git"] = _ms(started)
     if "packages" in parts:
         started = time.perf_counter()
@@ -83,7 +86,9 @@ def capture_environment(
 
         captured = capture_packages()
         doc["python"] = captured.pop("python", {})
-        doc["packages"] = secrets.redact_config(captured)
+        # names and versions cannot hold secrets; direct URLs can
+        captured["direct_urls"] = secrets.redact_config(captured.get("direct_urls", {}))
+        doc["packages"] = captured
         timings["packages"] = _ms(started)
     if "system" in parts:
         started = time.perf_counter()
