@@ -64,8 +64,32 @@ class ServerMetrics:
 
 
 class _StoreCollector(Collector):
+    COMPLETENESS_RUNS = 1000  # the latest runs of each project
+    COMPLETENESS_TTL_S = 60.0
+
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
+        self._completeness_at = -1e9
+        self._completeness_cache: dict[str, float] = {}
+
+    def _completeness(self) -> GaugeMetricFamily:
+        """Per project with required fields: % of its latest 1,000 runs that carry them all
+        (recomputed at most once a minute: it reads every one of those runs)."""
+        if time.monotonic() - self._completeness_at > self.COMPLETENESS_TTL_S:
+            provenance = self.tracker.provenance
+            self._completeness_cache = {
+                p: provenance.completeness(p, recent=self.COMPLETENESS_RUNS).percent
+                for p in provenance.projects_with_requirements()
+            }
+            self._completeness_at = time.monotonic()
+        family = GaugeMetricFamily(
+            "labledger_metadata_completeness_percent",
+            "Runs carrying every field their project requires, % of its latest 1,000.",
+            labels=["project"],
+        )
+        for project, percent in self._completeness_cache.items():
+            family.add_metric([project], percent)
+        return family
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         runs = GaugeMetricFamily(
@@ -79,6 +103,7 @@ class _StoreCollector(Collector):
         yield GaugeMetricFamily(
             "labledger_storage_blob_bytes", "Bytes of stored artifact blobs.", value=size
         )
+        yield self._completeness()
         yield GaugeMetricFamily(
             "labledger_storage_database_bytes",
             "Bytes the database occupies (runs, params, tags, metric points).",

@@ -126,6 +126,10 @@ class ProvenanceService:
         self.db.run_write(apply)
         return clean
 
+    def projects_with_requirements(self) -> list[str]:
+        with self.db.read() as conn:
+            return repo.projects_with_requirements(conn)
+
     def requirements(self, project: str) -> list[str]:
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, check_project_name(project))
@@ -143,13 +147,19 @@ class ProvenanceService:
             datasets = repo.list_datasets(conn, pk)
         return missing_fields(required, run, env[0] if env else None, datasets)
 
-    def completeness(self, project: str) -> Completeness:
-        """How many of the project's runs carry every required field."""
+    def completeness(self, project: str, recent: int | None = None) -> Completeness:
+        """How many of the project's runs (or of its ``recent`` latest) carry every
+        required field."""
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, check_project_name(project))
             required = repo.get_requirements(conn, project_id)
             report = Completeness(project, required)
-            pks = list(conn.scalars(select(runs.c.pk).where(runs.c.project_id == project_id)))
+            query = (
+                select(runs.c.pk)
+                .where(runs.c.project_id == project_id)
+                .order_by(runs.c.start_ms.desc())
+            )
+            pks = list(conn.scalars(query if recent is None else query.limit(recent)))
             for pk in pks:
                 run = run_repo.get_run_by_pk(conn, pk)
                 env = repo.get_environment(conn, pk)

@@ -175,6 +175,17 @@ def set_requirements(conn: Connection, project_id: int, fields: list[str]) -> No
         )
 
 
+def projects_with_requirements(conn: Connection) -> list[str]:
+    from labledger.store.tables import projects
+
+    query = (
+        select(projects.c.name)
+        .where(projects.c.id.in_(select(project_requirements.c.project_id)))
+        .order_by(projects.c.name)
+    )
+    return list(conn.scalars(query))
+
+
 def get_requirements(conn: Connection, project_id: int) -> list[str]:
     return list(
         conn.scalars(

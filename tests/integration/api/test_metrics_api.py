@@ -90,3 +90,23 @@ def test_database_size_grows_with_what_is_stored(api):
     assert api.post(f"/api/v1/runs/{run['id']}/batches", json=batch).status_code == 200
     after = samples(api)[("labledger_storage_database_bytes", ())]
     assert after > before + n * 8  # at least the values themselves
+
+
+def test_metadata_completeness_is_reported_per_project(api):
+    r = api.put("/api/v1/projects/p/requirements", json={"required": ["tags.owner", "git.commit"]})
+    assert r.status_code == 200 and r.json() == {"required": ["git.commit", "tags.owner"]}
+    bad = api.put("/api/v1/projects/p/requirements", json={"required": ["Not A Field"]})
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "required"
+    complete = api.post("/api/v1/runs", json={"project": "p", "tags": {"owner": "ana"}}).json()
+    env = {"batch_id": "e", "environment": {"git": {"commit": "c" * 40}}}
+    api.post(f"/api/v1/runs/{complete['id']}/batches", json=env)
+    lacking = api.post("/api/v1/runs", json={"project": "p"}).json()
+    assert api.get(f"/api/v1/runs/{lacking['id']}/completeness").json() == {
+        "required": ["git.commit", "tags.owner"],
+        "missing": ["git.commit", "tags.owner"],
+    }
+    report = api.get("/api/v1/projects/p/completeness").json()
+    assert (report["runs"], report["complete"], report["percent"]) == (2, 1, 50.0)
+    assert report["incomplete"] == {lacking["id"]: ["git.commit", "tags.owner"]}
+    m = samples(api)
+    assert m[("labledger_metadata_completeness_percent", (("project", "p"),))] == 50.0
