@@ -9,6 +9,7 @@ import { ParallelCoordinates } from "../../components/charts/ParallelCoordinates
 import { ErrorState, Loading } from "../../components/States";
 import { diffRows } from "../../lib/paramTree";
 import { fromWire } from "../../lib/wire";
+import { EnvironmentCompare } from "../run/environment";
 import { MetricPanel } from "../run/MetricPanel";
 
 function ParamDiff({ runs }: { runs: RunPublic[] }) {
@@ -83,6 +84,7 @@ export function ComparePage() {
         ))}
       </Group>
       <Paper withBorder p="sm" mb="md"><Title order={4} mb="xs">Params</Title><ParamDiff runs={runs} /></Paper>
+      <EnvironmentCompare runs={runs} />
       <SimpleGrid cols={{ base: 1, lg: 2 }} mb="md">
         <Paper withBorder p="sm">
           <Group justify="space-between"><Title order={4}>Parallel coordinates</Title>

@@ -7,6 +7,7 @@ import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatDuration, formatTime } from "../../lib/format";
 import { ArtifactsTab } from "./artifacts/ArtifactsTab";
+import { CompletenessFlag, EnvironmentTab } from "./environment";
 import { historyQuery, MetricPanel } from "./MetricPanel";
 import { ParamsTree } from "./ParamsTree";
 
@@ -81,7 +82,6 @@ function Charts({ run }: { run: RunPublic }) {
 
 const TABS = ["overview", "params", "charts", "artifacts", "environment", "lineage", "audit"];
 const LATER: Record<string, string> = {
-  environment: "The captured environment (git, packages, system) appears here once provenance capture lands.",
   lineage: "Datasets, artifacts and model versions linked to this run appear here once lineage lands.",
   audit: "Every write and promotion touching this run appears here once the audit log lands.",
 };
@@ -127,6 +127,7 @@ export function RunPage() {
         <Title order={2} data-testid="run-name">{r.name}</Title>
         <StatusBadge status={r.status} />
         <Code>{r.id}</Code>
+        <CompletenessFlag runId={r.id} project={r.project} running={r.status === "running"} />
       </Group>
       <Tabs value={tab} onChange={(t) => setView({ tab: t ?? "overview" })} keepMounted={false}>
         <Tabs.List mb="md">
@@ -144,6 +145,7 @@ export function RunPage() {
           <ArtifactsTab runId={r.id} running={r.status === "running"} selected={search.get("artifact")}
                         onSelect={(path) => setView({ artifact: path })} />
         </Tabs.Panel>
+        <Tabs.Panel value="environment"><EnvironmentTab run={r} /></Tabs.Panel>
         {Object.entries(LATER).map(([t, text]) => (
           <Tabs.Panel key={t} value={t}><Empty>{text}</Empty></Tabs.Panel>
         ))}
