@@ -32,7 +32,8 @@ interface Result<T> {
   response?: Response;
 }
 
-async function unwrap<T>(promise: Promise<Result<T>>): Promise<T> {
+/** The generated client's result as data, or the server's error as an ApiError. */
+export async function unwrap<T>(promise: Promise<Result<T>>): Promise<T> {
   let result: Result<T>;
   try {
     result = await promise;

@@ -1,36 +1,13 @@
 /** The provenance endpoints the environment tab, the compare view and the run header read,
  *  through the generated client, and their TanStack Query options (shared keys, so the tab
  *  and the compare view use one cache entry per run). */
-import { ApiError } from "../../../api";
+import { unwrap } from "../../../api";
 import { Provenance } from "../../../client/sdk.gen";
 import type {
   AnnotationPublic, DatasetPublic, EnvironmentPublic, RunCompletenessPublic, VerificationPublic,
 } from "../../../client/types.gen";
 
 export type { AnnotationPublic, DatasetPublic, EnvironmentPublic, RunCompletenessPublic, VerificationPublic };
-
-interface Result<T> {
-  data?: T;
-  error?: unknown;
-  response?: Response;
-}
-
-/** The generated client's result as data, or the server's error as an ApiError (the same
- *  mapping src/api does for the other endpoints). */
-async function unwrap<T>(promise: Promise<Result<T>>): Promise<T> {
-  let result: Result<T>;
-  try {
-    result = await promise;
-  } catch (err) {
-    throw new ApiError(0, "unavailable", `The LabLedger server cannot be reached (${String(err)}).`);
-  }
-  if (result.error !== undefined || !result.response?.ok) {
-    const body = (result.error ?? {}) as { error_code?: string; message?: string; details?: Record<string, unknown> };
-    const status = result.response?.status ?? 0;
-    throw new ApiError(status, body.error_code ?? "http_error", body.message ?? `HTTP ${status}`, body.details ?? {});
-  }
-  return result.data as T;
-}
 
 const path = (runId: string) => ({ path: { run_id: runId } });
 
