@@ -519,7 +519,7 @@ def report_mlflow(mpy: str, csv: Path, work: Path) -> None:
 
 
 # -- main -----------------------------------------------------------------------------------
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, 3 rounds")
     parser.add_argument("--size-mb", type=int, default=None, help="MiB of the big file (2048)")
@@ -530,105 +530,122 @@ def main() -> None:
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     a = parser.parse_args()
-    size_mb = a.size_mb or (256 if a.quick else 2048)
-    csv_bytes = min((a.csv_mb or (100 if a.quick else 1000)) * 10**6, CSV_LIMIT)
-    files = a.files or (1000 if a.quick else 10_000)
-    n = a.n or (3 if a.quick else 5)
-    n_cold = min(n, 1 if a.quick else 3)
+    a.size_mb = a.size_mb or (256 if a.quick else 2048)
+    a.csv_bytes = min((a.csv_mb or (100 if a.quick else 1000)) * 10**6, CSV_LIMIT)
+    a.files = a.files or (1000 if a.quick else 10_000)
+    a.n = a.n or (3 if a.quick else 5)
+    a.n_cold = min(a.n, 1 if a.quick else 3)
+    return a
+
+
+def measure(a: argparse.Namespace, work: Path, evict: Evictor) -> dict[str, Any]:
+    """Write the data, run parts (a) to (e) and check every digest; the samples by part."""
+    big, csv, folder = work / "big.bin", work / "table.csv", work / "folder"
+    note(f"writing {a.size_mb:,} MiB, a CSV of {a.csv_bytes / 1e6:,.0f} MB, {a.files:,} files")
+    make_big(big, a.size_mb)
+    r: dict[str, Any] = {"rows": make_csv(csv, a.csv_bytes), "csv": csv}
+    make_folder(folder, a.files)
+    r["size"], r["csv_size"] = big.stat().st_size, csv.stat().st_size
+    r["folder_bytes"] = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+    warm(big)
+    note("(a) warm cache")
+    sides = file_sides(big)
+    r["hot"] = take_turns(sides, a.n)
+    expected = r["hot"][SHA][0][2]["digest"]
+    check(r["hot"], "digest", expected, "2 GiB file digest")
+    note("(b) cold cache")
+    r["cold"] = take_turns(sides, a.n_cold, before=lambda: evict(big))
+    check(r["cold"], "digest", expected, "2 GiB file digest, cold")
+    warm(big)
+    note("(c) variants")
+    r["variants"] = take_turns(variant_sides(big, r["size"]), max(1, a.n - 2))
+    check(r["variants"], "digest", expected, "variant")
+    big.unlink()  # 2 GiB less on the scratch disk from here on
+
+    warm(csv)
+    note("(d) CSV")
+    r["csv_samples"] = samples = take_turns(csv_sides(csv, work / "store"), a.n)
+    check(samples, "rows", r["rows"], "CSV rows")
+    check(samples, "digest", samples[SHA_WC][0][2]["digest"], "CSV digest")
+    note("(e) folder")
+    r["folder_samples"] = take_turns(folder_sides(folder), a.n)
+    check(r["folder_samples"], "manifest", manifest_from_sha256sum(folder), "folder manifest")
+    return r
+
+
+def report_file(a: argparse.Namespace, r: dict[str, Any], evict: Evictor) -> None:
+    """The header and parts (a) to (c)."""
+    header("Dataset digests (bench/datasets.py)", ["python", "-m", "bench.datasets", *sys.argv[1:]])
+    print(f"- tools: {tool_versions()}")
+    print(
+        f"- data: one file of {a.size_mb:,} MiB (a 64 MiB `os.urandom` block repeated); a "
+        f"CSV of {r['csv_size'] / 1e6:,.1f} MB, {r['rows']:,} rows of 5 columns; "
+        f"{a.files:,} files of 512 B–4 KiB in {(a.files + 999) // 1000} folders "
+        f"({r['folder_bytes'] / 1e6:,.1f} MB)"
+    )
+    print(
+        f"- the sides take turns, {a.n} rounds (cold: {a.n_cold}), each round starting one side "
+        "later; medians; MB = 10^6 bytes; "
+        "CPU = user + sys of the process and its children (`getrusage`), or of this "
+        "process; every digest is checked against `sha256sum`'s (all equal)"
+    )
+
+    print(f"\n### (a) {a.size_mb:,} MiB file, page cache warm\n")
+    walls = rate_table(r["hot"], r["size"], SHA, "`sha256sum`")
+    sha, fresh = walls[SHA], walls[FRESH]
+    call = median([s[2]["seconds"] for s in r["hot"][FRESH]])
+    print(
+        f"The fresh process spends {fmt_s(fresh - call)} outside the `file_digest` call "
+        f"(interpreter start, imports). Bar: LabLedger's fresh process at no less than "
+        f"{BAR:.0%} of `sha256sum`'s speed: {verdict(sha / fresh >= BAR)} "
+        f"({sha / fresh:.2f})"
+        + ("" if a.size_mb == 2048 else f" — at {a.size_mb:,} MiB, not the bar's 2 GiB")
+        + "."
+    )
+
+    print("\n### (b) the same file, page cache cold\n")
+    print(
+        f"Before every run: {evict.method}; pages of the file still resident after it "
+        f"(`fincore`): {sorted(set(evict.resident), key=str)}."
+    )
+    cold_walls = rate_table(r["cold"], r["size"], SHA, "`sha256sum`")
+    ratio = cold_walls[SHA] / cold_walls[FRESH]
+    print(f"Cold, fresh process: {ratio:.2f} of `sha256sum`'s speed: {verdict(ratio >= BAR)}.")
+
+    print("\n### (c) where `file_digest`'s time goes (this process, warm)\n")
+    rate_table(r["variants"], r["size"], next(iter(r["variants"])), "`file_digest` as is")
+
+
+def report_rest(a: argparse.Namespace, r: dict[str, Any]) -> None:
+    """Parts (d) and (e)."""
+    print(f"\n### (d) `run.log_dataset` of the {r['csv_size'] / 1e6:,.0f} MB CSV (warm)\n")
+    rate_table(r["csv_samples"], r["csv_size"], SHA_WC, "`sha256sum` + `wc -l`")
+    print(
+        f"All sides found {r['rows']:,} rows (`wc -l` minus the header) and the same digest. "
+        "`describe()` is what `log_dataset` runs before queueing the record.\n"
+    )
+
+    print(f"\n### (e) `folder_digest` of {a.files:,} files (warm)\n")
+    pipeline = next(iter(r["folder_samples"]))
+    rate_table(r["folder_samples"], a.files, pipeline, "the pipeline", unit="files/s")
+    print(
+        "The pipeline's digest is of `sha256sum`'s listing, LabLedger's of its manifest "
+        "(`<sha256>  <size>  <path>` per file); the manifest rebuilt from `sha256sum`'s "
+        "per-file digests gives LabLedger's digest.\n"
+    )
+
+
+def main() -> None:
+    a = parse_args()
     mpy = None if a.no_mlflow else mlflow_python()
     evict = Evictor(a.drop_caches)
-
     with scratch_dir("datasets", keep=a.keep) as work:
-        big, csv, folder = work / "big.bin", work / "table.csv", work / "folder"
-        note(f"writing {size_mb:,} MiB, a CSV of {csv_bytes / 1e6:,.0f} MB, {files:,} files")
-        make_big(big, size_mb)
-        rows = make_csv(csv, csv_bytes)
-        make_folder(folder, files)
-        size, csv_size = big.stat().st_size, csv.stat().st_size
-
-        warm(big)
-        note("(a) warm cache")
-        sides = file_sides(big)
-        hot = take_turns(sides, n)
-        expected = hot[SHA][0][2]["digest"]
-        check(hot, "digest", expected, "2 GiB file digest")
-        note("(b) cold cache")
-        cold = take_turns(sides, n_cold, before=lambda: evict(big))
-        check(cold, "digest", expected, "2 GiB file digest, cold")
-        warm(big)
-        note("(c) variants")
-        variants = take_turns(variant_sides(big, size), max(1, n - 2))
-        check(variants, "digest", expected, "variant")
-        big.unlink()  # 2 GiB less on the scratch disk from here on
-
-        warm(csv)
-        note("(d) CSV")
-        csv_samples = take_turns(csv_sides(csv, work / "store"), n)
-        check(csv_samples, "rows", rows, "CSV rows")
-        check(csv_samples, "digest", csv_samples[SHA_WC][0][2]["digest"], "CSV digest")
-        note("(e) folder")
-        folder_samples = take_turns(folder_sides(folder), n)
-        check(folder_samples, "manifest", manifest_from_sha256sum(folder), "folder manifest")
-        folder_bytes = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-        header(
-            "Dataset digests (bench/datasets.py)", ["python", "-m", "bench.datasets", *sys.argv[1:]]
-        )
-        print(f"- tools: {tool_versions()}")
-        print(
-            f"- data: one file of {size_mb:,} MiB (a 64 MiB `os.urandom` block repeated); a "
-            f"CSV of {csv_size / 1e6:,.1f} MB, {rows:,} rows of 5 columns; {files:,} files "
-            f"of 512 B–4 KiB in {(files + 999) // 1000} folders ({folder_bytes / 1e6:,.1f} MB)"
-        )
-        print(
-            f"- the sides take turns, {n} rounds (cold: {n_cold}), each round starting one side "
-            "later; medians; MB = 10^6 bytes; "
-            "CPU = user + sys of the process and its children (`getrusage`), or of this "
-            "process; every digest is checked against `sha256sum`'s (all equal)"
-        )
-
-        print(f"\n### (a) {size_mb:,} MiB file, page cache warm\n")
-        walls = rate_table(hot, size, SHA, "`sha256sum`")
-        sha, fresh = walls[SHA], walls[FRESH]
-        call = median([s[2]["seconds"] for s in hot[FRESH]])
-        print(
-            f"The fresh process spends {fmt_s(fresh - call)} outside the `file_digest` call "
-            f"(interpreter start, imports). Bar: LabLedger's fresh process at no less than "
-            f"{BAR:.0%} of `sha256sum`'s speed: {verdict(sha / fresh >= BAR)} "
-            f"({sha / fresh:.2f})"
-            + ("" if size_mb == 2048 else f" — at {size_mb:,} MiB, not the bar's 2 GiB")
-            + "."
-        )
-
-        print("\n### (b) the same file, page cache cold\n")
-        print(
-            f"Before every run: {evict.method}; pages of the file still resident after it "
-            f"(`fincore`): {sorted(set(evict.resident), key=str)}."
-        )
-        cold_walls = rate_table(cold, size, SHA, "`sha256sum`")
-        ratio = cold_walls[SHA] / cold_walls[FRESH]
-        print(f"Cold, fresh process: {ratio:.2f} of `sha256sum`'s speed: {verdict(ratio >= BAR)}.")
-
-        print("\n### (c) where `file_digest`'s time goes (this process, warm)\n")
-        rate_table(variants, size, next(iter(variants)), "`file_digest` as is")
-
-        print(f"\n### (d) `run.log_dataset` of the {csv_size / 1e6:,.0f} MB CSV (warm)\n")
-        rate_table(csv_samples, csv_size, SHA_WC, "`sha256sum` + `wc -l`")
-        print(
-            f"All sides found {rows:,} rows (`wc -l` minus the header) and the same digest. "
-            "`describe()` is what `log_dataset` runs before queueing the record.\n"
-        )
-
-        print(f"\n### (e) `folder_digest` of {files:,} files (warm)\n")
-        pipeline = next(iter(folder_samples))
-        rate_table(folder_samples, files, pipeline, "the pipeline", unit="files/s")
-        print(
-            "The pipeline's digest is of `sha256sum`'s listing, LabLedger's of its manifest "
-            "(`<sha256>  <size>  <path>` per file); the manifest rebuilt from `sha256sum`'s "
-            "per-file digests gives LabLedger's digest.\n"
-        )
+        r = measure(a, work, evict)
+        report_file(a, r, evict)
+        report_rest(a, r)
         if mpy:
-            report_mlflow(mpy, csv, work)
+            report_mlflow(mpy, r["csv"], work)
 
 
 if __name__ == "__main__":
