@@ -23,6 +23,15 @@ PG_URL = os.environ.get(
 REQUIRE_SERVICES = os.environ.get("LABLEDGER_REQUIRE_SERVICES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _no_git_capture_of_this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run inside the project's own git checkout: capturing it would attach this
+    repository's uncommitted diff to every test run.  Tests of capture set the parts they
+    test (the other parts run everywhere)."""
+    if "LABLEDGER_CAPTURE" not in os.environ:
+        monkeypatch.setenv("LABLEDGER_CAPTURE", "all,-git")
+
+
 def skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (LABLEDGER_REQUIRE_SERVICES=1 turns this skip into a failure)")

@@ -109,6 +109,8 @@ def test_every_point_log_accepted_before_a_kill_is_stored_after_sync(server, tmp
     with ll.Client(server.url) as client:
         history = client.get_metric_history(run_id, "x")
         run = client.get_run(run_id)
+        environment = client.get_environment(run_id)
+    assert environment is not None and environment["process"]["pid"]  # journaled at init
     assert history.total_points == 500_000
     assert history.steps.tolist() == list(range(500_000))
     assert run.tags["last"] == "seen" and run.params["lr"] == "0.1"

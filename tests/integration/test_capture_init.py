@@ -39,7 +39,7 @@ def run_in(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[s
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "LABLEDGER_CAPTURE": "all", **(env or {})},
     )
     assert proc.returncode == 0, proc.stderr
     run_id, key = proc.stdout.split()

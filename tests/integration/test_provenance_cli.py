@@ -4,6 +4,7 @@ then ``labledger verify``, ``runs diff``, ``runs env``, ``projects require|compl
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +28,8 @@ print(run.id)
 
 
 def sh(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "LABLEDGER_CAPTURE": "all"}  # these repositories are the test's own
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
 
 
 def ll_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

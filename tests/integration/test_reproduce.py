@@ -45,7 +45,7 @@ def sh(
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "LABLEDGER_CAPTURE": "all", **(env or {})},
     )
 
 

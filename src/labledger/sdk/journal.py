@@ -14,7 +14,8 @@ Files, beside the writer's spool::
     <writer>.jsynced       items before this index were replayed by ``labledger sync``
 
 Kinds: a metric key's id (``u32 id, utf-8 name``), a point row (``i64 step, i64 ts,
-u16 n, n x u32 key id, n x f64 value``), params or tags (JSON).  Items (points, params, tags)
+u16 n, n x u32 key id, n x f64 value``), params, tags, the environment or a dataset
+(JSON).  Items (points, params, tags, environment, datasets)
 are numbered from 0 in the order they were logged; the sender tags each spool frame with
 the number of items it covers, so after a crash ``sync`` replays the frames and then the
 journal's items from where the last frame ended.  Segments every frame covers are deleted
@@ -45,6 +46,8 @@ KIND_KEY = 1
 KIND_POINTS = 2
 KIND_PARAMS = 3
 KIND_TAGS = 4
+KIND_ENVIRONMENT = 5  # the environment captured by init() (JSON)
+KIND_DATASET = 6  # one dataset record, as on the wire (JSON)
 
 
 class Journal:
@@ -136,7 +139,7 @@ class Journal:
         self._shapes[keys] = shape
         return shape
 
-    def mapping(self, kind: int, data: dict[str, str]) -> None:
+    def mapping(self, kind: int, data: dict[str, Any]) -> None:
         body = json.dumps(data, separators=(",", ":")).encode()
         mm = self._room(len(body))
         mm[self._pos + HEADER : self._pos + HEADER + len(body)] = body

@@ -26,7 +26,13 @@ from labledger.sdk import fluent
 from labledger.sdk.artifact_spool import ArtifactSpool
 from labledger.sdk.artifacts import ArtifactUploader
 from labledger.sdk.config import flatten_config, param_text
-from labledger.sdk.journal import KIND_PARAMS, KIND_TAGS, Journal
+from labledger.sdk.journal import (
+    KIND_DATASET,
+    KIND_ENVIRONMENT,
+    KIND_PARAMS,
+    KIND_TAGS,
+    Journal,
+)
 from labledger.sdk.offline import spec_to_meta
 from labledger.sdk.sender import QUEUE_BOUND, Sender
 from labledger.sdk.spool import SpoolWriter
@@ -247,13 +253,16 @@ class Run:
         ref = describe(local_path, name=name, role=role, uri=uri, expected_digest=expected_digest)
         wire = ref.to_dict()
         check_dataset("dataset", wire)  # limits, before it is queued
+        self._journal.mapping(KIND_DATASET, wire)
         self._queue.append(("d", (ref, wire)))
         return ref
 
     def _record_environment(self, document: dict[str, Any]) -> None:
         from labledger.core.provenance import check_environment
 
-        self._queue.append(("e", check_environment(document)))
+        document = check_environment(document)
+        self._journal.mapping(KIND_ENVIRONMENT, document)
+        self._queue.append(("e", document))
 
     # -- artifacts --------------------------------------------------------------------------
     def log_artifact(

@@ -21,7 +21,15 @@ from labledger.core.errors import TrackerError
 from labledger.core.settings import Settings
 from labledger.sdk.artifact_spool import ArtifactSpool, pending_records
 from labledger.sdk.artifacts import GROUP_MAX_FILES, upload_group
-from labledger.sdk.journal import KIND_PARAMS, KIND_POINTS, KIND_TAGS, mark_synced, read_items
+from labledger.sdk.journal import (
+    KIND_DATASET,
+    KIND_ENVIRONMENT,
+    KIND_PARAMS,
+    KIND_POINTS,
+    KIND_TAGS,
+    mark_synced,
+    read_items,
+)
 from labledger.sdk.offline import spec_from_meta
 from labledger.sdk.sender import MAX_POINTS_PER_BATCH
 from labledger.sdk.spool import (
@@ -231,10 +239,11 @@ def _journal_batches(
     metrics: dict[str, dict[str, list[Any]]] = {}
     params: dict[str, str] = {}
     tags: dict[str, str] = {}
+    extra: dict[str, Any] = {}  # environment, datasets
     points = 0
 
     def body() -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = dict(extra)
         if metrics:
             out["metrics"] = metrics
         if params:
@@ -258,10 +267,14 @@ def _journal_batches(
             params.update(value)
         elif kind == KIND_TAGS:
             tags.update(value)
+        elif kind == KIND_ENVIRONMENT:
+            extra["environment"] = value
+        elif kind == KIND_DATASET:
+            extra.setdefault("datasets", []).append(value)
         end = index + 1
         if points >= MAX_POINTS_PER_BATCH:
             yield first, end, body(), points
-            first, metrics, params, tags, points = None, {}, {}, {}, 0
+            first, metrics, params, tags, extra, points = None, {}, {}, {}, {}, 0
     if first is not None:
         yield first, end, body(), points
 
