@@ -210,3 +210,22 @@ def test_the_seal_does_not_depend_on_the_database(tmp_path, pg_url):
         finally:
             t.close()
     assert seals[0] is not None and seals[0] == seals[1]
+
+
+def test_a_seal_interrupted_between_its_two_steps_refuses_writes_and_can_be_completed(tracker):
+    """The end of a run stops writes first, then hashes the record outside the write
+    transaction; a crash in between leaves a run that refuses writes and says so."""
+    from labledger.store import seals as seal_repo
+
+    run, _ = tracker.runs.create_run(RunCreate(project="p"))
+    tracker.runs.log_batch(run.id, Batch("w", {"x": ([0], [1], [1.0])}, {}, {}))
+    with tracker.db.engine.begin() as conn:  # what update_run does before it hashes
+        pk = conn.execute(text("SELECT pk FROM runs WHERE id = :id"), {"id": run.id}).scalar()
+        conn.execute(text("UPDATE runs SET status = 'finished' WHERE pk = :pk"), {"pk": pk})
+        seal_repo.begin_seal(conn, pk, 1)
+    with pytest.raises(RunSealedError):
+        tracker.runs.log_batch(run.id, Batch("late", {"x": ([1], [2], [2.0])}, {}, {}))
+    [problem] = tracker.provenance.verify_run(run.id).problems
+    assert "sealing was interrupted" in problem and "labledger runs seal" in problem
+    sealed = tracker.runs.seal_run(run.id)
+    assert sealed.seal_hash is not None and tracker.provenance.verify_run(run.id).ok

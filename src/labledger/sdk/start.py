@@ -80,7 +80,7 @@ def init(
     except BaseException:
         transport.close()
         raise
-    if record.seal_hash is not None:
+    if record.sealed_ms is not None:
         transport.close()
         raise RunSealedError(
             f"run {record.id} (run key {run_key!r}) already finished and is sealed; it takes "

@@ -29,6 +29,7 @@ from labledger.store import metrics as metric_repo
 from labledger.store import projects as project_repo
 from labledger.store import provenance as prov_repo
 from labledger.store import runs as run_repo
+from labledger.store import seals as seal_repo
 from labledger.store.database import Database
 from labledger.store.runs import RunRef
 
@@ -140,23 +141,35 @@ class RunService:
                 "status can only move to finished, failed or killed", details={"field": "status"}
             )
 
-        def apply(conn: Connection) -> None:
+        def apply(conn: Connection) -> int | None:
             ref = run_repo.get_run_for_write(conn, run_id)
             if ref.sealed:
                 self._update_sealed(conn, ref, run_id, change)
-                return
+                return None
             if change.release and change.status is not None:
                 if run_repo.release_writer(conn, ref.pk) > 0:  # others still write to it
                     run_repo.update_run(
                         conn, ref.pk, RunUpdate(name=change.name, notes=change.notes)
                     )
-                    return
+                    return None
             run_repo.update_run(conn, ref.pk, change)
             if change.status is RunStatus.FINISHED:
-                sealing.seal(conn, ref.pk, now_ms())
+                seal_repo.begin_seal(conn, ref.pk, now_ms())  # from here writes are refused
+                return ref.pk
+            return None
 
-        self.db.run_write(apply)
+        to_seal: int | None = self.db.run_write(apply)
+        if to_seal is not None:
+            self._complete_seal(to_seal)
         return self.get_run(run_id)
+
+    def _complete_seal(self, run_pk: int) -> None:
+        """Hash the record outside the write transaction (a long history takes seconds to
+        read, and SQLite would hold its one write lock meanwhile), then store the seal.  The
+        run refuses writes since ``begin_seal``, so the read sees the final record."""
+        with self.db.read() as conn:
+            parts = sealing.record_parts(conn, run_pk)
+        self.db.run_write(sealing.store_seal, run_pk, parts)
 
     def _update_sealed(self, conn: Connection, ref: RunRef, run_id: str, change: RunUpdate) -> None:
         """Notes may change (recorded); the same status again is a retry; nothing else."""
@@ -174,18 +187,21 @@ class RunService:
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
 
-        def apply(conn: Connection) -> None:
+        def apply(conn: Connection) -> int | None:
             ref = run_repo.get_run_for_write(conn, run_id)
-            if ref.sealed:
-                return
+            if ref.sealed and seal_repo.get_seal(conn, ref.pk) is not None:
+                return None
             if not ref.status.is_terminal:
                 raise RunStateError(
                     f"run {run_id} is still running; only an ended run can be sealed",
                     details={"run_id": run_id, "status": ref.status.value},
                 )
-            sealing.seal(conn, ref.pk, now_ms())
+            seal_repo.begin_seal(conn, ref.pk, now_ms())  # or finish one a crash interrupted
+            return ref.pk
 
-        self.db.run_write(apply)
+        to_seal: int | None = self.db.run_write(apply)
+        if to_seal is not None:
+            self._complete_seal(to_seal)
         return self.get_run(run_id)
 
     def log_batch(self, run_id: str, batch: Batch) -> BatchResult:

@@ -76,11 +76,10 @@ def seal_hash_of(version: int, parts: dict[str, str]) -> str:
     return sha256_hex(canonical_json({"version": version, "parts": parts}))
 
 
-def seal(conn: Connection, run_pk: int, now_ms: int) -> str:
-    """Hash the run's record and store the seal (in the caller's transaction)."""
-    parts = record_parts(conn, run_pk)
+def store_seal(conn: Connection, run_pk: int, parts: dict[str, str]) -> str:
+    """Store the seal over ``parts`` (hashed by ``record_parts`` after ``begin_seal``)."""
     digest = seal_hash_of(SEAL_VERSION, parts)
-    seal_repo.save_seal(conn, run_pk, digest, SEAL_VERSION, parts, now_ms)
+    seal_repo.save_seal(conn, run_pk, digest, SEAL_VERSION, parts)
     return digest
 
 
@@ -109,6 +108,15 @@ def verify_record(conn: Connection, run_pk: int, run_id: str) -> RunVerification
     """Recompute the seal of a sealed run and name each part that no longer matches."""
     recorded = seal_repo.get_seal(conn, run_pk)
     if recorded is None:
+        if run_repo.get_run_by_pk(conn, run_pk).sealed_ms is not None:
+            return RunVerification(
+                run_id,
+                None,
+                [
+                    "its sealing was interrupted before the hash was stored: "
+                    "`labledger runs seal RUN` completes it"
+                ],
+            )
         return RunVerification(run_id, None, ["the run is not sealed"])
     seal_hash, version, parts = recorded
     result = RunVerification(run_id, seal_hash)

@@ -92,20 +92,21 @@ def get_run_ref(conn: Connection, run_id: str) -> tuple[int, int]:
 def get_run_for_write(conn: Connection, run_id: str) -> RunRef:
     """The run's pk, project, status and whether it is sealed, or RunNotFoundError."""
     row = conn.execute(
-        select(runs.c.pk, runs.c.project_id, runs.c.status, runs.c.seal_hash).where(
+        select(runs.c.pk, runs.c.project_id, runs.c.status, runs.c.sealed_ms).where(
             runs.c.id == run_id
         )
     ).first()
     if row is None:
         raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
-    return RunRef(row.pk, row.project_id, RunStatus(row.status), row.seal_hash is not None)
+    # sealed_ms is set first (writes stop), seal_hash once the record is hashed
+    return RunRef(row.pk, row.project_id, RunStatus(row.status), row.sealed_ms is not None)
 
 
 def revive(conn: Connection, run_pk: int) -> None:
     """A run marked killed for silence (never sealed) whose writer turns out to be alive."""
     conn.execute(
         update(runs)
-        .where(runs.c.pk == run_pk, runs.c.seal_hash.is_(None))
+        .where(runs.c.pk == run_pk, runs.c.sealed_ms.is_(None))
         .values(status=RunStatus.RUNNING.value, end_ms=None)
     )
 
