@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,11 @@ class Database:
         self.is_sqlite = uri.startswith("sqlite")
         self.engine: Engine = self._create_engine(uri, pool_size, engine_kwargs)
         self.key_ids: dict[str, int] = {}  # metric key name -> id; ids never change
+        # SQLite has one write lock per database.  Threads of this process queue for it
+        # here, in order, instead of in SQLite's busy handler, which sleeps up to 100 ms
+        # between tries (bench/load: p99 lock wait 599 ms with four writers).  Other
+        # processes still meet in the busy handler.
+        self._write_turn = threading.RLock() if self.is_sqlite else None
 
     def _create_engine(self, uri: str, pool_size: int, kwargs: dict[str, Any]) -> Engine:
         if not self.is_sqlite:
@@ -59,7 +65,11 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        if self._write_turn is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_turn, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
