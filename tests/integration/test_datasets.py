@@ -46,6 +46,21 @@ def test_csv_rows_and_schema(tmp_path):
     assert ref.uri == path.resolve().as_uri()
 
 
+def test_parquet_rows_and_schema_come_from_the_footer(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3], "text": ["a", "b", "c"]}), path)
+    ref = describe(path, name="train", role="training")
+    assert (ref.format, ref.rows) == ("parquet", 3)
+    assert ref.schema == [("id", "int64"), ("text", "string")]
+    assert ref.digest == file_digest(path)[0]
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    broken = describe(tmp_path / "broken.parquet", name=None, role="training")
+    assert (broken.format, broken.rows, broken.schema) == ("parquet", None, None)
+
+
 def test_logging_datasets_and_searching_by_them(tmp_path):
     store = str(tmp_path / "store")
     data = tmp_path / "train.csv"
