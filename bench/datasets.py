@@ -19,8 +19,8 @@ repeated), a CSV of whole rows just under 1 GB (``describe()`` counts rows up to
 (c) where ``file_digest``'s time goes: block sizes, ``hashlib.file_digest``, ``mmap``, and
     hashing from memory with no I/O, in this process.
 (d) ``run.log_dataset`` of the CSV (digest, header, row count) in a fresh process vs
-    ``sha256sum`` + ``wc -l``; ``describe()`` split into its parts in this process, and
-    a one-pass prototype (hash and count newlines in the same read loop).
+    ``sha256sum`` + ``wc -l``; ``describe()`` (one read: digest and newlines) and
+    ``file_digest`` alone, in this process.
 (e) ``folder_digest`` vs the shell pipeline, in a fresh process and in this process.
 (f) MLflow (own venv): what its digest covers for a file and for a pandas DataFrame.
 
@@ -51,6 +51,7 @@ if not __package__:  # run as a file: import bench.* from the repo root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench._common import (  # noqa: E402
+    PEERS_DIR,
     BenchError,
     fmt_s,
     header,
@@ -99,39 +100,6 @@ seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
 run.finish()
 print("RESULT " + json.dumps({"seconds": seconds, "cpu": cpu, "digest": ref.digest,
                               "rows": ref.rows, "columns": len(ref.schema or [])}))
-"""
-
-MLFLOW_SCRIPT = """\
-import json, os, sys, time
-import pandas as pd
-import mlflow.data
-from mlflow.data.dataset_source_registry import resolve_dataset_source
-from mlflow.data.meta_dataset import MetaDataset
-
-csv, scratch = sys.argv[1], sys.argv[2]
-probe = os.path.join(scratch, "probe.csv")
-digests = []
-for text in ("a,b\\n1,2\\n", "a,b\\n3,4\\n5,6\\n"):  # the file's content changes
-    with open(probe, "w") as f:
-        f.write(text)
-    t0 = time.perf_counter()
-    source = resolve_dataset_source(probe)
-    digests.append(MetaDataset(source=source).digest)
-    meta_s = time.perf_counter() - t0
-df = pd.read_csv(csv, nrows=20_000)
-def pandas_digest(row):
-    changed = df.copy()
-    if row is not None:
-        changed.iloc[row, 1] += 1.0
-    return mlflow.data.from_pandas(changed, source=csv).digest
-t0 = time.perf_counter()
-base = pandas_digest(None)
-pandas_s = time.perf_counter() - t0
-print("RESULT " + json.dumps({
-    "meta": digests, "meta_s": meta_s, "source_type": type(source).__name__,
-    "pandas": {"base": base, "row_5000": pandas_digest(5_000),
-               "row_15000": pandas_digest(15_000)}, "pandas_s": pandas_s,
-}))
 """
 
 
@@ -357,26 +325,9 @@ def variant_sides(path: Path, size: int) -> dict[str, Side]:
     return {name: side(fn) for name, fn in variants.items()}
 
 
-def one_pass(path: Path) -> dict[str, Any]:
-    """Prototype: digest and newline count in the same read loop."""
-    h = hashlib.sha256()
-    buf = bytearray(8 << 20)
-    view = memoryview(buf)
-    lines = 0
-    last = ord("\n")
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buf):
-            h.update(view[:n])
-            lines += buf.count(b"\n", 0, n)
-            last = buf[n - 1]
-    lines += last != ord("\n")  # a last line without a newline
-    return {"digest": h.hexdigest(), "rows": lines - 1}
-
-
 def csv_sides(path: Path, store: Path) -> dict[str, Side]:
-    from labledger.sdk.datasets import _csv_facts, describe, file_digest
+    from labledger.sdk.datasets import describe, file_digest
 
-    size = path.stat().st_size
     return {
         SHA_WC: process(
             ["sh", "-c", 'sha256sum "$1" && wc -l < "$1"', "sh", str(path)],
@@ -392,10 +343,6 @@ def csv_sides(path: Path, store: Path) -> dict[str, Side]:
             lambda: {"rows": describe(path, name="t", role="training").rows}
         ),
         "  of which `file_digest`": in_process(lambda: {"digest": file_digest(path)[0]}),
-        "  of which header + row count": in_process(
-            lambda: {"rows": _csv_facts(path, size, ",")[0]}
-        ),
-        "prototype: digest + row count in one read loop": in_process(lambda: one_pass(path)),
     }
 
 
@@ -412,30 +359,7 @@ def folder_sides(folder: Path) -> dict[str, Side]:
         "`folder_digest`, in this process": in_process(
             lambda: {"manifest": folder_digest(folder)[0]}
         ),
-        "prototype: one read buffer for all the files": in_process(
-            lambda: {"manifest": folder_digest_one_buffer(folder)}
-        ),
     }
-
-
-def folder_digest_one_buffer(folder: Path) -> str:
-    """Prototype: ``folder_digest`` reusing one 8 MiB buffer (``file_digest`` allocates and
-    zeroes a new one for every file)."""
-    buf = bytearray(8 << 20)
-    view = memoryview(buf)
-    lines = []
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in names:
-            path = Path(root) / name
-            h, size = hashlib.sha256(), 0
-            with open(path, "rb", buffering=0) as f:
-                while n := f.readinto(buf):
-                    h.update(view[:n])
-                    size += n
-            lines.append(f"{h.hexdigest()}  {size}  {path.relative_to(folder).as_posix()}\n")
-    lines.sort(key=lambda line: line.split("  ", 2)[2])
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def manifest_from_sha256sum(folder: Path) -> str:
@@ -492,9 +416,7 @@ def tool_versions() -> str:
 
 
 def report_mlflow(mpy: str, csv: Path, work: Path) -> None:
-    script = work / "mlflow_datasets.py"
-    script.write_text(MLFLOW_SCRIPT)
-    r = run_json([mpy, script, csv, work], timeout=600)
+    r = run_json([mpy, PEERS_DIR / "mlflow_datasets.py", csv, work], timeout=600)
     p = r["pandas"]
     print(f"\n### (f) MLflow {package_version(mpy, 'mlflow')}: what its dataset digest covers\n")
     print(
