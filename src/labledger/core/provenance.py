@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from labledger.core import limits
+from labledger.core.artifact_validation import check_digest
 from labledger.core.entities import DatasetRef
 from labledger.core.errors import InvalidInputError, LimitExceededError
 from labledger.core.validation import check_key, check_str
 
-_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _ROLE_RE = re.compile(r"[A-Za-z0-9_\-]+")
 
 
@@ -51,15 +51,6 @@ def check_environment(value: object) -> dict[str, Any]:
             details={"field": "environment", "limit": limits.MAX_ENVIRONMENT_BYTES},
         )
     return dict(value)
-
-
-def check_digest(field: str, value: object) -> str:
-    digest = check_str(field, value, 64)
-    if not _DIGEST_RE.fullmatch(digest):
-        raise InvalidInputError(
-            f"{field} must be 64 lowercase hex characters (SHA-256)", details={"field": field}
-        )
-    return digest
 
 
 def _count(field: str, value: object, *, optional: bool = False) -> int | None:

@@ -100,10 +100,3 @@ def get_seal(conn: Connection, run_pk: int) -> tuple[str, int, dict[str, str]] |
         return None
     parts: dict[str, Any] = json.loads(row.parts)
     return row.seal_hash, int(row.version), {k: str(v) for k, v in parts.items()}
-
-
-def sealed_run_pks(conn: Connection, project_id: int | None = None) -> list[int]:
-    query = select(runs.c.pk).where(runs.c.seal_hash.is_not(None))
-    if project_id is not None:
-        query = query.where(runs.c.project_id == project_id)
-    return list(conn.scalars(query.order_by(runs.c.pk)))
