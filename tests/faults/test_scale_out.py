@@ -1,8 +1,10 @@
 """Scale-out: many client processes, several servers on one PostgreSQL; many processes on
-one embedded SQLite store.  Exact counts, nothing twice, no errors (issue 5's bars)."""
+one embedded SQLite store.  Every point of every key of every run stored exactly once, as
+logged, and no errors (issue 5's bars)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,21 +12,27 @@ from pathlib import Path
 import pytest
 
 import labledger as ll
+from tests.histories import VALUE_EXPR, check_run_history, expected
 
 pytestmark = pytest.mark.slow
 
-WRITER = """
-import sys, labledger as ll
-uri, index, points = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-run = ll.init(project="scale", name=f"w{index}", tracking_uri=uri, config={"index": index})
-for step in range(points):
-    run.log({"x": float(step)}, step=step)
+# "x" at every step, "y" at every tenth: a dense key and a sparse one in the same batches
+WRITER = f"""
+import json, sys, time, labledger as ll
+def v(r, k, s):
+    return {VALUE_EXPR}
+uri, r, points = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+run = ll.init(project="scale", name=f"w{{r}}", tracking_uri=uri, config={{"index": r}})
+start = time.time_ns() // 1_000_000
+for s in range(points):
+    run.log({{"x": v(r, 0, s), "y": v(r, 1, s)}} if s % 10 == 0 else {{"x": v(r, 0, s)}}, step=s)
+end = time.time_ns() // 1_000_000
 run.finish()
-print(run.id)
+print(json.dumps({{"run_id": run.id, "index": r, "window": [start, end]}}))
 """
 
 
-def run_writers(uris: list[str], count: int, points: int, tmp_path) -> list[str]:
+def run_writers(uris: list[str], count: int, points: int, tmp_path) -> list[dict]:
     env_spool = {"LABLEDGER_SPOOL_DIR": str(tmp_path / "spool"), "PATH": "/usr/bin:/bin"}
     procs = [
         subprocess.Popen(
@@ -36,26 +44,31 @@ def run_writers(uris: list[str], count: int, points: int, tmp_path) -> list[str]
         )
         for i in range(count)
     ]
-    ids = []
+    writers = []
     for proc in procs:
         out, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err
         assert "Traceback" not in err and "locked" not in err
-        ids.append(out.strip())
-    return ids
+        writers.append(json.loads(out))
+    return writers
 
 
-def check_exact(uri: str, ids: list[str], points: int) -> None:
+def check_exact(uri: str, writers: list[dict], points: int) -> None:
+    """Every run, every key, every point: the steps, values and timestamps logged."""
+    assert writers
     with ll.Client(uri) as client:
         runs = {r.id: r for r in client.iter_runs("scale")}
-        assert set(runs) == set(ids)
-        for run_id in ids:
-            assert runs[run_id].status is ll.RunStatus.FINISHED
-            history = client.get_metric_history(run_id, "x", max_points=2)
-            assert history.total_points == points
-        # the steps of one run, read in full: each exactly once
-        full = client.get_metric_history(ids[-1], "x")
-        assert full.steps.tolist() == list(range(points))
+        assert set(runs) == {w["run_id"] for w in writers}
+        assert len(runs) == len(writers)
+        for w in writers:
+            run = runs[w["run_id"]]
+            assert run.status is ll.RunStatus.FINISHED
+            assert run.params["index"] == str(w["index"])
+            logged = {
+                "x": expected(w["index"], 0, range(points)),
+                "y": expected(w["index"], 1, range(0, points, 10)),
+            }
+            check_run_history(client, run.id, logged, window_ms=tuple(w["window"]))
 
 
 def test_32_processes_to_two_servers_on_one_postgresql(pg_url, tmp_path):
@@ -71,9 +84,9 @@ def test_32_processes_to_two_servers_on_one_postgresql(pg_url, tmp_path):
         servers.append(server)
     try:
         points = 100_000
-        ids = run_writers([s.url for s in servers], 32, points, tmp_path)
+        writers = run_writers([s.url for s in servers], 32, points, tmp_path)
         for server in servers:  # both replicas serve the same data
-            check_exact(server.url, ids, points)
+            check_exact(server.url, writers, points)
     finally:
         for server in servers:
             server.stop()
@@ -82,8 +95,8 @@ def test_32_processes_to_two_servers_on_one_postgresql(pg_url, tmp_path):
 def test_16_processes_to_one_embedded_sqlite_store(tmp_path):
     uri = str(tmp_path / "store")
     points = 100_000
-    ids = run_writers([uri], 16, points, tmp_path)
-    check_exact(uri, ids, points)
+    writers = run_writers([uri], 16, points, tmp_path)
+    check_exact(uri, writers, points)
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -111,7 +124,7 @@ def test_server_workers_share_one_sqlite_store(tmp_path):
         assert server.proc is not None
         assert len(worker_pids(server.proc.pid)) == 2
         points = 50_000
-        ids = run_writers([server.url], 8, points, tmp_path)
-        check_exact(server.url, ids, points)
+        writers = run_writers([server.url], 8, points, tmp_path)
+        check_exact(server.url, writers, points)
     finally:
         server.stop()
