@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,26 +13,39 @@ import time
 import labledger as ll
 from labledger.sdk import sender as sender_mod
 from tests.conftest import run_script, run_sync
+from tests.histories import VALUE_EXPR, check_run_history, expected
 
 SIGKILLED = textwrap.dedent(
-    """
-    import os, signal, sys
+    f"""
+    import json, os, signal, sys, time
     import labledger as ll
+    def v(r, k, s):
+        return {VALUE_EXPR}
     run = ll.init(project="p", tracking_uri=sys.argv[1])
     print(run.id, flush=True)
-    for step in range(10_000):
-        run.log({"loss": 1.0 / (step + 1)}, step=step)
+    start = time.time_ns() // 1_000_000
+    for s in range(10_000):
+        run.log({{"loss": v(0, 0, s)}}, step=s)
+    end = time.time_ns() // 1_000_000
     run.flush()
+    print(json.dumps({{"window": [start, end]}}), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """
 )
+
+
+def killed_output(stdout: str) -> tuple[str, tuple[int, int]]:
+    """The run id and the logging window printed by a script killed after it logged."""
+    run_id, window = stdout.splitlines()
+    start, end = json.loads(window)["window"]
+    return run_id, (start, end)
 
 
 def test_sync_marks_a_run_whose_process_was_killed(server, tmp_path):
     spool = tmp_path / "spool"
     died = run_script(SIGKILLED, server.url, spool=spool)
     assert died.returncode == -signal.SIGKILL
-    run_id = died.stdout.strip()
+    run_id, window = killed_output(died.stdout)
     with ll.Client(server.url) as client:
         before = client.get_run(run_id)
     assert before.status is ll.RunStatus.RUNNING  # nobody has noticed yet
@@ -40,7 +54,7 @@ def test_sync_marks_a_run_whose_process_was_killed(server, tmp_path):
     assert f"run {run_id}: its process is gone" in result.stdout
     with ll.Client(server.url) as client:
         after = client.get_run(run_id)
-        assert client.get_metric_history(run_id, "loss").total_points == 10_000
+        check_run_history(client, run_id, {"loss": expected(0, 0, range(10_000))}, window)
     assert after.status is ll.RunStatus.KILLED
     assert after.end_ms == before.heartbeat_ms  # ended at its last sign of life
 
@@ -63,7 +77,8 @@ def test_a_server_marks_silent_runs_killed_but_not_quiet_live_ones(tmp_path, mon
             timeout=120,
             env=env,
         )
-        dead_id = died.stdout.strip()
+        assert died.returncode == -signal.SIGKILL, died.stderr
+        dead_id, _ = killed_output(died.stdout)
         quiet = ll.init(project="p", tracking_uri=server.url)  # alive, logs nothing
         deadline = time.monotonic() + 30
         with ll.Client(server.url) as client:
@@ -81,14 +96,19 @@ def test_a_server_marks_silent_runs_killed_but_not_quiet_live_ones(tmp_path, mon
 
 
 KILLED_MID_LOOP = textwrap.dedent(
-    """
-    import os, signal, sys
+    f"""
+    import json, os, signal, sys, time
     import labledger as ll
-    run = ll.init(project="p", tracking_uri=sys.argv[1], config={"lr": 0.1})
+    def v(r, k, s):
+        return {VALUE_EXPR}
+    run = ll.init(project="p", tracking_uri=sys.argv[1], config={{"lr": 0.1}})
     print(run.id, flush=True)
-    for step in range(500_000):
-        run.log({"x": float(step)}, step=step)
+    start = time.time_ns() // 1_000_000
+    for s in range(500_000):
+        run.log({{"x": v(0, 0, s), "y": v(0, 1, s)}} if s % 7 == 0 else {{"x": v(0, 0, s)}}, step=s)
+    end = time.time_ns() // 1_000_000
     run.set_tag("last", "seen")
+    print(json.dumps({{"window": [start, end]}}), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # no flush, no finish: most points are still queued
     """
 )
@@ -98,7 +118,7 @@ def test_every_point_log_accepted_before_a_kill_is_stored_after_sync(server, tmp
     spool = tmp_path / "spool"
     died = run_script(KILLED_MID_LOOP, server.url, spool=spool)
     assert died.returncode == -signal.SIGKILL, died.stderr
-    run_id = died.stdout.strip()
+    run_id, window = killed_output(died.stdout)
     with ll.Client(server.url) as client:
         keys = client.list_metric_keys(run_id)
         arrived = client.get_metric_history(run_id, "x", max_points=2).total_points if keys else 0
@@ -106,13 +126,12 @@ def test_every_point_log_accepted_before_a_kill_is_stored_after_sync(server, tmp
     for _ in range(2):  # a second sync changes nothing
         result = run_sync(spool, timeout=300)
         assert result.returncode == 0, result.stderr
+    logged = {"x": expected(0, 0, range(500_000)), "y": expected(0, 1, range(0, 500_000, 7))}
     with ll.Client(server.url) as client:
-        history = client.get_metric_history(run_id, "x")
+        check_run_history(client, run_id, logged, window)
         run = client.get_run(run_id)
         environment = client.get_environment(run_id)
     assert environment is not None and environment["process"]["pid"]  # journaled at init
-    assert history.total_points == 500_000
-    assert history.steps.tolist() == list(range(500_000))
     assert run.tags["last"] == "seen" and run.params["lr"] == "0.1"
     assert run.status is ll.RunStatus.KILLED
     assert not any(spool.rglob("*.journal.*"))  # all sent: the spool is cleaned up
