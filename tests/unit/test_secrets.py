@@ -11,14 +11,14 @@ from collections import namedtuple
 
 import pytest
 
-from labledger.sdk.capture.secrets import (
+from labledger.core.secrets import (
     REDACTED,
     is_secret_name,
-    redact_argv,
     redact_config,
-    redact_env,
+    redact_fields,
     redact_value,
 )
+from labledger.sdk.capture.secrets import redact_argv, redact_env
 
 GIT_SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
 UUID = "3f2b8c1e-9d4a-4e7b-8c6f-1a2b3c4d5e6f"
@@ -361,3 +361,83 @@ def test_redact_argv_leaves_ordinary_arguments_and_does_not_mutate_its_input():
 
 def test_redact_argv_keeps_a_working_directory_assignment():
     assert redact_argv(["PWD=/home/ann", "PWD=s3cret"]) == ["PWD=/home/ann", "PWD=" + REDACTED]
+
+
+# -- flat params and tags (what the SDK sends and the services store) -----------------------------
+
+
+def test_redact_fields_redacts_secret_names_whole_and_other_values_by_shape():
+    fields = {
+        "lr": "0.1",
+        "api_key": "anything at all",
+        "db.password": "hunter2",
+        "aws.secret_access_key": AWS_SECRET,
+        "db.url": "postgresql://u:pw@db/x",
+        "note": "pushed with ghp_" + GH,
+        "sort_key": "loss",
+        "commit": GIT_SHA,
+        "empty": "",
+    }
+    assert redact_fields(fields) == {
+        "lr": "0.1",
+        "api_key": REDACTED,
+        "db.password": REDACTED,
+        "aws.secret_access_key": REDACTED,
+        "db.url": f"postgresql://u:{REDACTED}@db/x",
+        "note": f"pushed with {REDACTED}",
+        "sort_key": "loss",
+        "commit": GIT_SHA,
+        "empty": "",
+    }
+    assert fields["api_key"] == "anything at all"  # a copy
+
+
+def test_redact_fields_redacts_names_by_shape_and_leaves_non_strings_to_validation():
+    out = redact_fields({"ghp_" + GH: "x", "api_key": 3, 7: "token=abc"})
+    assert out == {REDACTED: "x", "api_key": 3, 7: "token=abc"}
+
+
+TEXTS = [t.replace("{}", s) for t, s in SHAPES.values()] + NOT_SECRETS
+
+
+@pytest.mark.parametrize("name", ["lr", "api_key", "db.password", "notes", "sort_key"])
+def test_redact_fields_is_idempotent_and_stable(name):
+    for text in TEXTS:
+        once = redact_fields({name: text})
+        assert redact_fields(once) == once
+        assert redact_fields({name: text}) == once  # same input, same stored text
+
+
+def test_redact_value_reaches_a_fixed_point_when_tokens_are_glued():
+    glued = "AKIAABCDEFGHIJKLMNOPghp_" + GH
+    once = redact_value(glued)
+    assert "ghp_" not in once and "AKIA" not in once
+    assert redact_value(once) == once
+
+
+def test_sdk_params_and_tags_are_a_fixed_point_of_the_server_rules():
+    from labledger.sdk.config import secret_free_params, secret_free_tags
+
+    config = {
+        "lr": 0.1,
+        "db": {"password": "pw", "url": "mysql://u:pw2@db/x"},
+        "connection": {"string": "Server=db;Password=x"},
+        "credentials": {"user": "ann"},
+        "layers": [{"api_key": 12345}, 3],
+        "optimizer": {"name": "adam", "betas": [0.9, 0.99]},
+    }
+    params = secret_free_params(config)
+    assert params == {
+        "lr": "0.1",
+        "db.password": REDACTED,
+        "db.url": f"mysql://u:{REDACTED}@db/x",
+        "connection.string": REDACTED,
+        "credentials": REDACTED,
+        "layers": f'[{{"api_key": "{REDACTED}"}}, 3]',
+        "optimizer.name": "adam",
+        "optimizer.betas": "[0.9, 0.99]",
+    }
+    assert redact_fields(params) == params
+    tags = secret_free_tags({"token": "t0k", "team": "vision", "ci": "https://x:pw@ci/job"})
+    assert tags == {"token": REDACTED, "team": "vision", "ci": f"https://x:{REDACTED}@ci/job"}
+    assert redact_fields(tags) == tags

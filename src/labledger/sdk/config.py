@@ -1,4 +1,6 @@
-"""Turning a nested config into flat string params (``optimizer.name = adam``)."""
+"""Turning a nested config into flat string params (``optimizer.name = adam``), and the
+params and tags as they leave the process: credentials redacted (``labledger.core.secrets``,
+imported on first use: its patterns take milliseconds to compile)."""
 
 from __future__ import annotations
 
@@ -56,3 +58,33 @@ def flatten_config(config: Mapping[str, Any] | None, prefix: str = "") -> dict[s
         else:
             out[name] = param_text(value)
     return out
+
+
+def secret_free_params(config: Mapping[str, Any] | None) -> dict[str, str]:
+    """Flat params with credentials redacted: secret-named keys at any level of the tree
+    (``{"db": {"password": ...}}``, a whole ``credentials`` subtree), secret-shaped text in
+    any value, then the flat names again by the rules the server applies, so the server
+    stores what the SDK sent, unchanged."""
+    if not config:
+        return {}
+    from labledger.core.secrets import redact_config, redact_fields
+
+    return redact_fields(flatten_config(redact_config(config)))
+
+
+def secret_free_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
+    """Tags as text (:func:`param_text`) with credentials redacted as in params."""
+    if not tags:
+        return {}
+    from labledger.core.secrets import redact_config, redact_fields
+
+    return redact_fields({k: param_text(v) for k, v in redact_config(tags).items()})
+
+
+def secret_free_text(text: str | None) -> str | None:
+    """Free text (notes) with secret-shaped substrings redacted."""
+    if not text:
+        return text
+    from labledger.core.secrets import redact_value
+
+    return redact_value(text)

@@ -25,7 +25,7 @@ from labledger.core.validation import check_key, check_step, check_tags, check_v
 from labledger.sdk import fluent
 from labledger.sdk.artifact_spool import ArtifactSpool
 from labledger.sdk.artifacts import ArtifactUploader
-from labledger.sdk.config import flatten_config, param_text
+from labledger.sdk.config import secret_free_params, secret_free_tags
 from labledger.sdk.journal import (
     KIND_DATASET,
     KIND_ENVIRONMENT,
@@ -202,9 +202,12 @@ class Run:
             time.sleep(0.001)
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        """Record params (nested dicts are flattened with dots).  Params are write-once."""
+        """Record params (nested dicts are flattened with dots).  Params are write-once.
+
+        Credentials are redacted before anything is journaled or spooled (see
+        ``labledger.core.secrets``); ``run.params`` holds what is stored."""
         self._check_open()
-        flat = flatten_config(params)
+        flat = secret_free_params(params)
         for key, value in flat.items():
             check_key("param key", key)
             old = self._params.get(key)
@@ -224,8 +227,9 @@ class Run:
     log_config = log_params
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set tags (values as text; credentials redacted as in params)."""
         self._check_open()
-        clean = check_tags("tags", {k: param_text(v) for k, v in tags.items()})
+        clean = check_tags("tags", secret_free_tags(tags))
         self._journal.mapping(KIND_TAGS, clean)
         self._queue.append(("t", clean))
 

@@ -12,7 +12,7 @@ from labledger.core.errors import RunSealedError, TransportError
 from labledger.core.ids import new_id
 from labledger.core.settings import Settings
 from labledger.sdk import fluent
-from labledger.sdk.config import flatten_config, param_text
+from labledger.sdk.config import secret_free_params, secret_free_tags, secret_free_text
 from labledger.sdk.offline import OfflineTransport, check_mode, offline_record
 from labledger.sdk.run import Run
 from labledger.sdk.transport import open_transport
@@ -49,8 +49,6 @@ def init(
 
         commit = (captured.document.get("git") or {}).get("commit")
         run_key = ci_run_key(captured.ci, name, commit=commit)
-    config = _redact(config)
-    tags = _redact(tags)
     parent_id = parent.id if isinstance(parent, Run) else parent
     spec = RunCreate(
         project=project or settings.project,
@@ -60,9 +58,10 @@ def init(
         user=_user(),
         parent_id=parent_id,
         group=group,
-        notes=notes,
-        params=flatten_config(config),
-        tags={k: param_text(v) for k, v in (tags or {}).items()},
+        # credentials are cut out here, before anything reaches the spool or the journal
+        notes=secret_free_text(notes),
+        params=secret_free_params(config),
+        tags=secret_free_tags(tags),
     )
     if mode == "offline":
         run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
@@ -96,16 +95,6 @@ def _capture(settings: Settings) -> Captured | None:
 
     parts = parse_parts(settings.capture)
     return capture_environment(parts) if parts else None
-
-
-def _redact(values: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """Config and tags whose names or values look like credentials lose them here."""
-    if not values:
-        return values
-    from labledger.sdk.capture.secrets import redact_config
-
-    redacted: Mapping[str, Any] = redact_config(values)
-    return redacted
 
 
 def _started(run: Run, captured: Captured | None) -> Run:

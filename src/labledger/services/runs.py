@@ -25,6 +25,7 @@ from labledger.core.validation import (
 )
 from labledger.services import sealing
 from labledger.services.names import random_run_name
+from labledger.services.redaction import redact_batch, redact_create, redact_update
 from labledger.store import metrics as metric_repo
 from labledger.store import projects as project_repo
 from labledger.store import provenance as prov_repo
@@ -73,7 +74,7 @@ class RunService:
 
         Returns (run, created).  Safe when several processes race on the same run_key.
         """
-        spec = _validate_create(spec)
+        spec = _validate_create(redact_create(spec))  # credentials are never stored
         created = self.db.run_write(self._create, spec)
         with self.db.read() as conn:
             run_id = created[0]
@@ -128,6 +129,7 @@ class RunService:
             return run_repo.get_run(conn, run_id)
 
     def update_run(self, run_id: str, change: RunUpdate) -> Run:
+        change = redact_update(change)  # notes: credentials are never stored
         if change.name is not None:
             check_str("name", change.name, limits.MAX_RUN_NAME)
         if change.notes is not None:
@@ -206,6 +208,7 @@ class RunService:
 
     def log_batch(self, run_id: str, batch: Batch) -> BatchResult:
         """Store a batch atomically: all of it or none.  A batch id seen before is a no-op."""
+        batch = redact_batch(batch)  # params and tags: credentials are never stored
 
         def apply(conn: Connection) -> BatchResult:
             ref = run_repo.get_run_for_write(conn, run_id)

@@ -2,7 +2,7 @@
 
 Supported: GitHub Actions, GitLab CI, Buildkite, CircleCI, Azure Pipelines and Jenkins.  The
 environment is passed in (``os.environ`` is read only when nothing is, at call time), and
-every value goes through :func:`~labledger.sdk.capture.secrets.redact_value`, because
+every value goes through :func:`~labledger.core.secrets.redact_value`, because
 repository URLs such as Jenkins' ``GIT_URL`` may carry credentials.
 
 Fields of :class:`CIInfo` mean the same in every system:
@@ -37,7 +37,7 @@ from dataclasses import dataclass, fields
 from urllib.parse import quote
 
 from labledger.core import limits
-from labledger.sdk.capture.secrets import redact_value
+from labledger.core.secrets import redact_value
 
 __all__ = ["CIInfo", "ci_run_key", "detect_ci"]
 
