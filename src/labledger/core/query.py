@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from labledger.core import query_limits
 from labledger.core.errors import InvalidQueryError
 from labledger.core.limits import MAX_QUERY_LENGTH
 
@@ -191,9 +192,12 @@ def _unquote(token: str) -> str:
 
 
 def _number(token: str) -> float | int:
+    """An integer literal stays an exact int of any size (compared as text with a tag, as
+    a double with a metric; see ``store.filters``); anything else is a double, and one beyond
+    the double range is +-infinity."""
     try:
         return int(token)
-    except ValueError:
+    except ValueError:  # a fraction or exponent, or more digits than int() reads
         return float(token)
 
 
@@ -220,6 +224,8 @@ def _to_ast(tree: object) -> Node:
             raise InvalidQueryError(
                 f"{op.upper()} needs a string pattern for {field}", details={"field": str(field)}
             )
+        pattern_pos = getattr(ch[2].children[0], "start_pos", None)
+        query_limits.check_like_pattern(value, str(field), pattern_pos)
         return Compare(field, op if data == "like" else f"not {op}", value)
     if data in ("in_list", "not_in_list"):
         values = tuple(_value(v) for v in ch[1].children)
@@ -245,9 +251,10 @@ def parse_filter(text: str | None) -> Node | None:
         return None
     if len(text) > MAX_QUERY_LENGTH:
         raise InvalidQueryError(
-            f"filter is {len(text)} characters; the limit is {MAX_QUERY_LENGTH}",
+            f"filter is {len(text)} characters; the limit is {MAX_QUERY_LENGTH} (MAX_QUERY_LENGTH)",
             details={"field": "filter", "limit": MAX_QUERY_LENGTH},
         )
+    query_limits.check_text(text, "filter")
     import lark
 
     try:
@@ -263,6 +270,9 @@ def parse_filter(text: str | None) -> Node | None:
             "filter must be a comparison such as metrics.acc > 0.9",
             details={"position": 0, "line": 1, "column": 1},
         )
+    # the tree may be as deep as the text is long: check its shape without recursion
+    # before _to_ast (and the SQL compiler) recurse over it
+    query_limits.check_tree(tree)
     return _to_ast(tree)
 
 
@@ -300,9 +310,16 @@ def _syntax_error(text: str, pos: int, exc: Exception) -> InvalidQueryError:
 
 
 def parse_order_by(items: list[str] | None) -> list[OrderKey]:
-    """Parse ``["metrics.acc desc", "name"]`` into order keys."""
+    """Parse ``["metrics.acc desc", "name"]`` into order keys.
+
+    At most MAX_ORDER_KEYS items; a field given again (in either direction) is dropped,
+    since rows tied on it are still tied on it.
+    """
+    query_limits.check_order_count(items or [])
     keys: list[OrderKey] = []
+    seen: set[Field] = set()
     for raw in items or []:
+        query_limits.check_text(raw, "order_by")
         parts = raw.strip().rsplit(None, 1)
         if not parts:
             continue
@@ -318,7 +335,9 @@ def parse_order_by(items: list[str] | None) -> list[OrderKey]:
                 f"cannot order by {field}: a run may use several datasets",
                 details={"field": text},
             )
-        keys.append(OrderKey(field, descending))
+        if field not in seen:
+            seen.add(field)
+            keys.append(OrderKey(field, descending))
     return keys
 
 

@@ -7,6 +7,7 @@ from labledger.core.entities import MetricSeries, Project, ProjectKeys, RunGroup
 from labledger.core.errors import InvalidInputError, RunNotFoundError
 from labledger.core.ids import is_valid_id
 from labledger.core.query import parse_field, parse_filter, parse_order_by
+from labledger.core.query_limits import check_text
 from labledger.core.validation import check_project_name
 from labledger.services.downsample import downsample_indices
 from labledger.store import history as history_repo
@@ -75,6 +76,7 @@ class SearchService:
         """Run counts per value of ``group_by`` (a param, tag or attribute)."""
         _check_page(project, limit)
         node = parse_filter(filter)
+        check_text(group_by, "group_by")
         field = parse_field(group_by)
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, project)

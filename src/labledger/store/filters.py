@@ -1,15 +1,36 @@
 """Compile filter trees (core.query) to SQL conditions over ``runs``, bound parameters only.
 
 Each predicate is a correlated EXISTS on a per-run table, which the databases answer with
-primary-key probes.  A comparison needs the key to be present on the run (``!=`` and
-``NOT IN`` do not match runs that lack the key); ``NOT (...)`` is plain negation.
+primary-key probes.  Each EXISTS correlates to ``runs`` alone, so an outer query that also
+reads params, tags or latest_metrics (grouping by a param, say) keeps its own FROM.  A
+comparison needs the key to be present on the run (``!=`` and ``NOT IN`` do not match runs
+that lack the key); ``NOT (...)`` is plain negation.
+
+Numbers are bound with an explicit type, the same on both databases: against a metric or a
+numeric param every number is a double (an integer literal beyond 64 bits too, and one
+beyond the double range is +-infinity); against ``start_time``, ``end_time`` or
+``duration`` an integer within 64 bits stays an exact BIGINT and any other number is a
+double.  Without that, PostgreSQL would cast the bind to the column's integer type (and
+overflow) and Python's sqlite3 would refuse an int over 64 bits.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, not_, or_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Float,
+    and_,
+    exists,
+    false,
+    literal,
+    not_,
+    or_,
+)
 
 from labledger.core.errors import InvalidQueryError
 from labledger.core.query import (
@@ -70,6 +91,24 @@ def _is_number(value: Value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _double(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the double range
+        return math.inf if value > 0 else -math.inf
+
+
+def _number_bind(value: Value, *, integer_column: bool) -> Any:
+    """A typed bind for a number compared with a numeric column (see the module docstring)."""
+    assert isinstance(value, int | float)
+    if integer_column and isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX:
+        return literal(value, BigInteger())
+    return literal(_double(value), Float(53))
+
+
 class FilterCompiler:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -112,7 +151,7 @@ class FilterCompiler:
             table, where = tags, [tags.c.key == field.key]
         if condition is not None:
             where.append(condition(table))
-        return exists().where(table.c.run_pk == runs.c.pk, *where)
+        return exists().where(table.c.run_pk == runs.c.pk, *where).correlate(runs)
 
     def _value_column(self, field: Field, table: Any, value: Value) -> Any:
         if field.kind == "metrics":
@@ -137,14 +176,28 @@ class FilterCompiler:
             )
         if field.kind == "attributes":
             value = self._attr_value(field, value, op)
-            return self._exists(field, lambda col: _op(col, op, value))
+            bound = self._bind(field, value)
+            return self._exists(field, lambda col: _op(col, op, bound))
         if field.kind in ("tags", "datasets") and _is_number(value):
             value = str(value)
         if op in ("like", "ilike", "not like", "not ilike") and field.kind == "metrics":
             raise InvalidQueryError(
                 f"LIKE does not apply to {field}", details={"field": str(field)}
             )
-        return self._exists(field, lambda t: _op(self._value_column(field, t, value), op, value))
+        bound = self._bind(field, value)
+        return self._exists(field, lambda t: _op(self._value_column(field, t, value), op, bound))
+
+    @staticmethod
+    def _bind(field: Field, value: Value) -> Any:
+        """The value as compared: numbers get a typed bind (metrics, numeric params and
+        numeric attributes); text stays a plain value."""
+        if not _is_number(value):
+            return value
+        if field.kind == "attributes":
+            if field.key not in NUMERIC_ATTRIBUTES:
+                return value
+            return _number_bind(value, integer_column=True)
+        return _number_bind(value, integer_column=False)
 
     def _attr_value(self, field: Field, value: Value, op: str) -> Value:
         numeric = field.key in NUMERIC_ATTRIBUTES
@@ -167,7 +220,8 @@ class FilterCompiler:
             return self._exists(field, None) if node.negated else false()
 
         def member(col: Any) -> Any:
-            return col.not_in(values) if node.negated else col.in_(values)
+            bound = [self._bind(field, v) for v in values]
+            return col.not_in(bound) if node.negated else col.in_(bound)
 
         if field.kind == "attributes":
             values = [self._attr_value(field, v, "=") for v in values]

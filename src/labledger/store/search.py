@@ -73,8 +73,10 @@ def _sort_key(c: FilterCompiler, key: OrderKey, idx: int) -> _SortKey:
         kid_ = kid if kid is not None else -1
         on = and_(alias.c.run_pk == runs.c.pk, alias.c.key_id == kid_)
         probe = latest_metrics.alias(f"e{idx}")
-        has_value = exists().where(
-            probe.c.run_pk == runs.c.pk, probe.c.key_id == kid_, probe.c.value.is_not(None)
+        has_value = (
+            exists()
+            .where(probe.c.run_pk == runs.c.pk, probe.c.key_id == kid_, probe.c.value.is_not(None))
+            .correlate(runs)
         )
         return _SortKey(
             [_direction(alias.c.value, desc, nulls_last=False)],
@@ -89,8 +91,12 @@ def _sort_key(c: FilterCompiler, key: OrderKey, idx: int) -> _SortKey:
         alias = params.alias(f"o{idx}")
         on = and_(alias.c.run_pk == runs.c.pk, alias.c.key == f.key)
         probe = params.alias(f"e{idx}")
-        has_value = exists().where(
-            probe.c.run_pk == runs.c.pk, probe.c.key == f.key, probe.c.value_num.is_not(None)
+        has_value = (
+            exists()
+            .where(
+                probe.c.run_pk == runs.c.pk, probe.c.key == f.key, probe.c.value_num.is_not(None)
+            )
+            .correlate(runs)
         )
         return _SortKey(
             [_direction(alias.c.value_num, desc, nulls_last=False)],
@@ -118,17 +124,21 @@ def _fingerprint(project_id: int, filter_text: str | None, order: list[OrderKey]
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+# a token's offset; beyond it the databases' 64-bit OFFSET (plus the page) would overflow
+_MAX_OFFSET = 2**62
+
+
 def _decode_token(token: str | None, fingerprint: str) -> tuple[int, int]:
     if not token:
         return 1, 0
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         phase, offset, fp = int(data["p"]), int(data["o"]), str(data["f"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise InvalidQueryError(
             "page_token is not a token returned by this search", details={"field": "page_token"}
         ) from None
-    if fp != fingerprint or phase not in (1, 2) or offset < 0:
+    if fp != fingerprint or phase not in (1, 2) or not 0 <= offset <= _MAX_OFFSET:
         raise InvalidQueryError(
             "page_token belongs to a different search", details={"field": "page_token"}
         )
@@ -234,7 +244,10 @@ def group_runs(
     conn: Connection, project_id: int, node: Node | None, field: Field, limit: int
 ) -> list[RunGroup]:
     """Run counts per value of a param, tag or attribute among runs matching a filter;
-    runs without the key form a group with value None.  Largest groups first."""
+    runs without the key form a group with value None.  Largest groups first.
+
+    The grouped table is an alias, and the filter's EXISTS correlate to ``runs`` alone, so
+    a filter on the same table (``params.x = 1`` grouped by ``params.y``) keeps its FROM."""
     where = _conditions(conn, project_id, node)
     n = func.count().label("n")
     if field.kind == "attributes":
@@ -257,7 +270,7 @@ def group_runs(
             f"cannot group by {field}; group by a param, tag or attribute",
             details={"field": "group_by"},
         )
-    table = params if field.kind == "params" else tags
+    table = (params if field.kind == "params" else tags).alias("g")
     on = and_(table.c.run_pk == runs.c.pk, table.c.key == field.key)
     rows = conn.execute(
         select(table.c.value.label("v"), n)
@@ -269,7 +282,9 @@ def group_runs(
     )
     groups = [RunGroup(r.v, int(r.n)) for r in rows]
     missing = conn.execute(
-        select(func.count()).select_from(runs).where(*where, not_(exists().where(on)))
+        select(func.count())
+        .select_from(runs)
+        .where(*where, not_(exists().where(on).correlate(runs)))
     ).scalar()
     if missing:
         groups.append(RunGroup(None, int(missing)))
