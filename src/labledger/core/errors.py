@@ -12,6 +12,9 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── LimitExceededError (400 limit_exceeded)
     │   ├── InvalidArtifactPathError (400 invalid_artifact_path)    details: field, path
     │   └── ChecksumMismatchError (400 checksum_mismatch)           a part or blob body
+    ├── ForbiddenOriginError (403 origin_not_allowed)    a write from a foreign web page
+    ├── BodyTooLargeError (413 body_too_large)           details: field, limit
+    ├── UnsupportedMediaTypeError (415 unsupported_media_type)  details: expected
     ├── ArtifactCorruptedError (422 digest_mismatch)         details: digest, paths
     ├── NotFoundError (404 not_found)
     │   ├── RunNotFoundError (404 run_not_found)
@@ -76,6 +79,23 @@ class InvalidArtifactPathError(InvalidInputError):
 
 class ChecksumMismatchError(InvalidInputError):
     error_code = "checksum_mismatch"
+
+
+class ForbiddenOriginError(TrackerError):
+    """A state-changing request sent by a web page of another origin (cross-site)."""
+
+    error_code = "origin_not_allowed"
+    http_status = 403
+
+
+class BodyTooLargeError(TrackerError):
+    error_code = "body_too_large"
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(TrackerError):
+    error_code = "unsupported_media_type"
+    http_status = 415
 
 
 class ArtifactCorruptedError(TrackerError):

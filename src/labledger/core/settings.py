@@ -139,6 +139,15 @@ class Settings:
             "when the target cannot be reached at ll.init().",
         },
     )
+    allowed_origins: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_ALLOWED_ORIGINS",
+            "doc": "Web origins besides the server's own that may send state-changing "
+            "requests (comma-separated, e.g. https://notebooks.example.org). A write whose "
+            "Origin header names any other site is refused with 403 origin_not_allowed.",
+        },
+    )
     project: str = field(
         default="default",
         metadata={
@@ -171,6 +180,12 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """``allowed_origins`` as a set of ``scheme://host[:port]`` strings."""
+        raw = self.allowed_origins or ""
+        return frozenset(o.strip().rstrip("/").lower() for o in raw.split(",") if o.strip())
 
     @property
     def is_remote(self) -> bool:

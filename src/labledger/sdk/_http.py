@@ -185,7 +185,7 @@ class HttpTransport(HttpArtifactsMixin, HttpProvenanceMixin):
         return list(self._request("GET", f"/api/v1/runs/{run_id}/metrics")["keys"])
 
     def heartbeat(self, run_id: str) -> None:
-        self._request("POST", f"/api/v1/runs/{run_id}/heartbeat")
+        self._request("POST", f"/api/v1/runs/{run_id}/heartbeat", json={})
 
     def delete_run(self, run_id: str) -> None:
         self._request("DELETE", f"/api/v1/runs/{run_id}")

@@ -183,7 +183,7 @@ class HttpArtifactsMixin:
         finally:
             os.close(fd)
         try:
-            self._request("POST", f"/api/v1/uploads/{session.upload_id}/complete")
+            self._request("POST", f"/api/v1/uploads/{session.upload_id}/complete", json={})
         except ArtifactCorruptedError:
             raise _changed(source) from None
 

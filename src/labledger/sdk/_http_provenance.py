@@ -26,12 +26,12 @@ class HttpProvenanceMixin:
         return list(self._request("GET", f"/api/v1/runs/{run_id}/annotations")["annotations"])
 
     def seal_run(self, run_id: str) -> Run:
-        return self._run_from_wire(self._request("POST", f"/api/v1/runs/{run_id}/seal"))
+        return self._run_from_wire(self._request("POST", f"/api/v1/runs/{run_id}/seal", json={}))
 
     def verify_run(self, run_id: str, blobs: bool) -> dict[str, Any]:
         path = f"/api/v1/runs/{run_id}/verify"
         data: dict[str, Any] = self._request(
-            "POST", path, params={"blobs": str(blobs).lower()}, timeout=None
+            "POST", path, params={"blobs": str(blobs).lower()}, json={}, timeout=None
         )
         return data
 
@@ -45,7 +45,7 @@ class HttpProvenanceMixin:
     def verify_blobs(self, after: str | None, limit: int) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit} | ({"after": after} if after else {})
         data: dict[str, Any] = self._request(
-            "POST", "/api/v1/blobs/verify", params=params, timeout=None
+            "POST", "/api/v1/blobs/verify", params=params, json={}, timeout=None
         )
         return data
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from labledger._version import __version__
 from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
+from labledger.server.frontdoor import FrontDoor, document_refusals
 from labledger.server.metrics import RequestMiddleware, ServerMetrics
 from labledger.server.routes import artifacts, health, projects, provenance, runs, uploads
 from labledger.server.schemas import RunBatch
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
         app.state.tracker = tracker
     if tracker is not None:
         app.state.metrics = ServerMetrics(tracker)
+    # outermost last: request ids and latency wrap the front door's refusals too
+    app.add_middleware(FrontDoor, schema=lambda: app.openapi(), allowed_origins=settings.origins)
     app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
@@ -113,6 +116,7 @@ def _add_batch_schema(app: FastAPI) -> None:
         for name, sub in batch.pop("$defs", {}).items():
             components.setdefault(name, sub)
         components["RunBatch"] = batch
+        document_refusals(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -8,6 +8,8 @@ import pytest
 
 from labledger.core.limits import ARTIFACT_PART_SIZE
 
+BINARY = {"Content-Type": "application/octet-stream"}
+
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -31,7 +33,7 @@ def test_declare_upload_list_and_download(api, run_id):
     assert body["artifacts"][0]["state"] == "pending"
     assert body["artifacts"][0]["media_type"] == "text/csv"  # guessed from the name
 
-    r = api.put(f"/api/v1/blobs/{sha(data)}", content=data)
+    r = api.put(f"/api/v1/blobs/{sha(data)}", content=data, headers=BINARY)
     assert r.status_code == 200 and r.json() == {"digest": sha(data), "size": len(data)}
 
     listed = api.get(f"/api/v1/runs/{run_id}/artifacts", params={"path": "eval"}).json()
@@ -84,7 +86,7 @@ def test_errors_name_what_is_wrong(api, run_id):
     assert r.status_code == 400 and r.json()["error_code"] == "limit_exceeded"
     assert r.json()["details"]["limit"] == 1000
 
-    r = api.put(f"/api/v1/blobs/{sha(b'declared')}", content=b"other")
+    r = api.put(f"/api/v1/blobs/{sha(b'declared')}", content=b"other", headers=BINARY)
     assert (r.status_code, r.json()["error_code"]) == (422, "digest_mismatch")
 
     r = api.get(f"/api/v1/runs/{run_id}/artifacts/files/missing.txt")
@@ -106,17 +108,21 @@ def test_multipart_parts_are_checked_and_resumable(api):
     uid = session["upload_id"]
     part1, part2 = data[:ARTIFACT_PART_SIZE], data[ARTIFACT_PART_SIZE:]
 
-    r = api.put(f"/api/v1/uploads/{uid}/parts/2", content=part2)
+    r = api.put(f"/api/v1/uploads/{uid}/parts/2", content=part2, headers=BINARY)
     assert r.status_code == 422 and r.json()["details"]["field"] == "X-Content-SHA256"
     r = api.put(
-        f"/api/v1/uploads/{uid}/parts/2", content=part2, headers={"X-Content-SHA256": sha(b"no")}
+        f"/api/v1/uploads/{uid}/parts/2",
+        content=part2,
+        headers={**BINARY, "X-Content-SHA256": sha(b"no")},
     )
     assert (r.status_code, r.json()["error_code"]) == (400, "checksum_mismatch")
     r = api.put(
-        f"/api/v1/uploads/{uid}/parts/2", content=part2, headers={"X-Content-SHA256": sha(part2)}
+        f"/api/v1/uploads/{uid}/parts/2",
+        content=part2,
+        headers={**BINARY, "X-Content-SHA256": sha(part2)},
     )
     assert r.status_code == 204
-    r = api.post(f"/api/v1/uploads/{uid}/complete")
+    r = api.post(f"/api/v1/uploads/{uid}/complete", json={})
     assert (r.status_code, r.json()["error_code"]) == (409, "upload_incomplete")
     assert r.json()["details"]["missing_parts"] == [1]
 
@@ -125,23 +131,25 @@ def test_multipart_parts_are_checked_and_resumable(api):
     assert (again["upload_id"], again["parts"]) == (uid, [2])
 
     r = api.put(
-        f"/api/v1/uploads/{uid}/parts/1", content=part1, headers={"X-Content-SHA256": sha(part1)}
+        f"/api/v1/uploads/{uid}/parts/1",
+        content=part1,
+        headers={**BINARY, "X-Content-SHA256": sha(part1)},
     )
     assert r.status_code == 204
-    done = api.post(f"/api/v1/uploads/{uid}/complete").json()
+    done = api.post(f"/api/v1/uploads/{uid}/complete", json={}).json()
     assert done["stored"] is True and done["upload_id"] is None
     r = api.get(f"/api/v1/uploads/{uid}")
     assert (r.status_code, r.json()["error_code"]) == (404, "upload_not_found")
 
     too_big = b"x" * (ARTIFACT_PART_SIZE + 1)
-    r = api.put(f"/api/v1/blobs/{sha(too_big)}", content=too_big)
-    assert (r.status_code, r.json()["error_code"]) == (400, "limit_exceeded")
+    r = api.put(f"/api/v1/blobs/{sha(too_big)}", content=too_big, headers=BINARY)
+    assert (r.status_code, r.json()["error_code"]) == (413, "body_too_large")
 
 
 def test_deleting_a_run_removes_it_and_its_manifest(api, run_id):
     data = b"bytes"
     declare(api, run_id, {"path": "f.bin", "digest": sha(data), "size": len(data)})
-    api.put(f"/api/v1/blobs/{sha(data)}", content=data)
+    api.put(f"/api/v1/blobs/{sha(data)}", content=data, headers=BINARY)
     assert api.delete(f"/api/v1/runs/{run_id}").status_code == 204
     assert api.get(f"/api/v1/runs/{run_id}").status_code == 404
     assert api.get(f"/api/v1/runs/{run_id}/artifacts").status_code == 404
@@ -159,7 +167,7 @@ def test_latest_checkpoint(api, run_id):
     )
     # only a checkpoint that can be downloaded counts
     assert api.get(f"/api/v1/runs/{run_id}/checkpoints/latest").json() == {"checkpoint": None}
-    api.put(f"/api/v1/blobs/{d}", content=b"c")
+    api.put(f"/api/v1/blobs/{d}", content=b"c", headers=BINARY)
     cp = api.get(f"/api/v1/runs/{run_id}/checkpoints/latest").json()["checkpoint"]
     assert (cp["path"], cp["step"]) == ("checkpoints/step-50/m.pt", 50)
 
@@ -178,15 +186,15 @@ def test_many_small_blobs_in_one_request_all_or_nothing(api, run_id):
         *({"path": f"s/{i}.txt", "digest": sha(b), "size": len(b)} for i, b in enumerate(blobs)),
     )
     bad = b"".join(frame(b) for b in blobs[:10]) + frame(b"liar", sha(b"truth"))
-    r = api.post("/api/v1/blobs", content=bad)
+    r = api.post("/api/v1/blobs", content=bad, headers=BINARY)
     assert (r.status_code, r.json()["error_code"]) == (422, "digest_mismatch")
     states = {a["state"] for a in api.get(f"/api/v1/runs/{run_id}/artifacts").json()["artifacts"]}
     assert states == {"pending"}  # not one of the good ten was stored
 
-    r = api.post("/api/v1/blobs", content=frame(blobs[0])[:-1])
+    r = api.post("/api/v1/blobs", content=frame(blobs[0])[:-1], headers=BINARY)
     assert (r.status_code, r.json()["details"]["field"]) == (400, "body")
 
-    r = api.post("/api/v1/blobs", content=b"".join(frame(b) for b in blobs))
+    r = api.post("/api/v1/blobs", content=b"".join(frame(b) for b in blobs), headers=BINARY)
     assert r.json() == {"blobs": 20, "bytes": sum(map(len, blobs))}
     states = {a["state"] for a in api.get(f"/api/v1/runs/{run_id}/artifacts").json()["artifacts"]}
     assert states == {"stored"}
@@ -199,7 +207,7 @@ def test_a_folder_comes_as_one_tar_with_digests(api, run_id):
     files = {"eval/a.txt": b"alpha", "eval/deep/b.bin": bytes(1000), "other.txt": b"x"}
     declare(api, run_id, *({"path": p, "digest": sha(b), "size": len(b)} for p, b in files.items()))
     for data in files.values():
-        api.put(f"/api/v1/blobs/{sha(data)}", content=data)
+        api.put(f"/api/v1/blobs/{sha(data)}", content=data, headers=BINARY)
     declare(api, run_id, {"path": "eval/pending.bin", "digest": sha(b"later"), "size": 5})
 
     r = api.get(f"/api/v1/runs/{run_id}/artifacts/archive", params={"path": "eval"})

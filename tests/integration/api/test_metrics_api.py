@@ -7,6 +7,8 @@ import re
 
 from prometheus_client.parser import text_string_to_metric_families
 
+BINARY = {"Content-Type": "application/octet-stream"}
+
 
 def samples(api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     r = api.get("/metrics")
@@ -30,7 +32,7 @@ def test_metrics_count_what_the_tracker_did(api):
     api.post(f"/api/v1/runs/{run['id']}/batches", json=batch)  # lost ack, sent again
     api.patch(f"/api/v1/runs/{run['id']}", json={"status": "finished"})
     data = b"artifact bytes"
-    api.put(f"/api/v1/blobs/{hashlib.sha256(data).hexdigest()}", content=data)
+    api.put(f"/api/v1/blobs/{hashlib.sha256(data).hexdigest()}", content=data, headers=BINARY)
     api.post("/api/v1/runs/search", json={"project": "p"})
 
     m = samples(api)
