@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from labledger.core.errors import (
     ArtifactCorruptedError,
     InvalidArtifactPathError,
 )
+from labledger.sdk.downloads import PIPELINE_MIN
 from tests.conftest import run_sync
 
 
@@ -126,22 +128,100 @@ def test_a_file_changed_before_its_upload_is_an_error_naming_it(server, tmp_path
     run.finish()
 
 
-def test_corrupted_bytes_are_never_handed_out(server, tmp_path, monkeypatch):
+def rot(server, data: bytes, rotten: bytes) -> None:
+    """Bit rot on the server's disk: the blob of ``data`` now holds ``rotten``."""
+    blobs = server.data_dir / "artifacts" / "sha256"
+    blob = next(p for p in blobs.rglob("*") if p.is_file() and p.name == sha(data))
+    blob.write_bytes(rotten)
+
+
+def watch_destination(client, target: Path) -> list[bool]:  # type: ignore[no-untyped-def]
+    """Record, for every chunk the transport hands the downloader, whether ``target``
+    already exists: a download must write elsewhere until the digest has matched."""
+    seen: list[bool] = []
+    read = client.transport.read_artifact
+
+    @contextmanager
+    def spy(run_id, entry):  # type: ignore[no-untyped-def]
+        with read(run_id, entry) as chunks:
+
+            def watched():  # type: ignore[no-untyped-def]
+                for chunk in chunks:
+                    seen.append(target.exists())
+                    yield chunk
+                seen.append(target.exists())  # after the last byte arrived, before the check
+
+            yield watched()
+
+    client.transport.read_artifact = spy
+    return seen
+
+
+@pytest.mark.parametrize("size", [4000, PIPELINE_MIN + 123], ids=["small", "pipelined"])
+def test_a_download_appears_at_its_destination_only_after_its_digest_matched(
+    server, tmp_path, monkeypatch, size
+):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    f = tmp_path / "table.csv"
-    f.write_bytes(b"a,b\n" * 1000)
+    good = os.urandom(size)
+    (tmp_path / "w.bin").write_bytes(good)
     with ll.init(project="p", tracking_uri=server.url) as run:
-        run.log_artifact(f)
-    blob = next(p for p in (server.data_dir / "artifacts" / "sha256").rglob("*") if p.is_file())
-    blob.write_bytes(b"a,b\n" * 999 + b"a,c\n")  # bit rot on the server's disk
+        run.log_artifact(tmp_path / "w.bin")
     with ll.Client(server.url) as client:
-        with pytest.raises(ArtifactCorruptedError, match="table.csv"):
-            client.download_artifacts(run.id, "table.csv", tmp_path / "dl")
-        assert not (tmp_path / "dl" / "table.csv").exists()
-        assert not list((tmp_path / "dl").glob("*"))
-        with pytest.raises(ArtifactCorruptedError, match="table.csv"):
-            with client.open_artifact(run.id, "table.csv") as reader:
+        seen = watch_destination(client, tmp_path / "dl" / "w.bin")
+        assert client.download_artifacts(run.id, "w.bin", tmp_path / "dl").read_bytes() == good
+        assert seen and not any(seen)  # never at its name while bytes were still arriving
+
+        rotten = bytearray(good)
+        rotten[size // 2] ^= 1  # one bit flipped on the server's disk, same length
+        rot(server, good, bytes(rotten))
+        seen = watch_destination(client, tmp_path / "dl2" / "w.bin")
+        with pytest.raises(ArtifactCorruptedError, match="w.bin") as info:
+            client.download_artifacts(run.id, "w.bin", tmp_path / "dl2")
+        assert info.value.details["actual"] == sha(bytes(rotten))
+        assert seen and not any(seen)
+        assert list((tmp_path / "dl2").iterdir()) == []  # no file, no temporary file left
+        # a good copy already at the destination is left as it was, not replaced
+        with pytest.raises(ArtifactCorruptedError, match="w.bin"):
+            client.download_artifacts(run.id, "w.bin", tmp_path / "dl")
+        assert [p.name for p in (tmp_path / "dl").iterdir()] == ["w.bin"]
+        assert (tmp_path / "dl" / "w.bin").read_bytes() == good
+
+
+def test_a_corrupted_stream_raises_before_it_ends(server, tmp_path, monkeypatch):
+    """open_artifact verifies at the end: the bytes it returned before are unverified (the
+    docs say so), and a consumer never sees a clean end of file, only the error."""
+    monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
+    good = b"a,b\n" * 1000
+    rotten = b"a,b\n" * 999 + b"a,c\n"
+    (tmp_path / "table.csv").write_bytes(good)
+    with ll.init(project="p", tracking_uri=server.url) as run:
+        run.log_artifact(tmp_path / "table.csv")
+    rot(server, good, rotten)
+    with ll.Client(server.url) as client:
+        with client.open_artifact(run.id, "table.csv") as reader:
+            handed_out = bytearray()
+            ended_cleanly = False
+            with pytest.raises(ArtifactCorruptedError, match="table.csv") as info:
+                while chunk := reader.read(100):
+                    handed_out += chunk
+                ended_cleanly = True
+            assert not ended_cleanly
+            assert info.value.details["actual"] == sha(rotten)
+            assert bytes(handed_out) == rotten[: len(handed_out)]
+            # the error stays: reading on never turns it into an end of file
+            with pytest.raises(ArtifactCorruptedError, match="table.csv"):
+                reader.read(100)
+        with client.open_artifact(run.id, "table.csv") as reader:
+            with pytest.raises(ArtifactCorruptedError, match="table.csv"):
+                reader.read()  # read whole: the error, not the bytes
+            with pytest.raises(ArtifactCorruptedError, match="table.csv"):
                 reader.read()
+        with client.open_artifact(run.id, "table.csv") as reader:
+            lines = []
+            with pytest.raises(ArtifactCorruptedError, match="table.csv"):
+                for line in reader:  # iterating ends in the error too
+                    lines.append(line)
+            assert len(lines) <= 1000
 
 
 def test_a_corrupted_blob_in_a_folder_download_is_named_and_not_written(

@@ -28,10 +28,12 @@ from labledger.sdk.transport import Transport
 PIPELINE_MIN = 8 << 20  # files this large are received and written by two threads
 
 
-def _corrupted(run_id: str, entry: ArtifactEntry, actual: str) -> ArtifactCorruptedError:
+def _corrupted(
+    run_id: str, entry: ArtifactEntry, actual: str, outcome: str = "nothing was written"
+) -> ArtifactCorruptedError:
     return ArtifactCorruptedError(
         f"artifact {entry.path!r} of run {run_id}: the bytes received hash to {actual}, not "
-        f"its digest {entry.digest}; nothing was written",
+        f"its digest {entry.digest}; {outcome}",
         details={"path": entry.path, "digest": entry.digest, "actual": actual},
     )
 
@@ -227,9 +229,15 @@ def _pipelined(
         raise failed[0]
 
 
+_STREAM_OUTCOME = "discard every byte read from this stream"
+
+
 class ArtifactReader(io.RawIOBase):
-    """A read-only stream of one artifact; raises ArtifactCorruptedError at the end if the
-    bytes do not hash to the artifact's digest."""
+    """A read-only stream of one artifact, hashed as it is read.  If the bytes do not hash
+    to the artifact's digest, the read that reaches the end raises ArtifactCorruptedError
+    instead of returning end-of-file, and so does every read after it.  Bytes returned
+    before the end are not verified yet: use them only once the end was reached without an
+    error (or download to a path, which renames a file into place only after a match)."""
 
     def __init__(self, transport: Transport, run_id: str, entry: ArtifactEntry) -> None:
         super().__init__()
@@ -241,11 +249,14 @@ class ArtifactReader(io.RawIOBase):
         self._buffer = b""
         self._hasher = hashlib.sha256()
         self._eof = False
+        self._mismatch: str | None = None  # what the bytes hashed to, when not the digest
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: memoryview) -> int:  # type: ignore[override]
+        if self._mismatch is not None:  # a corrupted stream never ends in a clean EOF
+            raise _corrupted(self.run_id, self.entry, self._mismatch, _STREAM_OUTCOME)
         while not self._buffer and not self._eof:
             try:
                 self._buffer = next(self._chunks)
@@ -254,7 +265,8 @@ class ArtifactReader(io.RawIOBase):
                 self._eof = True
                 actual = self._hasher.hexdigest()
                 if actual != self.entry.digest:
-                    raise _corrupted(self.run_id, self.entry, actual) from None
+                    self._mismatch = actual
+                    raise _corrupted(self.run_id, self.entry, actual, _STREAM_OUTCOME) from None
         n = min(len(b), len(self._buffer))
         b[:n] = self._buffer[:n]
         self._buffer = self._buffer[n:]
