@@ -101,15 +101,41 @@ def test_run_page_shows_overview_params_and_one_chart_per_metric(page, ui_server
 
 
 def test_keyboard_moves_and_opens_runs(page, ui_server):
-    server, _ = ui_server
+    from playwright.sync_api import expect
+
+    server, ids = ui_server
     open_project(page, server.url)
     page.locator("body").click(position={"x": 5, "y": 300})
-    page.keyboard.press("j")
-    page.keyboard.press("j")
-    active = page.locator(".ll-active a").inner_text()
-    page.keyboard.press("Enter")
+    active = page.locator("[data-testid=run-row].ll-active")  # how the table marks it
+    expect(active).to_have_count(0)  # no row is active before a key is pressed
+
+    def press_and_expect(key: str, index: int) -> None:
+        page.keyboard.press(key)
+        expect(active).to_have_count(1)
+        expect(active).to_have_attribute("data-index", str(index))
+
+    press_and_expect("j", 0)  # the first row
+    press_and_expect("j", 1)  # down
+    press_and_expect("j", 2)
+    press_and_expect("k", 1)  # up
+    press_and_expect("k", 0)
+    press_and_expect("k", 0)  # stays at the top
+    press_and_expect("j", 1)
+    row = rows(page).nth(1)
+    expect(row).to_have_class(re.compile(r"\bll-active\b"))  # the second row, not another
+    run_id = active.get_attribute("data-run-id")
+    name = active.locator("a").inner_text()
+    assert ids[name] == run_id
+
+    page.keyboard.press("x")  # selects the active row for comparison
+    expect(active).to_have_class(re.compile(r"\bll-selected\b"))
+    expect(active.get_by_role("checkbox")).to_be_checked()
+    expect(page.locator("[data-testid=run-row].ll-selected")).to_have_count(1)
+
+    page.keyboard.press("Enter")  # opens the active row's run
     page.get_by_test_id("run-name").wait_for()
-    assert page.get_by_test_id("run-name").inner_text() == active
+    assert page.get_by_test_id("run-name").inner_text() == name
+    assert page.url.endswith(f"/runs/{run_id}")
 
 
 def test_compare_two_runs_highlights_differing_params(page, ui_server):
