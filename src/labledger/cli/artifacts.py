@@ -90,17 +90,37 @@ def get(run_id: str, path: str, dest: str, tracking_uri: str | None) -> None:
 @click.argument("run_id")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--path", "target", default=None, help="Folder inside the run's artifacts.")
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="In folders, also follow symbolic links that lead outside the folder.",
+)
 @tracking_uri_option
 @reports_errors
-def put(run_id: str, files: tuple[str, ...], target: str | None, tracking_uri: str | None) -> None:
-    """Upload FILES (files or folders) to a run, now, with a progress bar."""
+def put(
+    run_id: str,
+    files: tuple[str, ...],
+    target: str | None,
+    follow_symlinks: bool,
+    tracking_uri: str | None,
+) -> None:
+    """Upload FILES (files or folders) to a run, now, with a progress bar.
+
+    In a folder, symbolic links whose target is inside it are followed; links leading
+    outside it are skipped with a warning unless --follow-symlinks; broken links and cycles
+    are skipped with a warning."""
     from labledger.sdk.artifact_spool import ArtifactRecord
     from labledger.sdk.artifacts import GROUP_MAX_FILES, expand, media_type_of, upload_group
     from labledger.sdk.client import Client
 
     records: list[ArtifactRecord] = []
     for local in files:
-        for source, logical in expand(local, target):
+        for source, logical in expand(
+            local,
+            target,
+            follow_symlinks=follow_symlinks,
+            warn=lambda message: click.echo(f"warning: {message}", err=True),
+        ):
             stat = source.stat()
             records.append(
                 ArtifactRecord(

@@ -275,14 +275,18 @@ class Run:
         path: str | None = None,
         *,
         copy: bool = False,
+        follow_symlinks: bool = False,
     ) -> list[str]:
         """Upload a file (to ``path/<name>``) or a folder, recursively (to ``path/...``).
 
         Returns at once with the artifact paths; background threads hash and upload.  The
         file must not change until it is uploaded, unless ``copy=True`` snapshots it now.
+        In a folder, symbolic links whose target is inside the folder are followed; links
+        leading outside it are skipped with a warning (the ``labledger.sdk`` logger) unless
+        ``follow_symlinks=True``; broken links and cycles are skipped with a warning.
         """
         self._check_open()
-        return self._artifacts.log(local_path, path, copy=copy)
+        return self._artifacts.log(local_path, path, copy=copy, follow_symlinks=follow_symlinks)
 
     def log_checkpoint(
         self,
@@ -291,14 +295,18 @@ class Run:
         path: str | None = None,
         *,
         copy: bool = True,
+        follow_symlinks: bool = False,
     ) -> list[str]:
         """Upload a checkpoint (file or folder) to ``checkpoints/step-<step>/`` (or ``path``),
         kept with its step; ``Client.latest_checkpoint`` finds the newest.  Copied into the
-        spool at once by default, since checkpoints are usually overwritten in place."""
+        spool at once by default, since checkpoints are usually overwritten in place.
+        Symbolic links in a folder as in :meth:`log_artifact`."""
         self._check_open()
         step = check_step("step", step)
         target = path if path is not None else f"checkpoints/step-{step}"
-        return self._artifacts.log(local_path, target, step=step, copy=copy)
+        return self._artifacts.log(
+            local_path, target, step=step, copy=copy, follow_symlinks=follow_symlinks
+        )
 
     @property
     def pending_artifacts(self) -> int:
