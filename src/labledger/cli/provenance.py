@@ -13,8 +13,8 @@ from labledger.cli._common import reports_errors, tracking_uri_option
 
 @click.command()
 @click.argument("run_ids", nargs=-1)
-@click.option("--project", "-p", default=None, help="Every sealed run of this project.")
-@click.option("--all", "all_runs", is_flag=True, help="Every sealed run, and every stored blob.")
+@click.option("--project", "-p", default=None, help="Every ended or deleted run of this project.")
+@click.option("--all", "all_runs", is_flag=True, help="Every ended or deleted run, every blob.")
 @click.option("--no-blobs", is_flag=True, help="Check the records only, not the artifact bytes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run checked.")
 @tracking_uri_option
@@ -28,6 +28,10 @@ def verify(
     tracking_uri: str | None,
 ) -> None:
     """Recompute sealed runs' hashes and their artifacts' digests; exit 1 on any difference.
+
+    Every ended run is checked: a finished run without a seal, a removed seal hash or an
+    interrupted seal is a difference; a failed or killed run never sealed is listed as
+    unsealed; a deleted run is listed with its tombstone.
 
     Each difference is named: the part of the record that changed (params, tags, metrics,
     history, environment, datasets, artifacts, run) or the artifact whose bytes changed.
@@ -46,6 +50,11 @@ def verify(
             failed += not result["ok"]
             if as_json:
                 click.echo(json.dumps(result))
+            elif result.get("deleted"):
+                click.echo(f"deleted {run_id}  {_tombstone(result['deleted'])}")
+            elif result["ok"] and result["seal_hash"] is None:
+                status = result.get("status")
+                click.echo(f"unsealed {run_id}  ended {status}: `labledger runs seal` seals it")
             elif result["ok"]:
                 click.echo(f"ok      {run_id}  seal {result['seal_hash']}")
             else:
@@ -67,6 +76,17 @@ def verify(
         click.echo(f"{checked} runs and {blobs} blobs checked, {failed} with differences")
     if failed:
         raise SystemExit(1)
+
+
+def _tombstone(stone: dict[str, Any]) -> str:
+    from labledger.core.ids import format_ms
+
+    text = f"{stone['project']}, {stone['status']}, deleted {format_ms(stone['deleted_ms'])}"
+    if stone.get("reason"):
+        text += f" ({stone['reason']})"
+    if stone.get("seal_hash"):
+        text += f"; its seal was {stone['seal_hash']}"
+    return text
 
 
 @click.command("diff")

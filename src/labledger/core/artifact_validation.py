@@ -13,7 +13,12 @@ from labledger.core.validation import check_step, check_str, check_timestamp
 
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_MEDIA_TYPE_RE = re.compile(r"[\w.+-]+/[\w.+-]+(\s*;.*)?", re.ASCII)
+# type/subtype with optional parameters (RFC 9110): tokens or quoted strings, and nothing
+# a header could be split with (no CR, LF or other control characters)
+_TOKEN = r"[\w.+-]+"
+_MEDIA_TYPE_RE = re.compile(
+    rf'{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|"[^"\x00-\x1f\x7f]*"))*', re.ASCII
+)
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 # Python's built-in table only (the machine's /etc/mime.types would make the answer depend

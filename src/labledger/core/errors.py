@@ -30,6 +30,8 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── ArtifactPendingError (409 artifact_pending)     its content is not stored yet
     │   ├── ArtifactChangedError (409 artifact_changed)     a file changed before upload
     │   ├── RunSealedError (409 run_sealed)                 the run ended and was sealed
+    │   ├── RecordChangedError (409 record_changed)         will not seal a changed record
+    │   ├── RunDeletedError (409 run_deleted)               the id belonged to a deleted run
     │   ├── EnvironmentConflictError (409 environment_conflict)  it is write-once
     │   └── DatasetChangedError (409 dataset_changed)       details: name, expected, actual
     ├── SchemaOutdatedError (503 schema_outdated)
@@ -161,6 +163,18 @@ class ArtifactChangedError(ConflictError):
 
 class RunSealedError(ConflictError):
     error_code = "run_sealed"
+
+
+class RecordChangedError(ConflictError):
+    """Sealing refused: the record changed since the run ended, or cannot be shown not to."""
+
+    error_code = "record_changed"
+
+
+class RunDeletedError(ConflictError):
+    """A run id that belonged to a deleted run (ids are never reused)."""
+
+    error_code = "run_deleted"
 
 
 class EnvironmentConflictError(ConflictError):

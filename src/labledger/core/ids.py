@@ -43,3 +43,10 @@ def is_valid_id(value: object) -> bool:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def format_ms(ms: int) -> str:
+    """Milliseconds since the epoch as an ISO 8601 UTC time, for messages."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat(timespec="seconds")

@@ -32,11 +32,10 @@ from labledger.core.errors import (
 )
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.limits import ARTIFACT_PART_SIZE
-from labledger.services.sealing import refuse_if_sealed
+from labledger.services.sealing import sealed_error
 from labledger.store import artifacts as repo
 from labledger.store import runs as run_repo
 from labledger.store.database import Database
-from labledger.store.runs import RunRef
 
 DEFAULT_GC_GRACE_MS = 3_600_000
 STALE_UPLOAD_MS = 7 * 24 * 3_600_000
@@ -51,14 +50,45 @@ class GcReport:
     digests: list[str] = field(default_factory=list)
 
 
-def _refuse_new_entries(
-    conn: Connection, ref: RunRef, run_id: str, entries: list[ArtifactEntry]
-) -> None:
-    """A sealed run's manifest is fixed; declaring what it already holds is a retry."""
+def _same_entry(a: ArtifactEntry, b: ArtifactEntry) -> bool:
+    """Every field a client declares (state and created_ms are the server's)."""
+    return (a.path, a.digest, a.size, a.media_type, a.mtime_ms, a.step) == (
+        b.path,
+        b.digest,
+        b.size,
+        b.media_type,
+        b.mtime_ms,
+        b.step,
+    )
+
+
+def _held_unchanged(
+    conn: Connection, ref_pk: int, run_id: str, entries: list[ArtifactEntry]
+) -> list[ArtifactEntry]:
+    """A sealed run's manifest is fixed in every field: declaring exactly what it holds is a
+    retry (answered with the entries as held, nothing written); anything else is refused."""
+    held_entries = []
     for entry in entries:
-        held = repo.get_entry(conn, ref.pk, entry.path)
-        if held is None or held.digest != entry.digest:
-            refuse_if_sealed(ref, run_id, f"adding artifact {entry.path!r}")
+        held = repo.get_entry(conn, ref_pk, entry.path)
+        if held is None:
+            raise sealed_error(run_id, f"adding artifact {entry.path!r}")
+        if not _same_entry(held, entry):
+            raise sealed_error(run_id, f"changing artifact {entry.path!r}")
+        held_entries.append(held)
+    return held_entries
+
+
+def _check_sizes(conn: Connection, entries: list[ArtifactEntry]) -> None:
+    """A content's size is fixed by its digest: an entry may not claim another size than
+    the stored blob's, or than the size an upload in progress was started with."""
+    known = repo.known_sizes(conn, sorted({e.digest for e in entries}))
+    for i, entry in enumerate(entries):
+        size = known.get(entry.digest)
+        if size is not None and size != entry.size:
+            raise InvalidInputError(
+                f"artifacts[{i}].size is {entry.size} but content {entry.digest} has {size} bytes",
+                details={"field": f"artifacts[{i}].size", "path": entry.path, "size": size},
+            )
 
 
 def _check_run_id(run_id: str) -> None:
@@ -82,7 +112,9 @@ class ArtifactService:
             ref = run_repo.get_run_for_write(conn, run_id)
             run_pk = ref.pk
             if ref.sealed:
-                _refuse_new_entries(conn, ref, run_id, entries)
+                held = _held_unchanged(conn, ref.pk, run_id, entries)
+                return held, sorted({e.digest for e in held if e.state is ArtifactState.PENDING})
+            _check_sizes(conn, entries)
             now = now_ms()
             found = repo.touch_blobs(conn, [e.digest for e in entries], now)
             out = [

@@ -21,6 +21,7 @@ from labledger.store import projects as project_repo
 from labledger.store import provenance as repo
 from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
+from labledger.store import tombstones
 from labledger.store.database import Database
 from labledger.store.tables import blobs, runs
 
@@ -64,8 +65,13 @@ class ProvenanceService:
     # -- verification ------------------------------------------------------------------
 
     def verify_run(self, run_id: str, *, blobs: bool = True) -> sealing.RunVerification:
-        """Recompute a sealed run's record hash and (with ``blobs``) every artifact's digest."""
+        """Recompute a sealed run's record hash and (with ``blobs``) every artifact's digest;
+        an unsealed run says why (``sealing.verify_record``); a deleted one its tombstone."""
         with self.db.read() as conn:
+            if is_valid_id(run_id) and run_repo.find_run_pk(conn, run_id) is None:
+                stone = tombstones.find(conn, run_id)
+                if stone is not None:
+                    return sealing.verify_tombstone(stone)
             pk = self._pk(conn, run_id)
             result = sealing.verify_record(conn, pk, run_id)
             entries = seal_repo.manifest(conn, pk) if blobs and result.seal_hash else []
@@ -79,15 +85,13 @@ class ProvenanceService:
     def sealed_run_ids(
         self, project: str | None, after: str | None, limit: int
     ) -> tuple[list[str], str | None]:
-        """A page of sealed runs' ids (by id), and the id to continue after."""
-        query = select(runs.c.id).where(runs.c.seal_hash.is_not(None))
+        """A page of the ids ``verify --all`` checks (by id), and the id to continue after:
+        every run that ended or was ever marked sealed, and every deleted run."""
         with self.db.read() as conn:
-            if project is not None:
-                project_id = project_repo.get_project_id(conn, check_project_name(project))
-                query = query.where(runs.c.project_id == project_id)
-            if after is not None:
-                query = query.where(runs.c.id > after)
-            ids = list(conn.scalars(query.order_by(runs.c.id).limit(limit + 1)))
+            name = None if project is None else check_project_name(project)
+            if name is not None:
+                project_repo.get_project_id(conn, name)  # ProjectNotFoundError
+            ids = seal_repo.verifiable_run_ids(conn, name, after, limit + 1)
         more = len(ids) > limit
         ids = ids[:limit]
         return ids, (ids[-1] if more else None)

@@ -23,7 +23,7 @@ from labledger.core.validation import (
     check_tags,
     check_timestamp,
 )
-from labledger.services import sealing
+from labledger.services import deletion, sealing
 from labledger.services.names import random_run_name
 from labledger.services.redaction import redact_batch, redact_create, redact_update
 from labledger.store import metrics as metric_repo
@@ -65,6 +65,19 @@ def _validate_create(spec: RunCreate) -> RunCreate:
     return spec
 
 
+def _with_end_time(change: RunUpdate, ref: RunRef) -> RunUpdate:
+    """A run ends after it starts: an explicit ``end_ms`` before ``start_ms`` is refused; an
+    end stamped now is never earlier than a start the client chose in the future."""
+    if change.end_ms is not None and change.end_ms < ref.start_ms:
+        raise InvalidInputError(
+            f"end_ms {change.end_ms} is before the run's start_ms {ref.start_ms}",
+            details={"field": "end_ms", "start_ms": ref.start_ms},
+        )
+    if change.status is not None and change.status.is_terminal and change.end_ms is None:
+        return dataclasses.replace(change, end_ms=max(now_ms(), ref.start_ms))
+    return change
+
+
 class RunService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -90,6 +103,7 @@ class RunService:
             if existing is not None:
                 return self._resume(conn, existing, spec), False
         run_id = spec.id or new_id()
+        deletion.refuse_buried_id(conn, run_id)
         inserted = run_repo.insert_run(
             conn, project_id, run_id, spec, spec.name or random_run_name(), spec.start_ms or now
         )
@@ -136,18 +150,18 @@ class RunService:
             check_str("notes", change.notes, limits.MAX_NOTES, allow_empty=True)
         if change.end_ms is not None:
             check_timestamp("end_ms", change.end_ms)
-        if change.status is not None and change.status.is_terminal and change.end_ms is None:
-            change = dataclasses.replace(change, end_ms=now_ms())
         if change.status is RunStatus.RUNNING:
             raise InvalidInputError(
                 "status can only move to finished, failed or killed", details={"field": "status"}
             )
 
         def apply(conn: Connection) -> int | None:
+            nonlocal change
             ref = run_repo.get_run_for_write(conn, run_id)
             if ref.sealed:
                 self._update_sealed(conn, ref, run_id, change)
                 return None
+            change = _with_end_time(change, ref)
             if change.release and change.status is not None:
                 if run_repo.release_writer(conn, ref.pk) > 0:  # others still write to it
                     run_repo.update_run(
@@ -156,7 +170,7 @@ class RunService:
                     return None
             run_repo.update_run(conn, ref.pk, change)
             if change.status is RunStatus.FINISHED:
-                seal_repo.begin_seal(conn, ref.pk, now_ms())  # from here writes are refused
+                sealing.begin_seal(conn, ref.pk, now_ms())  # from here writes are refused
                 return ref.pk
             return None
 
@@ -193,12 +207,15 @@ class RunService:
             ref = run_repo.get_run_for_write(conn, run_id)
             if ref.sealed and seal_repo.get_seal(conn, ref.pk) is not None:
                 return None
+            if ref.sealed:  # interrupted, or its hash removed: only over an unchanged record
+                sealing.check_resumable(conn, ref.pk, run_id)
+                return ref.pk
             if not ref.status.is_terminal:
                 raise RunStateError(
                     f"run {run_id} is still running; only an ended run can be sealed",
                     details={"run_id": run_id, "status": ref.status.value},
                 )
-            seal_repo.begin_seal(conn, ref.pk, now_ms())  # or finish one a crash interrupted
+            sealing.begin_seal(conn, ref.pk, now_ms())
             return ref.pk
 
         to_seal: int | None = self.db.run_write(apply)
@@ -263,16 +280,15 @@ class RunService:
 
         self.db.run_write(apply)
 
-    def delete_run(self, run_id: str) -> None:
-        """Delete a run with its metrics, params, tags and artifact manifest."""
+    def delete_run(self, run_id: str, reason: str | None = None) -> None:
+        """Delete a run with its metrics, params, tags and artifact manifest, leaving a
+        tombstone (id, project, status, seal, time, reason): the id is never used again and
+        ``verify`` reports it.  Other runs are not touched (children keep their parent id)."""
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
-
-        def apply(conn: Connection) -> None:
-            run_pk, _ = run_repo.get_run_ref(conn, run_id)
-            run_repo.delete_run(conn, run_pk)
-
-        self.db.run_write(apply)
+        if reason is not None:
+            check_str("reason", reason, limits.MAX_NOTES)
+        self.db.run_write(deletion.delete_run, run_id, reason, now_ms())
 
     def heartbeat(self, run_id: str) -> None:
         """A writer is alive: keeps the run from being marked killed."""

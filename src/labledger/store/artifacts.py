@@ -121,6 +121,34 @@ def pending_paths(conn: Connection, digest: str, limit: int = 10) -> list[str]:
     )
 
 
+def known_sizes(conn: Connection, digests: Sequence[str]) -> dict[str, int]:
+    """digest -> size, for contents stored or being uploaded."""
+    sizes: dict[str, int] = {}
+    for chunk in _chunks(digests):
+        for table in (uploads, blobs):
+            rows = conn.execute(
+                select(table.c.digest, table.c.size).where(table.c.digest.in_(chunk))
+            )
+            sizes.update({r.digest: int(r.size) for r in rows})
+    return sizes
+
+
+def _confirm_waiting(conn: Connection, digests: Sequence[str]) -> None:
+    """Entries waiting for these contents become stored — those whose declared size is the
+    content's (an entry claiming another size stays pending: no such content exists)."""
+    stored_size = select(blobs.c.size).where(blobs.c.digest == artifacts.c.digest).scalar_subquery()
+    for chunk in _chunks(sorted(digests)):
+        conn.execute(
+            update(artifacts)
+            .where(
+                artifacts.c.digest.in_(chunk),
+                artifacts.c.state == ArtifactState.PENDING.value,
+                artifacts.c.size == stored_size,
+            )
+            .values(state=ArtifactState.STORED.value)
+        )
+
+
 def record_blob(conn: Connection, digest: str, size: int, now_ms: int) -> None:
     """A verified blob is in the store: remember it and confirm entries waiting for it."""
     stmt = insert(conn, blobs).values(
@@ -129,11 +157,7 @@ def record_blob(conn: Connection, digest: str, size: int, now_ms: int) -> None:
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["digest"], set_={"last_ref_ms": now_ms})
     )
-    conn.execute(
-        update(artifacts)
-        .where(artifacts.c.digest == digest, artifacts.c.state == ArtifactState.PENDING.value)
-        .values(state=ArtifactState.STORED.value)
-    )
+    _confirm_waiting(conn, [digest])
 
 
 def record_blobs(conn: Connection, sizes: dict[str, int], now_ms: int) -> None:
@@ -147,12 +171,7 @@ def record_blobs(conn: Connection, sizes: dict[str, int], now_ms: int) -> None:
         for d, s in sorted(sizes.items())
     ]
     conn.execute(stmt, rows)
-    for chunk in _chunks(sorted(sizes)):
-        conn.execute(
-            update(artifacts)
-            .where(artifacts.c.digest.in_(chunk), artifacts.c.state == ArtifactState.PENDING.value)
-            .values(state=ArtifactState.STORED.value)
-        )
+    _confirm_waiting(conn, list(sizes))
 
 
 def blob_size(conn: Connection, digest: str) -> int | None:

@@ -52,6 +52,7 @@ class RunRef(NamedTuple):
     project_id: int
     status: RunStatus
     sealed: bool
+    start_ms: int = 0
 
 
 def insert_run(
@@ -81,6 +82,11 @@ def find_run_id_by_key(conn: Connection, project_id: int, run_key: str) -> str |
     return conn.execute(stmt).scalar()
 
 
+def find_run_pk(conn: Connection, run_id: str) -> int | None:
+    pk: int | None = conn.scalar(select(runs.c.pk).where(runs.c.id == run_id))
+    return pk
+
+
 def get_run_ref(conn: Connection, run_id: str) -> tuple[int, int]:
     """(run pk, project id) for a run id, or RunNotFoundError."""
     row = conn.execute(select(runs.c.pk, runs.c.project_id).where(runs.c.id == run_id)).first()
@@ -92,14 +98,16 @@ def get_run_ref(conn: Connection, run_id: str) -> tuple[int, int]:
 def get_run_for_write(conn: Connection, run_id: str) -> RunRef:
     """The run's pk, project, status and whether it is sealed, or RunNotFoundError."""
     row = conn.execute(
-        select(runs.c.pk, runs.c.project_id, runs.c.status, runs.c.sealed_ms).where(
-            runs.c.id == run_id
-        )
+        select(
+            runs.c.pk, runs.c.project_id, runs.c.status, runs.c.sealed_ms, runs.c.start_ms
+        ).where(runs.c.id == run_id)
     ).first()
     if row is None:
         raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
     # sealed_ms is set first (writes stop), seal_hash once the record is hashed
-    return RunRef(row.pk, row.project_id, RunStatus(row.status), row.sealed_ms is not None)
+    return RunRef(
+        row.pk, row.project_id, RunStatus(row.status), row.sealed_ms is not None, row.start_ms
+    )
 
 
 def revive(conn: Connection, run_pk: int) -> None:
@@ -285,7 +293,8 @@ def delete_tag(conn: Connection, run_pk: int, key: str) -> bool:
 
 
 def delete_run(conn: Connection, run_pk: int) -> None:
-    """Remove a run and everything recorded for it (its manifest too; blobs stay for GC)."""
+    """Remove a run and everything recorded for it (its manifest too; blobs stay for GC).
+    Other runs are never rewritten: children keep their ``parent_id``."""
     for table in (
         metric_points,
         latest_metrics,
@@ -299,15 +308,7 @@ def delete_run(conn: Connection, run_pk: int) -> None:
         run_annotations,
     ):
         conn.execute(delete(table).where(table.c.run_pk == run_pk))
-    conn.execute(
-        update(runs).where(runs.c.parent_id == _run_id_of(conn, run_pk)).values(parent_id=None)
-    )
     conn.execute(delete(runs).where(runs.c.pk == run_pk))
-
-
-def _run_id_of(conn: Connection, run_pk: int) -> str:
-    run_id: str = conn.execute(select(runs.c.id).where(runs.c.pk == run_pk)).scalar_one()
-    return run_id
 
 
 def mark_silent_runs_killed(conn: Connection, cutoff_ms: int) -> list[str]:
@@ -319,7 +320,15 @@ def mark_silent_runs_killed(conn: Connection, cutoff_ms: int) -> list[str]:
         conn.execute(
             update(runs)
             .where(silent, runs.c.id.in_(ids))
-            .values(status=RunStatus.KILLED.value, end_ms=runs.c.heartbeat_ms, writers=0)
+            .values(
+                status=RunStatus.KILLED.value,
+                # ended at the last sign of life, never before it started
+                end_ms=case(
+                    (runs.c.heartbeat_ms < runs.c.start_ms, runs.c.start_ms),
+                    else_=runs.c.heartbeat_ms,
+                ),
+                writers=0,
+            )
         )
     return ids
 

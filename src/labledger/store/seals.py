@@ -12,9 +12,17 @@ import json
 import struct
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, or_, select, union_all, update
 
-from labledger.store.tables import artifacts, metric_keys, metric_points, run_seals, runs
+from labledger.store.tables import (
+    artifacts,
+    metric_keys,
+    metric_points,
+    projects,
+    run_seals,
+    run_tombstones,
+    runs,
+)
 
 _ROW = [("step", "<i8"), ("ts", "<i8"), ("value", "<f8"), ("null", "<i8")]
 _PACKED = [("step", "<i8"), ("ts", "<i8"), ("value", "<f8")]  # 24 bytes a point, no padding
@@ -59,6 +67,17 @@ def history_digest(conn: Connection, run_pk: int) -> str:
     return h.hexdigest()
 
 
+def full_manifest(conn: Connection, run_pk: int) -> list[list[Any]]:
+    """Every field a client declares of every artifact entry, sorted by path (seal v2)."""
+    cols = artifacts.c
+    rows = conn.execute(
+        select(cols.path, cols.digest, cols.size, cols.media_type, cols.mtime_ms, cols.step).where(
+            cols.run_pk == run_pk
+        )
+    ).all()
+    return sorted([r.path, r.digest, int(r.size), r.media_type, r.mtime_ms, r.step] for r in rows)
+
+
 def manifest(conn: Connection, run_pk: int) -> list[tuple[str, str, int]]:
     """(path, digest, size) of every artifact entry, sorted by path."""
     rows = conn.execute(
@@ -69,24 +88,77 @@ def manifest(conn: Connection, run_pk: int) -> list[tuple[str, str, int]]:
     return sorted((r.path, r.digest, int(r.size)) for r in rows)
 
 
-def begin_seal(conn: Connection, run_pk: int, now_ms: int) -> None:
+def begin_seal(
+    conn: Connection, run_pk: int, now_ms: int, version: int, begun: dict[str, Any]
+) -> None:
     """Mark the run sealed (``sealed_ms``): every write is refused from this commit on; the
-    hash follows once the record has been read."""
-    conn.execute(
+    hash follows once the record has been read.  ``begun`` (what the run held as it ended)
+    is kept beside, so an interrupted seal is completed only over an unchanged record."""
+    done = conn.execute(
         update(runs).where(runs.c.pk == run_pk, runs.c.sealed_ms.is_(None)).values(sealed_ms=now_ms)
     )
+    if done.rowcount:
+        conn.execute(delete(run_seals).where(run_seals.c.run_pk == run_pk))
+        conn.execute(
+            run_seals.insert().values(
+                run_pk=run_pk, version=version, parts=None, begun=json.dumps(begun, sort_keys=True)
+            )
+        )
+
+
+def history_summary(conn: Connection, run_pk: int) -> list[Any]:
+    """Point count and sums of steps, times and values (NaN counted apart): cheap enough for
+    the transaction that ends a run, and changed by any edit of a point that matters."""
+    row = conn.execute(
+        select(
+            func.count(),
+            func.count(metric_points.c.value),
+            # sums as doubles: an integer sum could overflow in SQLite (steps reach 2^63)
+            func.coalesce(func.sum(metric_points.c.step * 1.0), 0.0),
+            func.coalesce(func.sum(metric_points.c.ts * 1.0), 0.0),
+            func.coalesce(func.sum(metric_points.c.value), 0.0),
+            func.coalesce(func.sum(metric_points.c.key_id * 1.0), 0.0),
+        ).where(metric_points.c.run_pk == run_pk)
+    ).one()
+    return [int(row[0]), int(row[1]), *(float(x) for x in row[2:])]
+
+
+def dump_parts(parts: dict[str, Any]) -> str:
+    return json.dumps(parts, sort_keys=True)
 
 
 def save_seal(
     conn: Connection, run_pk: int, seal_hash: str, version: int, parts: dict[str, str]
 ) -> None:
     conn.execute(update(runs).where(runs.c.pk == run_pk).values(seal_hash=seal_hash))
-    conn.execute(delete(run_seals).where(run_seals.c.run_pk == run_pk))
-    conn.execute(
-        run_seals.insert().values(
-            run_pk=run_pk, version=version, parts=json.dumps(parts, sort_keys=True)
-        )
+    stored = conn.execute(
+        update(run_seals)
+        .where(run_seals.c.run_pk == run_pk)
+        .values(version=version, parts=json.dumps(parts, sort_keys=True))
     )
+    if not stored.rowcount:
+        conn.execute(
+            run_seals.insert().values(
+                run_pk=run_pk, version=version, parts=json.dumps(parts, sort_keys=True)
+            )
+        )
+
+
+def seal_record(
+    conn: Connection, run_pk: int
+) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None] | None:
+    """(version, parts or None, begun or None) as stored, whatever ``runs.seal_hash`` says;
+    None when the run has no seal record at all."""
+    row = conn.execute(
+        select(run_seals.c.version, run_seals.c.parts, run_seals.c.begun).where(
+            run_seals.c.run_pk == run_pk
+        )
+    ).first()
+    if row is None:
+        return None
+    parts = json.loads(row.parts) if row.parts else None
+    begun = json.loads(row.begun) if row.begun else None
+    return int(row.version), parts, begun
 
 
 def get_seal(conn: Connection, run_pk: int) -> tuple[str, int, dict[str, str]] | None:
@@ -96,7 +168,33 @@ def get_seal(conn: Connection, run_pk: int) -> tuple[str, int, dict[str, str]] |
         .select_from(runs.join(run_seals, run_seals.c.run_pk == runs.c.pk))
         .where(runs.c.pk == run_pk)
     ).first()
-    if row is None or row.seal_hash is None:
+    if row is None or row.seal_hash is None or row.parts is None:
         return None
     parts: dict[str, Any] = json.loads(row.parts)
     return row.seal_hash, int(row.version), {k: str(v) for k, v in parts.items()}
+
+
+def verifiable_run_ids(
+    conn: Connection, project: str | None, after: str | None, limit: int
+) -> list[str]:
+    """Ids of runs that ended or were ever marked sealed, and of deleted runs, in id order."""
+    ended = select(runs.c.id.label("id")).where(
+        or_(
+            runs.c.status != "running",
+            runs.c.sealed_ms.is_not(None),
+            runs.c.seal_hash.is_not(None),
+            runs.c.pk.in_(select(run_seals.c.run_pk)),
+        )
+    )
+    deleted = select(run_tombstones.c.run_id.label("id"))
+    if project is not None:
+        ended = ended.where(
+            runs.c.project_id
+            == select(projects.c.id).where(projects.c.name == project).scalar_subquery()
+        )
+        deleted = deleted.where(run_tombstones.c.project == project)
+    if after is not None:
+        ended = ended.where(runs.c.id > after)
+        deleted = deleted.where(run_tombstones.c.run_id > after)
+    both = union_all(ended, deleted).subquery()
+    return list(conn.scalars(select(both.c.id).order_by(both.c.id).limit(limit)))

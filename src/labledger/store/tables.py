@@ -226,7 +226,24 @@ run_seals = Table(
     metadata,
     Column("run_pk", BigInteger, primary_key=True),
     Column("version", Integer, nullable=False),
-    Column("parts", Text, nullable=False),  # JSON: {part: digest}
+    Column("parts", Text, nullable=True),  # JSON: {part: digest}; NULL until hashed
+    # JSON: the parts that are quick to compute, and a summary of the metric history, taken
+    # in the transaction that ended the run: an interrupted seal is completed only if the
+    # record still matches them
+    Column("begun", Text, nullable=True),
+)
+
+# Deleted runs: the id is never reused, and a sealed run's seal outlives it.
+run_tombstones = Table(
+    "run_tombstones",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("project", String(250), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("seal_hash", String(64), nullable=True),
+    Column("seal_parts", Text, nullable=True),  # JSON, as run_seals.parts
+    Column("deleted_ms", BigInteger, nullable=False),
+    Column("reason", Text, nullable=True),
 )
 
 # Changes a sealed run may still take (annotation tags, notes), each one recorded.

@@ -1,0 +1,40 @@
+"""Deleting runs: a tombstone stays behind, so an id is never reused and a sealed run's
+seal outlives the run (``labledger verify`` reports deleted runs)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from labledger.core.errors import RunDeletedError
+from labledger.core.ids import format_ms
+from labledger.store import runs as run_repo
+from labledger.store import seals as seal_repo
+from labledger.store import tombstones
+
+
+def refuse_buried_id(conn: Connection, run_id: str) -> None:
+    stone = tombstones.find(conn, run_id)
+    if stone is not None:
+        raise RunDeletedError(
+            f"run id {run_id} belonged to a run deleted at {format_ms(stone['deleted_ms'])}; "
+            "ids are never reused",
+            details={"field": "id", "run_id": run_id, "deleted_ms": stone["deleted_ms"]},
+        )
+
+
+def delete_run(conn: Connection, run_id: str, reason: str | None, now_ms: int) -> None:
+    """In one transaction: the tombstone, then the run and everything recorded for it."""
+    ref = run_repo.get_run_for_write(conn, run_id)
+    run = run_repo.get_run_by_pk(conn, ref.pk)
+    record = seal_repo.seal_record(conn, ref.pk)
+    parts = record[1] if record is not None else None
+    tombstones.bury(
+        conn,
+        run_id,
+        run.project,
+        run.status.value,
+        (run.seal_hash, None if parts is None else seal_repo.dump_parts(parts)),
+        now_ms,
+        reason,
+    )
+    run_repo.delete_run(conn, ref.pk)
