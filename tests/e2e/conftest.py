@@ -113,16 +113,16 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server
     data = tmp_path_factory.mktemp("ui-server")
     server = ServerProcess(data)
     server.start()
-    previous = os.environ.get("LABLEDGER_SPOOL_DIR")
-    os.environ["LABLEDGER_SPOOL_DIR"] = str(data / "spool")
-    try:
-        ids = fill(server.url)
-    finally:
-        if previous is None:
-            del os.environ["LABLEDGER_SPOOL_DIR"]
-        else:
-            os.environ["LABLEDGER_SPOOL_DIR"] = previous
-    try:
+    try:  # a fill that fails stops the server too: no process is left behind
+        previous = os.environ.get("LABLEDGER_SPOOL_DIR")
+        os.environ["LABLEDGER_SPOOL_DIR"] = str(data / "spool")
+        try:
+            ids = fill(server.url)
+        finally:
+            if previous is None:
+                del os.environ["LABLEDGER_SPOOL_DIR"]
+            else:
+                os.environ["LABLEDGER_SPOOL_DIR"] = previous
         yield server, ids
     finally:
         server.stop()
