@@ -90,6 +90,8 @@ def test_batch_with_conflicting_param_writes_nothing(tracker):
     # the batch id was not consumed either: a corrected retry with the same id is stored
     fixed = Batch("b1", {"loss": ([0, 1], [1, 2], [1.0, 2.0])}, {"lr": "0.1"}, {})
     assert tracker.runs.log_batch(run.id, fixed).points == 2
+    got = tracker.search.get_metric_history(run.id, "loss")
+    assert (got.steps, got.timestamps, got.values) == ([0, 1], [1, 2], [1.0, 2.0])
 
 
 def test_repeated_batch_id_is_stored_once(tracker):
@@ -98,7 +100,9 @@ def test_repeated_batch_id_is_stored_once(tracker):
     assert tracker.runs.log_batch(run.id, batch).duplicate is False
     again = tracker.runs.log_batch(run.id, batch)
     assert again.duplicate is True and again.points == 0
-    assert tracker.search.get_metric_history(run.id, "loss").total_points == 3
+    got = tracker.search.get_metric_history(run.id, "loss")  # each point once, as sent
+    assert (got.steps, got.timestamps, got.values) == ([0, 1, 2], [5, 6, 7], [3.0, 2.0, 1.0])
+    assert got.total_points == 3 and not got.downsampled
 
 
 def test_tags_are_mutable_and_deletable(tracker):
