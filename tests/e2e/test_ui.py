@@ -25,8 +25,9 @@ def test_projects_page_lists_projects_with_counts(page, ui_server):
     server, _ = ui_server
     page.goto(server.url)
     table = page.get_by_test_id("projects-table")
-    row = table.locator("tr", has_text="vision")
-    assert "6" in row.inner_text()
+    row = table.locator("tbody tr", has_text="vision")
+    assert row.locator("td").nth(0).inner_text() == "vision"
+    assert row.locator("td").nth(1).inner_text() == "6"  # the Runs column, not any "6"
 
 
 def test_filter_sort_and_bad_filter_in_the_runs_table(page, ui_server):
