@@ -112,10 +112,11 @@ def test_the_environment_is_recorded_and_no_secret_reaches_the_store(tmp_path):
     ]:
         assert secret not in stored, secret
     # and nowhere in the files of the store either
-    for path in Path(store).rglob("*"):
-        if path.is_file():
-            raw = path.read_bytes()
-            assert b"hunter2pw" not in raw and AWS_KEY.encode() not in raw, path
+    files = [path for path in Path(store).rglob("*") if path.is_file()]
+    assert Path(store) / "labledger.db" in files, files  # the store was searched, not nothing
+    for path in files:
+        raw = path.read_bytes()
+        assert b"hunter2pw" not in raw and AWS_KEY.encode() not in raw, path
 
 
 def test_capture_parts_are_chosen_by_the_setting(tmp_path):
