@@ -358,3 +358,15 @@ def test_verify_all_on_the_command_line_reports_every_kind(tmp_path):
         assert json.loads(as_json.output)["deleted"]["reason"] == "mistake"
     finally:
         t.close()
+
+
+def test_a_content_being_written_does_not_make_its_declaration_fail(tracker):
+    """A lease row (a blob being published right now) carries no size: declaring that
+    content meanwhile is accepted (found by concurrent uploads of one folder)."""
+    from labledger.store import artifacts as repo
+
+    run, _ = tracker.runs.create_run(RunCreate(project="p"))
+    with tracker.db.engine.begin() as conn:
+        assert repo.take_lease(conn, "f" * 32, sha(b"12345"), repo.LEASE_PUT, 1)
+    held, missing = tracker.artifacts.declare(run.id, [entry("a.bin", b"12345")])
+    assert [e.size for e in held] == [5] and missing == [sha(b"12345")]

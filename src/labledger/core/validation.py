@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from labledger.core import limits
-from labledger.core.entities import Batch
+from labledger.core.entities import Batch, RunCreate
 from labledger.core.errors import InvalidInputError, LimitExceededError
+from labledger.core.ids import is_valid_id
 
 _KEY_RE = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
 _PROJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
@@ -41,7 +42,23 @@ def check_str(field: str, value: object, limit: int, *, allow_empty: bool = Fals
     if "\x00" in value:
         raise InvalidInputError(f"{field} must not contain NUL", details={"field": field})
     check_length(field, value, limit)
+    check_encodable(field, value)
     return value
+
+
+def check_encodable(field: str, value: str) -> None:
+    """Text must be storable as UTF-8: a lone UTF-16 surrogate (``"\\ud800"``, which JSON
+    and Python strings can carry) is refused here, before any store or spool sees it."""
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"{field} contains a lone UTF-16 surrogate at position {exc.start}; text must be "
+            "valid Unicode",
+            details={"field": field, "position": exc.start},
+        ) from None
 
 
 def check_key(field: str, key: object) -> str:
@@ -98,7 +115,12 @@ def check_value(field: str, value: object) -> float:
     if isinstance(value, bool):
         raise InvalidInputError(f"{field} must be a number, got bool", details={"field": field})
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond a double's range
+            raise LimitExceededError(
+                f"{field} is beyond the range of a 64-bit float", details={"field": field}
+            ) from None
     if isinstance(value, str) and value in _NON_FINITE:
         return _NON_FINITE[value]
     raise InvalidInputError(
@@ -223,3 +245,29 @@ def _fast_float(field: str, value: object) -> float:
     if type(value) is float:
         return value
     return check_value(field, value)
+
+
+def check_run_create(spec: RunCreate) -> RunCreate:
+    """Every field of a new run, checked where it is created: in the service, and in the
+    SDK before anything is sent or spooled."""
+    check_project_name(spec.project)
+    if spec.id is not None and not is_valid_id(spec.id):
+        raise InvalidInputError("id must be 32 lowercase hex characters", details={"field": "id"})
+    if spec.parent_id is not None and not is_valid_id(spec.parent_id):
+        raise InvalidInputError(
+            "parent_id must be 32 lowercase hex characters", details={"field": "parent_id"}
+        )
+    for field, value, limit in (
+        ("name", spec.name, limits.MAX_RUN_NAME),
+        ("run_key", spec.run_key, limits.MAX_RUN_KEY),
+        ("user", spec.user, limits.MAX_USER),
+        ("group", spec.group, limits.MAX_GROUP),
+        ("notes", spec.notes, limits.MAX_NOTES),
+    ):
+        if value is not None:
+            check_str(field, value, limit, allow_empty=field == "notes")
+    if spec.start_ms is not None:
+        check_timestamp("start_ms", spec.start_ms)
+    check_params("params", spec.params)
+    check_tags("tags", spec.tags)
+    return spec

@@ -20,8 +20,15 @@ from labledger.core.errors import (
     RunStateError,
 )
 from labledger.core.ids import new_id
+from labledger.core.limits import MAX_STEP, MIN_STEP
 from labledger.core.settings import Settings
-from labledger.core.validation import check_key, check_step, check_tags, check_value
+from labledger.core.validation import (
+    check_key,
+    check_param_value,
+    check_step,
+    check_tags,
+    check_value,
+)
 from labledger.sdk import fluent
 from labledger.sdk.artifact_spool import ArtifactSpool
 from labledger.sdk.artifacts import ArtifactUploader
@@ -152,7 +159,7 @@ class Run:
             self._check_open()
         if step is None:
             step = self._next_step
-        elif type(step) is not int:
+        if type(step) is not int or not MIN_STEP <= step <= MAX_STEP:
             step = check_step("step", step)
         self._next_step = step + 1
         values: dict[str, float] = {}
@@ -210,6 +217,7 @@ class Run:
         flat = secret_free_params(params)
         for key, value in flat.items():
             check_key("param key", key)
+            check_param_value(f"params.{key}", value)  # here, not when its batch is refused
             old = self._params.get(key)
             if old is not None and old != value:
                 raise ParamConflictError(

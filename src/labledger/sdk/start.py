@@ -11,6 +11,7 @@ from labledger.core.entities import RunCreate
 from labledger.core.errors import RunSealedError, TransportError
 from labledger.core.ids import new_id
 from labledger.core.settings import Settings
+from labledger.core.validation import check_run_create
 from labledger.sdk import fluent
 from labledger.sdk.config import secret_free_params, secret_free_tags, secret_free_text
 from labledger.sdk.offline import OfflineTransport, check_mode, offline_record
@@ -63,6 +64,7 @@ def init(
         params=secret_free_params(config),
         tags=secret_free_tags(tags),
     )
+    check_run_create(spec)  # bad input is refused here, before anything is sent or spooled
     if mode == "offline":
         run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
         return _started(run, captured)

@@ -16,13 +16,7 @@ from labledger.core.errors import (
     RunStateError,
 )
 from labledger.core.ids import is_valid_id, new_id, now_ms
-from labledger.core.validation import (
-    check_params,
-    check_project_name,
-    check_str,
-    check_tags,
-    check_timestamp,
-)
+from labledger.core.validation import check_run_create, check_str, check_timestamp
 from labledger.services import deletion, sealing
 from labledger.services.names import random_run_name
 from labledger.services.redaction import redact_batch, redact_create, redact_update
@@ -39,30 +33,6 @@ from labledger.store.runs import RunRef
 class BatchResult:
     points: int
     duplicate: bool
-
-
-def _validate_create(spec: RunCreate) -> RunCreate:
-    check_project_name(spec.project)
-    if spec.id is not None and not is_valid_id(spec.id):
-        raise InvalidInputError("id must be 32 lowercase hex characters", details={"field": "id"})
-    if spec.parent_id is not None and not is_valid_id(spec.parent_id):
-        raise InvalidInputError(
-            "parent_id must be 32 lowercase hex characters", details={"field": "parent_id"}
-        )
-    for field, value, limit in (
-        ("name", spec.name, limits.MAX_RUN_NAME),
-        ("run_key", spec.run_key, limits.MAX_RUN_KEY),
-        ("user", spec.user, limits.MAX_USER),
-        ("group", spec.group, limits.MAX_GROUP),
-        ("notes", spec.notes, limits.MAX_NOTES),
-    ):
-        if value is not None:
-            check_str(field, value, limit, allow_empty=field == "notes")
-    if spec.start_ms is not None:
-        check_timestamp("start_ms", spec.start_ms)
-    check_params("params", spec.params)
-    check_tags("tags", spec.tags)
-    return spec
 
 
 def _with_end_time(change: RunUpdate, ref: RunRef) -> RunUpdate:
@@ -87,7 +57,7 @@ class RunService:
 
         Returns (run, created).  Safe when several processes race on the same run_key.
         """
-        spec = _validate_create(redact_create(spec))  # credentials are never stored
+        spec = check_run_create(redact_create(spec))  # credentials are never stored
         created = self.db.run_write(self._create, spec)
         with self.db.read() as conn:
             run_id = created[0]

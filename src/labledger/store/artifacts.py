@@ -125,11 +125,13 @@ def known_sizes(conn: Connection, digests: Sequence[str]) -> dict[str, int]:
     """digest -> size, for contents stored or being uploaded."""
     sizes: dict[str, int] = {}
     for chunk in _chunks(digests):
-        for table in (uploads, blobs):
-            rows = conn.execute(
-                select(table.c.digest, table.c.size).where(table.c.digest.in_(chunk))
-            )
-            sizes.update({r.digest: int(r.size) for r in rows})
+        # a lease row (a blob being written or collected right now) holds no size
+        started = select(uploads.c.digest, uploads.c.size).where(
+            uploads.c.digest.in_(chunk), ~uploads.c.store_state.like("lease:%")
+        )
+        sizes.update({r.digest: int(r.size) for r in conn.execute(started)})
+        stored = select(blobs.c.digest, blobs.c.size).where(blobs.c.digest.in_(chunk))
+        sizes.update({r.digest: int(r.size) for r in conn.execute(stored)})
     return sizes
 
 
