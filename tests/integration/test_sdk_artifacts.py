@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import labledger as ll
@@ -17,6 +18,7 @@ from labledger.core.errors import (
 )
 from labledger.sdk.downloads import PIPELINE_MIN
 from tests.conftest import run_sync
+from tests.histories import Expected, check_run_history
 
 
 def sha(data: bytes) -> str:
@@ -97,12 +99,22 @@ def test_the_same_file_in_many_runs_is_stored_once(tmp_path, monkeypatch):
     store = tmp_path / "store"
     data = tmp_path / "dataset.bin"
     data.write_bytes(os.urandom(3 * 2**20))
+    run_ids = []
     for _ in range(10):
         with ll.init(project="p", tracking_uri=str(store)) as run:
             run.log_artifact(data)
+        run_ids.append(run.id)
     blobs = [p for p in (store / "artifacts" / "sha256").rglob("*") if p.is_file()]
-    assert len(blobs) == 1
-    assert blobs[0].stat().st_size == 3 * 2**20
+    assert [b.name for b in blobs] == [sha(data.read_bytes())]
+    assert blobs[0].read_bytes() == data.read_bytes()
+    with ll.Client(str(store)) as client:  # and every run's manifest points at it
+        for run_id in run_ids:
+            [entry] = client.list_artifacts(run_id)
+            assert (entry.path, entry.digest, entry.state) == (
+                "dataset.bin",
+                blobs[0].name,
+                ll.ArtifactState.STORED,
+            )
 
 
 def test_bad_paths_are_refused_at_the_call(tmp_path):
@@ -256,9 +268,15 @@ def test_uploads_wait_out_an_outage_and_finish_waits_for_them(server, tmp_path, 
     server.start()
     run.finish(timeout=120)
     with ll.Client(server.url) as client:
-        entries = client.list_artifacts(run.id)
-        assert len(entries) == len(files)
-        assert all(e.state is ll.ArtifactState.STORED for e in entries)
+        entries = {e.path: (e.digest, e.size, e.state) for e in client.list_artifacts(run.id)}
+        assert entries == {
+            rel: (sha(data), len(data), ll.ArtifactState.STORED) for rel, data in files.items()
+        }
+        dest = client.download_artifacts(run.id, "", tmp_path / "dl")
+        for rel, data in files.items():
+            assert (dest / rel).read_bytes() == data
+        steps = np.arange(100)  # the points logged during the outage too
+        check_run_history(client, run.id, {"x": Expected(steps, steps * 1.0)})
     assert not any((tmp_path / "spool").rglob("*.artifacts"))  # spool cleaned up
 
 
