@@ -22,6 +22,7 @@ from labledger.core.entities import (
 from labledger.core.errors import TrackerError, TransportError, error_from_body
 from labledger.sdk._http_artifacts import HttpArtifactsMixin
 from labledger.sdk._http_provenance import HttpProvenanceMixin
+from labledger.sdk.wire import strict_body
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -120,11 +121,11 @@ class HttpTransport(HttpArtifactsMixin, HttpProvenanceMixin):
         return run_from_wire(self._request("PATCH", f"/api/v1/runs/{run_id}", json=body))
 
     def log_batch(self, run_id: str, batch: Batch | None, body: bytes) -> int:
-        del batch  # the spooled body is exactly the wire body
+        del batch  # the spooled body is the wire body (older spools: re-encoded strictly)
         data = self._request(
             "POST",
             f"/api/v1/runs/{run_id}/batches",
-            content=body,
+            content=strict_body(body),
             headers={"Content-Type": "application/json"},
         )
         return int(data["points"])

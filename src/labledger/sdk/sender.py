@@ -23,6 +23,7 @@ from labledger.core.errors import TrackerError, TransportError
 from labledger.sdk.journal import Journal
 from labledger.sdk.spool import Frame, SpoolWriter
 from labledger.sdk.transport import Transport
+from labledger.sdk.wire import wire_values
 
 log = logging.getLogger("labledger.sdk")
 
@@ -216,7 +217,8 @@ class Sender:
         body: dict[str, Any] = {"batch_id": batch.batch_id}
         if metrics:
             body["metrics"] = {
-                k: {"steps": s, "timestamps": t, "values": v} for k, (s, t, v) in metrics.items()
+                k: {"steps": s, "timestamps": t, "values": wire_values(v)}
+                for k, (s, t, v) in metrics.items()
             }
         if params:
             body["params"] = params

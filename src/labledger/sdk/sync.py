@@ -39,6 +39,7 @@ from labledger.sdk.spool import (
     remove_writer_if_done,
 )
 from labledger.sdk.transport import Transport, open_transport
+from labledger.sdk.wire import strict_body
 
 
 @dataclass
@@ -215,7 +216,7 @@ def _replay_journal(
     start = journal_start(log_path)
     sent = False
     for first, end, body, points in _journal_batches(read_items(run_dir, writer, start)):
-        data = json.dumps({"batch_id": f"{writer}-j{first}", **body}).encode()
+        data = strict_body(json.dumps({"batch_id": f"{writer}-j{first}", **body}).encode())
         try:
             transport.log_batch(run_id, None, data)
         except TrackerError as exc:
