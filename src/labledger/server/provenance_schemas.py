@@ -3,9 +3,12 @@ required fields."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from labledger.core import limits
+from labledger.server.schemas import REQUIRED_FIELD, Rule
 
 
 class EnvironmentPublic(BaseModel):
@@ -45,12 +48,24 @@ class AnnotationsPublic(BaseModel):
     annotations: list[AnnotationPublic]
 
 
+class TombstonePublic(BaseModel):
+    project: str
+    status: str
+    deleted_ms: int
+    reason: str | None
+    seal_hash: str | None
+
+
 class VerificationPublic(BaseModel):
     run_id: str
     seal_hash: str | None
     ok: bool
     problems: list[str] = Field(description="each difference found, naming the part or file")
     blobs_checked: int
+    status: str | None = Field(None, description="The run's status; null for a deleted run.")
+    deleted: TombstonePublic | None = Field(
+        None, description="A deleted run's tombstone (its id is never reused)."
+    )
 
 
 class SealsPublic(BaseModel):
@@ -64,11 +79,18 @@ class BlobCheckPublic(BaseModel):
     next_after: str | None
 
 
+RequiredField = Annotated[
+    str, Rule({"minLength": 1, "maxLength": limits.MAX_KEY, "pattern": REQUIRED_FIELD})
+]
+
+
 class RequirementsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    required: list[str] = Field(
-        description="params.<key>, tags.<key>, metrics.<key>, datasets, datasets.<name>, "
-        "notes, user, group, run_key, or an environment path such as git.commit"
+    model_config = ConfigDict(extra="forbid", strict=True)
+    required: Annotated[list[RequiredField], Rule({"maxItems": limits.MAX_REQUIRED_FIELDS})] = (
+        Field(
+            description="params.<key>, tags.<key>, metrics.<key>, datasets, datasets.<name>, "
+            "notes, user, group, run_key, or an environment path such as git.commit"
+        )
     )
 
 

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthMetricsData, HealthMetricsResponses, HealthReadyzData, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzResponses, HealthMetricsData, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -86,7 +86,14 @@ export class Uploads {
      * Hash the assembled content; store it if it matches its digest, else discard it.
      */
     public static uploadsCompleteUpload<ThrowOnError extends boolean = false>(options: Options<UploadsCompleteUploadData, ThrowOnError>) {
-        return (options.client ?? client).post<UploadsCompleteUploadResponses, UploadsCompleteUploadErrors, ThrowOnError>({ url: '/api/v1/uploads/{upload_id}/complete', ...options });
+        return (options.client ?? client).post<UploadsCompleteUploadResponses, UploadsCompleteUploadErrors, ThrowOnError>({
+            url: '/api/v1/uploads/{upload_id}/complete',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
     
     /**
@@ -113,8 +120,15 @@ export class Provenance {
      *
      * Re-hash a page of stored blobs (ordered by digest).
      */
-    public static provenanceVerifyBlobs<ThrowOnError extends boolean = false>(options?: Options<ProvenanceVerifyBlobsData, ThrowOnError>) {
-        return (options?.client ?? client).post<ProvenanceVerifyBlobsResponses, ProvenanceVerifyBlobsErrors, ThrowOnError>({ url: '/api/v1/blobs/verify', ...options });
+    public static provenanceVerifyBlobs<ThrowOnError extends boolean = false>(options: Options<ProvenanceVerifyBlobsData, ThrowOnError>) {
+        return (options.client ?? client).post<ProvenanceVerifyBlobsResponses, ProvenanceVerifyBlobsErrors, ThrowOnError>({
+            url: '/api/v1/blobs/verify',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
     
     /**
@@ -126,6 +140,8 @@ export class Provenance {
     
     /**
      * Set Requirements
+     *
+     * Set the fields every run of the project must carry (creates the project).
      */
     public static provenanceSetRequirements<ThrowOnError extends boolean = false>(options: Options<ProvenanceSetRequirementsData, ThrowOnError>) {
         return (options.client ?? client).put<ProvenanceSetRequirementsResponses, ProvenanceSetRequirementsErrors, ThrowOnError>({
@@ -172,7 +188,14 @@ export class Provenance {
      * Seal an ended run now (finished runs are sealed when they finish).
      */
     public static provenanceSealRun<ThrowOnError extends boolean = false>(options: Options<ProvenanceSealRunData, ThrowOnError>) {
-        return (options.client ?? client).post<ProvenanceSealRunResponses, ProvenanceSealRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/seal', ...options });
+        return (options.client ?? client).post<ProvenanceSealRunResponses, ProvenanceSealRunErrors, ThrowOnError>({
+            url: '/api/v1/runs/{run_id}/seal',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
     
     /**
@@ -181,7 +204,14 @@ export class Provenance {
      * Recompute a sealed run's record hash and, with ``blobs``, every artifact's digest.
      */
     public static provenanceVerifyRun<ThrowOnError extends boolean = false>(options: Options<ProvenanceVerifyRunData, ThrowOnError>) {
-        return (options.client ?? client).post<ProvenanceVerifyRunResponses, ProvenanceVerifyRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/verify', ...options });
+        return (options.client ?? client).post<ProvenanceVerifyRunResponses, ProvenanceVerifyRunErrors, ThrowOnError>({
+            url: '/api/v1/runs/{run_id}/verify',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
     
     /**
@@ -343,7 +373,14 @@ export class Runs {
      * A writer is alive (the SDK sends one every 30 s while a run is open and quiet).
      */
     public static runsHeartbeat<ThrowOnError extends boolean = false>(options: Options<RunsHeartbeatData, ThrowOnError>) {
-        return (options.client ?? client).post<RunsHeartbeatResponses, RunsHeartbeatErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/heartbeat', ...options });
+        return (options.client ?? client).post<RunsHeartbeatResponses, RunsHeartbeatErrors, ThrowOnError>({
+            url: '/api/v1/runs/{run_id}/heartbeat',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
     
     /**
@@ -362,6 +399,8 @@ export class Runs {
     
     /**
      * Delete Tag
+     *
+     * Remove a tag (a tag the run does not have: nothing to do).
      */
     public static runsDeleteTag<ThrowOnError extends boolean = false>(options: Options<RunsDeleteTagData, ThrowOnError>) {
         return (options.client ?? client).delete<RunsDeleteTagResponses, RunsDeleteTagErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/tags/{key}', ...options });
@@ -445,6 +484,6 @@ export class Health {
      * Readyz
      */
     public static healthReadyz<ThrowOnError extends boolean = false>(options?: Options<HealthReadyzData, ThrowOnError>) {
-        return (options?.client ?? client).get<HealthReadyzResponses, unknown, ThrowOnError>({ url: '/readyz', ...options });
+        return (options?.client ?? client).get<HealthReadyzResponses, HealthReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });
     }
 }

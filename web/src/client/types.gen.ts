@@ -50,6 +50,8 @@ export type ArtifactIn = {
     digest: string;
     /**
      * Media Type
+     *
+     * Guessed from the path's extension when not given.
      */
     media_type?: string | null;
     /**
@@ -118,6 +120,8 @@ export type ArtifactPublic = {
 export type ArtifactsDeclare = {
     /**
      * Artifacts
+     *
+     * A later entry for the same path replaces an earlier one.
      */
     artifacts: Array<ArtifactIn>;
 };
@@ -209,6 +213,55 @@ export type BlobsStoredPublic = {
 };
 
 /**
+ * DatasetIn
+ *
+ * A dataset the run used (``ll.log_dataset``); core.provenance.check_dataset.
+ */
+export type DatasetIn = {
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Files
+     */
+    files?: number;
+    /**
+     * Format
+     */
+    format?: string | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Role
+     */
+    role?: string;
+    /**
+     * Rows
+     */
+    rows?: number | null;
+    /**
+     * Schema
+     *
+     * Columns as [name, type] pairs.
+     */
+    schema?: Array<[
+        string,
+        string
+    ]> | null;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * Uri
+     */
+    uri: string;
+};
+
+/**
  * DatasetPublic
  */
 export type DatasetPublic = {
@@ -261,6 +314,16 @@ export type DatasetsPublic = {
 };
 
 /**
+ * EmptyBody
+ *
+ * The body of an action that takes no input: ``{}``.  Required, as JSON, so that a web
+ * page of another origin cannot trigger the action without a CORS preflight.
+ */
+export type EmptyBody = {
+    [key: string]: never;
+};
+
+/**
  * EnvironmentPublic
  */
 export type EnvironmentPublic = {
@@ -286,12 +349,16 @@ export type EnvironmentPublic = {
 export type ErrorPublic = {
     /**
      * Details
+     *
+     * field, limit, position, … by error code
      */
     details: {
         [key: string]: unknown;
     };
     /**
      * Error Code
+     *
+     * Stable code, see docs/limits.md.
      */
     error_code: string;
     /**
@@ -302,6 +369,8 @@ export type ErrorPublic = {
 
 /**
  * FilterCheck
+ *
+ * Any filter and order: what a search would refuse is reported, not refused.
  */
 export type FilterCheck = {
     /**
@@ -326,16 +395,6 @@ export type FilterCheckPublic = {
      * Valid
      */
     valid: boolean;
-};
-
-/**
- * HTTPValidationError
- */
-export type HttpValidationError = {
-    /**
-     * Detail
-     */
-    detail?: Array<ValidationError>;
 };
 
 /**
@@ -369,6 +428,8 @@ export type LatestCheckpointPublic = {
 
 /**
  * MetricColumns
+ *
+ * One metric's points as three columns of the same length.
  */
 export type MetricColumns = {
     /**
@@ -377,12 +438,16 @@ export type MetricColumns = {
     steps: Array<number>;
     /**
      * Timestamps
+     *
+     * Milliseconds since the epoch.
      */
     timestamps: Array<number>;
     /**
      * Values
+     *
+     * Numbers; NaN and the infinities as strings.
      */
-    values: Array<number | 'NaN' | 'Infinity' | '-Infinity'>;
+    values: Array<number | 'NaN' | 'nan' | 'Infinity' | 'inf' | '-Infinity' | '-inf'>;
 };
 
 /**
@@ -516,6 +581,40 @@ export type ProjectsPublic = {
 };
 
 /**
+ * ReadinessPublic
+ */
+export type ReadinessPublic = {
+    /**
+     * Artifact Store
+     *
+     * "ok", or why it cannot be used.
+     */
+    artifact_store?: string | null;
+    /**
+     * Database
+     *
+     * Why the database cannot be reached.
+     */
+    database?: string | null;
+    /**
+     * Head
+     *
+     * The revision this LabLedger needs.
+     */
+    head?: string | null;
+    /**
+     * Schema
+     *
+     * The database's schema revision.
+     */
+    schema?: string | null;
+    /**
+     * Status
+     */
+    status: 'ok' | 'schema_outdated' | 'blob_store_unavailable' | 'unavailable';
+};
+
+/**
  * RequirementsIn
  */
 export type RequirementsIn = {
@@ -529,6 +628,8 @@ export type RequirementsIn = {
 
 /**
  * RunBatch
+ *
+ * Metrics, params and tags (and the environment and datasets) stored atomically.
  */
 export type RunBatch = {
     /**
@@ -538,23 +639,37 @@ export type RunBatch = {
      */
     batch_id?: string | null;
     /**
+     * Datasets
+     */
+    datasets?: Array<DatasetIn> | null;
+    /**
+     * Environment
+     *
+     * What ll.init() captured, at most once per run (a different second one is 409 environment_conflict); at most 2097152 bytes as canonical JSON.
+     */
+    environment?: {
+        [key: string]: unknown;
+    } | null;
+    /**
      * Metrics
+     *
+     * By key; at most 200000 points in all.
      */
     metrics?: {
         [key: string]: MetricColumns;
-    };
+    } | null;
     /**
      * Params
      */
     params?: {
         [key: string]: string;
-    };
+    } | null;
     /**
      * Tags
      */
     tags?: {
         [key: string]: string;
-    };
+    } | null;
 };
 
 /**
@@ -625,6 +740,8 @@ export type RunCreate = {
     };
     /**
      * Parent Id
+     *
+     * An existing run (404 otherwise).
      */
     parent_id?: string | null;
     /**
@@ -893,8 +1010,6 @@ export type RunPublic = {
 export type RunSearch = {
     /**
      * Filter
-     *
-     * Search language, see docs/search.md.
      */
     filter?: string | null;
     /**
@@ -909,10 +1024,14 @@ export type RunSearch = {
     limit?: number;
     /**
      * Order By
+     *
+     * Fields to order by, each optionally followed by asc or desc; at most 8 that are not blank (a field given again is dropped).
      */
     order_by?: Array<string>;
     /**
      * Page Token
+     *
+     * next_page_token of the previous page.
      */
     page_token?: string | null;
     /**
@@ -986,6 +1105,32 @@ export type SealsPublic = {
 };
 
 /**
+ * TombstonePublic
+ */
+export type TombstonePublic = {
+    /**
+     * Deleted Ms
+     */
+    deleted_ms: number;
+    /**
+     * Project
+     */
+    project: string;
+    /**
+     * Reason
+     */
+    reason: string | null;
+    /**
+     * Seal Hash
+     */
+    seal_hash: string | null;
+    /**
+     * Status
+     */
+    status: string;
+};
+
+/**
  * UploadPublic
  */
 export type UploadPublic = {
@@ -1038,34 +1183,6 @@ export type UploadStart = {
 };
 
 /**
- * ValidationError
- */
-export type ValidationError = {
-    /**
-     * Context
-     */
-    ctx?: {
-        [key: string]: unknown;
-    };
-    /**
-     * Input
-     */
-    input?: unknown;
-    /**
-     * Location
-     */
-    loc: Array<string | number>;
-    /**
-     * Message
-     */
-    msg: string;
-    /**
-     * Error Type
-     */
-    type: string;
-};
-
-/**
  * VerificationPublic
  */
 export type VerificationPublic = {
@@ -1073,6 +1190,10 @@ export type VerificationPublic = {
      * Blobs Checked
      */
     blobs_checked: number;
+    /**
+     * A deleted run's tombstone (its id is never reused).
+     */
+    deleted?: TombstonePublic | null;
     /**
      * Ok
      */
@@ -1091,9 +1212,18 @@ export type VerificationPublic = {
      * Seal Hash
      */
     seal_hash: string | null;
+    /**
+     * Status
+     *
+     * The run's status; null for a deleted run.
+     */
+    status?: string | null;
 };
 
 export type UploadsPutBlobsData = {
+    /**
+     * One or more frames: the content's 32-byte SHA-256, its size as an 8-byte big-endian integer, its bytes; at most 16777216 bytes in all.
+     */
     body: Blob | File;
     path?: never;
     query?: never;
@@ -1102,21 +1232,29 @@ export type UploadsPutBlobsData = {
 
 export type UploadsPutBlobsErrors = {
     /**
-     * Bad Request
+     * The body is empty, or not a sequence of whole frames (invalid_input).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
      */
-    404: ErrorPublic;
+    403: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * A frame's bytes do not hash to its digest (digest_mismatch); nothing was stored.
      */
     422: ErrorPublic;
+    /**
+     * The artifact store cannot be used right now (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type UploadsPutBlobsError = UploadsPutBlobsErrors[keyof UploadsPutBlobsErrors];
@@ -1131,15 +1269,19 @@ export type UploadsPutBlobsResponses = {
 export type UploadsPutBlobsResponse = UploadsPutBlobsResponses[keyof UploadsPutBlobsResponses];
 
 export type ProvenanceVerifyBlobsData = {
-    body?: never;
+    body: EmptyBody;
     path?: never;
     query?: {
         /**
          * After
+         *
+         * next_after of the previous page: a digest.
          */
         after?: string | null;
         /**
          * Limit
+         *
+         * Page size.
          */
         limit?: number;
     };
@@ -1148,19 +1290,23 @@ export type ProvenanceVerifyBlobsData = {
 
 export type ProvenanceVerifyBlobsErrors = {
     /**
-     * Bad Request
+     * after is not a SHA-256 digest (invalid_input), or the body is not strict JSON.
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
      */
-    404: ErrorPublic;
+    403: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1177,10 +1323,15 @@ export type ProvenanceVerifyBlobsResponses = {
 export type ProvenanceVerifyBlobsResponse = ProvenanceVerifyBlobsResponses[keyof ProvenanceVerifyBlobsResponses];
 
 export type UploadsPutBlobData = {
+    /**
+     * The content: at most 16777216 bytes.
+     */
     body: Blob | File;
     path: {
         /**
          * Digest
+         *
+         * SHA-256 of the content (64 lowercase hex).
          */
         digest: string;
     };
@@ -1190,21 +1341,29 @@ export type UploadsPutBlobData = {
 
 export type UploadsPutBlobErrors = {
     /**
-     * Bad Request
+     * The digest is not a SHA-256 (invalid_input), or the body is cut short.
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
      */
-    404: ErrorPublic;
+    403: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The bytes do not hash to the digest (digest_mismatch); nothing was stored.
      */
     422: ErrorPublic;
+    /**
+     * The artifact store cannot be used right now (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type UploadsPutBlobError = UploadsPutBlobErrors[keyof UploadsPutBlobErrors];
@@ -1239,6 +1398,8 @@ export type ProvenanceProjectCompletenessData = {
     path: {
         /**
          * Project
+         *
+         * A project name.
          */
         project: string;
     };
@@ -1248,19 +1409,15 @@ export type ProvenanceProjectCompletenessData = {
 
 export type ProvenanceProjectCompletenessErrors = {
     /**
-     * Bad Request
+     * Not a project name (invalid_input).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * No such project (project_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1281,6 +1438,8 @@ export type ProjectsListProjectKeysData = {
     path: {
         /**
          * Project
+         *
+         * A project name.
          */
         project: string;
     };
@@ -1290,13 +1449,17 @@ export type ProjectsListProjectKeysData = {
 
 export type ProjectsListProjectKeysErrors = {
     /**
-     * Not Found
+     * Not a project name (invalid_input, limit_exceeded).
+     */
+    400: ErrorPublic;
+    /**
+     * No such project (project_not_found).
      */
     404: ErrorPublic;
     /**
-     * Validation Error
+     * The body or a parameter does not match the schema (invalid_body).
      */
-    422: HttpValidationError;
+    422: ErrorPublic;
 };
 
 export type ProjectsListProjectKeysError = ProjectsListProjectKeysErrors[keyof ProjectsListProjectKeysErrors];
@@ -1315,6 +1478,8 @@ export type ProvenanceSetRequirementsData = {
     path: {
         /**
          * Project
+         *
+         * A project name.
          */
         project: string;
     };
@@ -1324,19 +1489,23 @@ export type ProvenanceSetRequirementsData = {
 
 export type ProvenanceSetRequirementsErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
      */
-    404: ErrorPublic;
+    403: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1361,19 +1530,31 @@ export type RunsCreateRunData = {
 
 export type RunsCreateRunErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * parent_id names no run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The id exists in another project (run_key_conflict), or a param was set again with another value on resume (param_conflict).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1382,9 +1563,13 @@ export type RunsCreateRunError = RunsCreateRunErrors[keyof RunsCreateRunErrors];
 
 export type RunsCreateRunResponses = {
     /**
-     * Successful Response
+     * The run that already had this id or run_key (resumed).
      */
     200: RunCreated;
+    /**
+     * A new run.
+     */
+    201: RunCreated;
 };
 
 export type RunsCreateRunResponse = RunsCreateRunResponses[keyof RunsCreateRunResponses];
@@ -1398,19 +1583,27 @@ export type RunsCountRunsData = {
 
 export type RunsCountRunsErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1435,19 +1628,27 @@ export type RunsGroupRunsData = {
 
 export type RunsGroupRunsErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1472,19 +1673,27 @@ export type RunsSearchRunsData = {
 
 export type RunsSearchRunsErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1509,9 +1718,25 @@ export type RunsValidateFilterData = {
 
 export type RunsValidateFilterErrors = {
     /**
-     * Validation Error
+     * The body is not strict JSON (malformed_json).
      */
-    422: HttpValidationError;
+    400: ErrorPublic;
+    /**
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
 };
 
 export type RunsValidateFilterError = RunsValidateFilterErrors[keyof RunsValidateFilterErrors];
@@ -1530,6 +1755,8 @@ export type RunsDeleteRunData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1539,19 +1766,23 @@ export type RunsDeleteRunData = {
 
 export type RunsDeleteRunErrors = {
     /**
-     * Bad Request
+     * The request came from a web page of another origin.
      */
-    400: ErrorPublic;
+    403: ErrorPublic;
     /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1572,6 +1803,8 @@ export type RunsGetRunData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1581,19 +1814,11 @@ export type RunsGetRunData = {
 
 export type RunsGetRunErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1614,6 +1839,8 @@ export type RunsUpdateRunData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1623,19 +1850,31 @@ export type RunsUpdateRunData = {
 
 export type RunsUpdateRunErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The run is sealed: only notes change (run_sealed).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1656,6 +1895,8 @@ export type ProvenanceListAnnotationsData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1665,19 +1906,11 @@ export type ProvenanceListAnnotationsData = {
 
 export type ProvenanceListAnnotationsErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1698,6 +1931,8 @@ export type ArtifactsListArtifactsData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1714,19 +1949,15 @@ export type ArtifactsListArtifactsData = {
 
 export type ArtifactsListArtifactsErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1747,6 +1978,8 @@ export type ArtifactsDeclareArtifactsData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1756,19 +1989,31 @@ export type ArtifactsDeclareArtifactsData = {
 
 export type ArtifactsDeclareArtifactsErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The run is sealed and takes no more writes (run_sealed).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1789,6 +2034,8 @@ export type ArtifactsDownloadArchiveData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1796,7 +2043,7 @@ export type ArtifactsDownloadArchiveData = {
         /**
          * Path
          *
-         * A folder inside the run; '' = everything.
+         * A folder (or file) inside the run; '' = all.
          */
         path?: string;
     };
@@ -1805,28 +2052,28 @@ export type ArtifactsDownloadArchiveData = {
 
 export type ArtifactsDownloadArchiveErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * No such run (run_not_found), or nothing there (artifact_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
+    /**
+     * The artifact store cannot be used right now (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type ArtifactsDownloadArchiveError = ArtifactsDownloadArchiveErrors[keyof ArtifactsDownloadArchiveErrors];
 
 export type ArtifactsDownloadArchiveResponses = {
     /**
-     * Successful Response
+     * A tar of the stored artifacts under path (pending ones are left out and counted in X-Artifacts-Pending).
      */
     200: Blob | File;
 };
@@ -1835,15 +2082,27 @@ export type ArtifactsDownloadArchiveResponse = ArtifactsDownloadArchiveResponses
 
 export type ArtifactsDownloadArtifactData = {
     body?: never;
+    headers?: {
+        /**
+         * Range
+         *
+         * One range, bytes=first-last, bytes=first- or bytes=-suffix (206). Another unit, or several ranges, are answered with the whole artifact (200).
+         */
+        Range?: string | null;
+    };
     path: {
         /**
-         * Run Id
-         */
-        run_id: string;
-        /**
          * Path
+         *
+         * The artifact's path inside the run.
          */
         path: string;
+        /**
+         * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
+         */
+        run_id: string;
     };
     query?: {
         /**
@@ -1858,30 +2117,38 @@ export type ArtifactsDownloadArtifactData = {
 
 export type ArtifactsDownloadArtifactErrors = {
     /**
-     * Bad Request
+     * The path is not an artifact path (invalid_artifact_path, limit_exceeded), or the Range cannot be served (invalid_input).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * No such run (run_not_found), or nothing there (artifact_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * Its content has not been uploaded yet (artifact_pending).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
+    /**
+     * The artifact store cannot be used right now (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type ArtifactsDownloadArtifactError = ArtifactsDownloadArtifactErrors[keyof ArtifactsDownloadArtifactErrors];
 
 export type ArtifactsDownloadArtifactResponses = {
     /**
-     * Successful Response
+     * The artifact's bytes, in its media type.
      */
     200: Blob | File;
+    /**
+     * The one range asked for (Content-Range).
+     */
+    206: Blob | File;
 };
 
 export type ArtifactsDownloadArtifactResponse = ArtifactsDownloadArtifactResponses[keyof ArtifactsDownloadArtifactResponses];
@@ -1891,6 +2158,8 @@ export type RunsLogBatchData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1900,19 +2169,31 @@ export type RunsLogBatchData = {
 
 export type RunsLogBatchErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * A param set again with another value (param_conflict), a second environment (environment_conflict), a dataset's content changed (dataset_changed), or the run is sealed (run_sealed).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1933,6 +2214,8 @@ export type ArtifactsLatestCheckpointData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1942,19 +2225,11 @@ export type ArtifactsLatestCheckpointData = {
 
 export type ArtifactsLatestCheckpointErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -1975,6 +2250,8 @@ export type ProvenanceRunCompletenessData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -1984,19 +2261,11 @@ export type ProvenanceRunCompletenessData = {
 
 export type ProvenanceRunCompletenessErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2017,6 +2286,8 @@ export type ProvenanceListDatasetsData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -2026,19 +2297,11 @@ export type ProvenanceListDatasetsData = {
 
 export type ProvenanceListDatasetsErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2059,6 +2322,8 @@ export type ProvenanceGetEnvironmentData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -2068,19 +2333,11 @@ export type ProvenanceGetEnvironmentData = {
 
 export type ProvenanceGetEnvironmentErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2097,10 +2354,12 @@ export type ProvenanceGetEnvironmentResponses = {
 export type ProvenanceGetEnvironmentResponse = ProvenanceGetEnvironmentResponses[keyof ProvenanceGetEnvironmentResponses];
 
 export type RunsHeartbeatData = {
-    body?: never;
+    body: EmptyBody;
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -2110,19 +2369,27 @@ export type RunsHeartbeatData = {
 
 export type RunsHeartbeatErrors = {
     /**
-     * Bad Request
+     * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2143,6 +2410,8 @@ export type RunsListMetricKeysData = {
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -2152,19 +2421,11 @@ export type RunsListMetricKeysData = {
 
 export type RunsListMetricKeysErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2184,13 +2445,17 @@ export type RunsGetMetricHistoryData = {
     body?: never;
     path: {
         /**
-         * Run Id
-         */
-        run_id: string;
-        /**
          * Key
+         *
+         * A metric, param or tag key (URL-encoded).
          */
         key: string;
+        /**
+         * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
+         */
+        run_id: string;
     };
     query?: {
         /**
@@ -2201,10 +2466,14 @@ export type RunsGetMetricHistoryData = {
         max_points?: number | null;
         /**
          * Start Step
+         *
+         * A step (64-bit integer).
          */
         start_step?: number | null;
         /**
          * End Step
+         *
+         * A step (64-bit integer).
          */
         end_step?: number | null;
     };
@@ -2213,19 +2482,15 @@ export type RunsGetMetricHistoryData = {
 
 export type RunsGetMetricHistoryErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * No such run (run_not_found), or the run never logged this key (metric_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2242,10 +2507,12 @@ export type RunsGetMetricHistoryResponses = {
 export type RunsGetMetricHistoryResponse = RunsGetMetricHistoryResponses[keyof RunsGetMetricHistoryResponses];
 
 export type ProvenanceSealRunData = {
-    body?: never;
+    body: EmptyBody;
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
@@ -2255,19 +2522,31 @@ export type ProvenanceSealRunData = {
 
 export type ProvenanceSealRunErrors = {
     /**
-     * Bad Request
+     * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The run is still running: only an ended run can be sealed (run_not_active).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2287,13 +2566,17 @@ export type RunsDeleteTagData = {
     body?: never;
     path: {
         /**
-         * Run Id
-         */
-        run_id: string;
-        /**
          * Key
+         *
+         * A metric, param or tag key (URL-encoded).
          */
         key: string;
+        /**
+         * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
+         */
+        run_id: string;
     };
     query?: never;
     url: '/api/v1/runs/{run_id}/tags/{key}';
@@ -2301,19 +2584,31 @@ export type RunsDeleteTagData = {
 
 export type RunsDeleteTagErrors = {
     /**
-     * Bad Request
+     * No tag key could be that (invalid_input, limit_exceeded).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The run is sealed: only annotation.* tags change (run_sealed).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2330,16 +2625,20 @@ export type RunsDeleteTagResponses = {
 export type RunsDeleteTagResponse = RunsDeleteTagResponses[keyof RunsDeleteTagResponses];
 
 export type ProvenanceVerifyRunData = {
-    body?: never;
+    body: EmptyBody;
     path: {
         /**
          * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
          */
         run_id: string;
     };
     query?: {
         /**
          * Blobs
+         *
+         * Also re-hash every artifact's blob.
          */
         blobs?: boolean;
     };
@@ -2348,19 +2647,27 @@ export type ProvenanceVerifyRunData = {
 
 export type ProvenanceVerifyRunErrors = {
     /**
-     * Bad Request
+     * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2382,14 +2689,20 @@ export type ProvenanceListSealedRunsData = {
     query?: {
         /**
          * Project
+         *
+         * Only this project's runs.
          */
         project?: string | null;
         /**
          * After
+         *
+         * next_after of the previous page: a run id.
          */
         after?: string | null;
         /**
          * Limit
+         *
+         * Page size.
          */
         limit?: number;
     };
@@ -2398,19 +2711,15 @@ export type ProvenanceListSealedRunsData = {
 
 export type ProvenanceListSealedRunsErrors = {
     /**
-     * Bad Request
+     * project is not a project name, or after is not a run id (invalid_input).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * No such project (project_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2435,28 +2744,36 @@ export type UploadsStartUploadData = {
 
 export type UploadsStartUploadErrors = {
     /**
-     * Bad Request
+     * A value breaks a documented rule, the size differs from that of the upload in progress for this digest, or the body is not strict JSON.
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
      */
-    404: ErrorPublic;
+    403: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
+    /**
+     * The content is being stored or collected right now, or the artifact store cannot be used (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type UploadsStartUploadError = UploadsStartUploadErrors[keyof UploadsStartUploadErrors];
 
 export type UploadsStartUploadResponses = {
     /**
-     * Successful Response
+     * The upload, or stored: true when the content is.
      */
     200: UploadPublic;
 };
@@ -2468,6 +2785,8 @@ export type UploadsGetUploadData = {
     path: {
         /**
          * Upload Id
+         *
+         * An upload id (from POST /api/v1/uploads).
          */
         upload_id: string;
     };
@@ -2477,19 +2796,11 @@ export type UploadsGetUploadData = {
 
 export type UploadsGetUploadErrors = {
     /**
-     * Bad Request
-     */
-    400: ErrorPublic;
-    /**
-     * Not Found
+     * No such upload: it completed or never started (upload_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
-     */
-    409: ErrorPublic;
-    /**
-     * Unprocessable Entity
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
 };
@@ -2506,10 +2817,12 @@ export type UploadsGetUploadResponses = {
 export type UploadsGetUploadResponse = UploadsGetUploadResponses[keyof UploadsGetUploadResponses];
 
 export type UploadsCompleteUploadData = {
-    body?: never;
+    body: EmptyBody;
     path: {
         /**
          * Upload Id
+         *
+         * An upload id (from POST /api/v1/uploads).
          */
         upload_id: string;
     };
@@ -2519,21 +2832,37 @@ export type UploadsCompleteUploadData = {
 
 export type UploadsCompleteUploadErrors = {
     /**
-     * Bad Request
+     * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such upload: it completed or never started (upload_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * Parts are missing (upload_incomplete; details.missing_parts).
      */
     409: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The assembled content does not hash to its digest (digest_mismatch; the upload is discarded), or the body is not {} (invalid_body).
      */
     422: ErrorPublic;
+    /**
+     * The artifact store cannot be used right now (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type UploadsCompleteUploadError = UploadsCompleteUploadErrors[keyof UploadsCompleteUploadErrors];
@@ -2548,6 +2877,9 @@ export type UploadsCompleteUploadResponses = {
 export type UploadsCompleteUploadResponse = UploadsCompleteUploadResponses[keyof UploadsCompleteUploadResponses];
 
 export type UploadsPutPartData = {
+    /**
+     * Part part_number: 16777216 bytes (the last part: what is left).
+     */
     body: Blob | File;
     headers: {
         /**
@@ -2559,13 +2891,17 @@ export type UploadsPutPartData = {
     };
     path: {
         /**
-         * Upload Id
-         */
-        upload_id: string;
-        /**
          * Part Number
+         *
+         * From 1 to the upload's part_count.
          */
         part_number: number;
+        /**
+         * Upload Id
+         *
+         * An upload id (from POST /api/v1/uploads).
+         */
+        upload_id: string;
     };
     query?: never;
     url: '/api/v1/uploads/{upload_id}/parts/{part_number}';
@@ -2573,21 +2909,33 @@ export type UploadsPutPartData = {
 
 export type UploadsPutPartErrors = {
     /**
-     * Bad Request
+     * The part's bytes do not hash to X-Content-SHA256 (checksum_mismatch; send it again), the part number is past the last part, or the part has the wrong length.
      */
     400: ErrorPublic;
     /**
-     * Not Found
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such upload: it completed or never started (upload_not_found).
      */
     404: ErrorPublic;
     /**
-     * Conflict
+     * The body is over 16777216 bytes.
      */
-    409: ErrorPublic;
+    413: ErrorPublic;
     /**
-     * Unprocessable Entity
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
      */
     422: ErrorPublic;
+    /**
+     * The artifact store cannot be used right now (blob_store_unavailable).
+     */
+    503: ErrorPublic;
 };
 
 export type UploadsPutPartError = UploadsPutPartErrors[keyof UploadsPutPartErrors];
@@ -2638,9 +2986,20 @@ export type HealthReadyzData = {
     url: '/readyz';
 };
 
+export type HealthReadyzErrors = {
+    /**
+     * Not ready, and why.
+     */
+    503: ReadinessPublic;
+};
+
+export type HealthReadyzError = HealthReadyzErrors[keyof HealthReadyzErrors];
+
 export type HealthReadyzResponses = {
     /**
-     * Successful Response
+     * Ready: database reachable, schema current, artifact store usable.
      */
-    200: unknown;
+    200: ReadinessPublic;
 };
+
+export type HealthReadyzResponse = HealthReadyzResponses[keyof HealthReadyzResponses];

@@ -4,44 +4,76 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from labledger.artifacts.archive import tar_stream
+from labledger.core import limits
 from labledger.core.artifact_validation import (
     DEFAULT_MEDIA_TYPE,
     media_type_for,
     parse_artifact_entries,
 )
 from labledger.core.entities import ArtifactEntry, ArtifactState
-from labledger.core.errors import ArtifactNotFoundError, InvalidInputError
+from labledger.core.errors import ArtifactNotFoundError, InvalidInputError, LimitExceededError
 from labledger.server import schemas
 from labledger.server.deps import ArtifactServiceDep
+from labledger.server.routes.common import (
+    INPUT_400,
+    RUN_404,
+    SEALED_409,
+    SHAPE_422,
+    STORE_503,
+    RunIdPath,
+    errors,
+)
 
 router = APIRouter(prefix="/api/v1/runs", tags=["artifacts"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorPublic} for code in (400, 404, 409, 422)
-}
+_BYTES: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _folder(path: str) -> str:
+    """A folder from the query: the length is checked before trailing '/' are dropped."""
+    if len(path) > limits.MAX_ARTIFACT_PATH:
+        raise LimitExceededError(
+            f"path is {len(path)} characters; the limit is {limits.MAX_ARTIFACT_PATH}",
+            details={"field": "path", "limit": limits.MAX_ARTIFACT_PATH, "path": path[:100]},
+        )
+    return path
+
+
+FolderQuery = Query(
+    description="A folder (or file) inside the run; '' = all.",
+    json_schema_extra={"maxLength": limits.MAX_ARTIFACT_PATH, "pattern": schemas.ARTIFACT_FOLDER},
+)
 
 
 def _public(entry: ArtifactEntry) -> schemas.ArtifactPublic:
     return schemas.ArtifactPublic(**entry.to_dict())
 
 
-@router.get("/{run_id}/artifacts", response_model=schemas.ArtifactsPublic, responses=_ERRORS)
+@router.get(
+    "/{run_id}/artifacts",
+    response_model=schemas.ArtifactsPublic,
+    responses=errors(INPUT_400, RUN_404),
+)
 def list_artifacts(
-    run_id: str,
-    service: ArtifactServiceDep,
-    path: Annotated[str, Query(description="A folder (or file) inside the run; '' = all.")] = "",
+    run_id: RunIdPath, service: ArtifactServiceDep, path: Annotated[str, FolderQuery] = ""
 ) -> schemas.ArtifactsPublic:
     """Every manifest entry under ``path``, recursively, sorted by path."""
-    return schemas.ArtifactsPublic(artifacts=[_public(e) for e in service.list(run_id, path)])
+    entries = service.list(run_id, _folder(path))
+    return schemas.ArtifactsPublic(artifacts=[_public(e) for e in entries])
 
 
-@router.post("/{run_id}/artifacts", response_model=schemas.ArtifactsDeclared, responses=_ERRORS)
+@router.post(
+    "/{run_id}/artifacts",
+    response_model=schemas.ArtifactsDeclared,
+    responses=errors(INPUT_400, RUN_404, SEALED_409, SHAPE_422),
+)
 def declare_artifacts(
-    run_id: str, body: schemas.ArtifactsDeclare, service: ArtifactServiceDep
+    run_id: RunIdPath, body: schemas.ArtifactsDeclare, service: ArtifactServiceDep
 ) -> schemas.ArtifactsDeclared:
     """Record entries (path -> content); answers which contents still need uploading."""
     entries = parse_artifact_entries([a.model_dump(exclude_none=True) for a in body.artifacts])
@@ -52,28 +84,38 @@ def declare_artifacts(
 @router.get(
     "/{run_id}/checkpoints/latest",
     response_model=schemas.LatestCheckpointPublic,
-    responses=_ERRORS,
+    responses=errors(RUN_404),
 )
-def latest_checkpoint(run_id: str, service: ArtifactServiceDep) -> schemas.LatestCheckpointPublic:
+def latest_checkpoint(
+    run_id: RunIdPath, service: ArtifactServiceDep
+) -> schemas.LatestCheckpointPublic:
     """The artifact logged with the highest step (``log_checkpoint``), or null."""
     entry = service.latest_checkpoint(run_id)
     return schemas.LatestCheckpointPublic(checkpoint=None if entry is None else _public(entry))
 
 
+_NO_ENTRY_404 = (404, "No such run (run_not_found), or nothing there (artifact_not_found).")
+
+
 @router.get(
     "/{run_id}/artifacts/archive",
-    responses={**_ERRORS, 200: {"content": {"application/x-tar": {}}}},
+    responses={
+        200: {
+            "description": "A tar of the stored artifacts under path (pending ones are left "
+            "out and counted in X-Artifacts-Pending).",
+            "content": {"application/x-tar": _BYTES},
+        },
+        **errors(INPUT_400, _NO_ENTRY_404, STORE_503),
+    },
     response_class=Response,
 )
 def download_archive(
-    run_id: str,
-    service: ArtifactServiceDep,
-    path: Annotated[str, Query(description="A folder inside the run; '' = everything.")] = "",
+    run_id: RunIdPath, service: ArtifactServiceDep, path: Annotated[str, FolderQuery] = ""
 ) -> Response:
     """Every stored artifact under ``path`` as one streamed tar (names relative to ``path``;
     each member's SHA-256 in its PAX header ``LABLEDGER.sha256``).  Pending ones are left out
     and counted in ``X-Artifacts-Pending``."""
-    entries = service.list(run_id, path)
+    entries = service.list(run_id, _folder(path))
     stored = [e for e in entries if e.state is ArtifactState.STORED]
     if not entries:
         raise ArtifactNotFoundError(
@@ -99,22 +141,57 @@ def download_archive(
     return StreamingResponse(chunks, media_type="application/x-tar", headers=headers)
 
 
+_ARTIFACT_BYTES = {"content": {"*/*": _BYTES}}
+
+
 @router.get(
     "/{run_id}/artifacts/files/{path:path}",
-    responses={**_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {"description": "The artifact's bytes, in its media type.", **_ARTIFACT_BYTES},
+        206: {"description": "The one range asked for (Content-Range).", **_ARTIFACT_BYTES},
+        **errors(
+            (
+                400,
+                "The path is not an artifact path (invalid_artifact_path, limit_exceeded), "
+                "or the Range cannot be served (invalid_input).",
+            ),
+            _NO_ENTRY_404,
+            (409, "Its content has not been uploaded yet (artifact_pending)."),
+            SHAPE_422,
+            STORE_503,
+        ),
+    },
     response_class=Response,
 )
 def download_artifact(
-    run_id: str,
-    path: str,
-    request: Request,
+    run_id: RunIdPath,
+    path: Annotated[
+        str,
+        Path(
+            description="The artifact's path inside the run.",
+            json_schema_extra={
+                "minLength": 1,
+                "maxLength": limits.MAX_ARTIFACT_PATH,
+                "pattern": schemas.ARTIFACT_PATH,
+            },
+        ),
+    ],
     service: ArtifactServiceDep,
     download: Annotated[bool, Query(description="Send as an attachment (save dialog).")] = False,
+    range_: Annotated[
+        str | None,
+        Header(
+            alias="Range",
+            description="One range, bytes=first-last, bytes=first- or bytes=-suffix (206). "
+            "Another unit, or several ranges, are answered with the whole artifact (200).",
+        ),
+    ] = None,
 ) -> Response:
     """The artifact's bytes, streamed; ``Range`` supported; ``X-Content-SHA256`` is its digest."""
     entry = service.stored(run_id, path)
-    media_type = _media_type(entry)
+    start, end, status = _range(range_, entry.size)
     name = path.rsplit("/", 1)[-1]
+    disposition = "attachment" if download else "inline"
     headers = {
         "X-Content-SHA256": entry.digest,
         "ETag": f'"{entry.digest}"',
@@ -122,28 +199,35 @@ def download_artifact(
         "Content-Security-Policy": "sandbox",
         "X-Content-Type-Options": "nosniff",
     }
-    disposition = "attachment" if download else "inline"
     local = service.store.local_path(entry.digest)
-    if local is not None:
+    if local is not None and status == 200:
         return _BlobFileResponse(
             local,
-            media_type=media_type,
+            media_type=_media_type(entry),
             headers=headers,
             filename=name,
             content_disposition_type=disposition,
         )
-    start, end, status = _range(request.headers.get("range"), entry.size)
     headers["Accept-Ranges"] = "bytes"
     headers["Content-Length"] = str(end - start)
     headers["Content-Disposition"] = f"{disposition}; filename*=utf-8''{_quote(name)}"
     if status == 206:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{entry.size}"
     chunks = iterate_in_threadpool(service.read(entry.digest, start, end))
-    return StreamingResponse(chunks, status_code=status, media_type=media_type, headers=headers)
+    return StreamingResponse(
+        chunks, status_code=status, media_type=_media_type(entry), headers=headers
+    )
 
 
 class _BlobFileResponse(FileResponse):
+    """A whole blob from the folder store.  The route has already decided on the range (the
+    whole blob): Starlette's own Range handling would answer other statuses, in plain text."""
+
     chunk_size = 1 << 20  # 64 KiB by default: 16x the thread hops for a large file
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"range"]
+        await super().__call__({**scope, "headers": headers}, receive, send)
 
 
 def _media_type(entry: ArtifactEntry) -> str:
@@ -170,7 +254,9 @@ def _range(header: str | None, size: int) -> tuple[int, int, int]:
         else:
             start, end = max(0, size - int(last)), size
     except ValueError:
-        raise InvalidInputError(f"Range header {header!r} is malformed") from None
+        raise InvalidInputError(
+            f"Range header {header!r} is malformed", details={"field": "Range"}
+        ) from None
     if start >= end:
         raise InvalidInputError(
             f"Range {header!r} is outside the artifact's {size} bytes", details={"field": "Range"}

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from labledger._version import __version__
 from labledger.server.deps import TrackerDep
+from labledger.server.schemas import ReadinessPublic
 
 router = APIRouter(tags=["health"])
 
@@ -27,7 +28,14 @@ def healthz() -> HealthPublic:
     return HealthPublic(status="ok", version=__version__, time_ms=time.time_ns() // 1_000_000)
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=ReadinessPublic,
+    responses={
+        200: {"description": "Ready: database reachable, schema current, artifact store usable."},
+        503: {"model": ReadinessPublic, "description": "Not ready, and why."},
+    },
+)
 def readyz(tracker: TrackerDep) -> JSONResponse:
     try:
         current, head = tracker.schema_status()

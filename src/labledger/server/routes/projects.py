@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from labledger.server import schemas
 from labledger.server.deps import SearchServiceDep
+from labledger.server.routes.common import PROJECT_404, ProjectPath, errors
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 
@@ -29,9 +30,9 @@ def list_projects(service: SearchServiceDep) -> schemas.ProjectsPublic:
 @router.get(
     "/{project}/keys",
     response_model=schemas.ProjectKeysPublic,
-    responses={404: {"model": schemas.ErrorPublic}},
+    responses=errors((400, "Not a project name (invalid_input, limit_exceeded)."), PROJECT_404),
 )
-def list_project_keys(project: str, service: SearchServiceDep) -> schemas.ProjectKeysPublic:
+def list_project_keys(project: ProjectPath, service: SearchServiceDep) -> schemas.ProjectKeysPublic:
     """Param, metric and tag keys used in the project (filter suggestions, column picker)."""
     keys = service.list_project_keys(project)
     return schemas.ProjectKeysPublic(params=keys.params, metrics=keys.metrics, tags=keys.tags)

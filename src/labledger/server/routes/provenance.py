@@ -3,21 +3,31 @@ verification; the fields a project requires (completeness)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from labledger.core import limits
+from labledger.core.artifact_validation import check_digest
+from labledger.core.errors import InvalidInputError
+from labledger.core.ids import is_valid_id
 from labledger.server import provenance_schemas as ps
 from labledger.server import schemas
 from labledger.server.deps import RunServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire
+from labledger.server.routes.common import (
+    INPUT_400,
+    PROJECT_404,
+    RUN_404,
+    SHAPE_422,
+    ProjectPath,
+    RunIdPath,
+    errors,
+)
 from labledger.services.provenance import ProvenanceService
 
 router = APIRouter(prefix="/api/v1", tags=["provenance"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorPublic} for code in (400, 404, 409, 422)
-}
+_JSON_400 = (400, "The body is not strict JSON (malformed_json).")
 
 
 def get_provenance(request: Request) -> ProvenanceService:
@@ -28,43 +38,61 @@ def get_provenance(request: Request) -> ProvenanceService:
 ProvenanceDep = Annotated[ProvenanceService, Depends(get_provenance)]
 
 
-@router.get("/runs/{run_id}/environment", responses=_ERRORS)
-def get_environment(run_id: str, service: ProvenanceDep) -> ps.EnvironmentPublic:
+@router.get("/runs/{run_id}/environment", responses=errors(RUN_404))
+def get_environment(run_id: RunIdPath, service: ProvenanceDep) -> ps.EnvironmentPublic:
     found = service.environment(run_id)
     if found is None:
         return ps.EnvironmentPublic(environment=None, digest=None)
     return ps.EnvironmentPublic(environment=found[0], digest=found[1])
 
 
-@router.get("/runs/{run_id}/datasets", responses=_ERRORS)
-def list_datasets(run_id: str, service: ProvenanceDep) -> ps.DatasetsPublic:
+@router.get("/runs/{run_id}/datasets", responses=errors(RUN_404))
+def list_datasets(run_id: RunIdPath, service: ProvenanceDep) -> ps.DatasetsPublic:
     return ps.DatasetsPublic(
         datasets=[ps.DatasetPublic.model_validate(d.to_dict()) for d in service.datasets(run_id)]
     )
 
 
-@router.get("/runs/{run_id}/annotations", responses=_ERRORS)
-def list_annotations(run_id: str, service: ProvenanceDep) -> ps.AnnotationsPublic:
+@router.get("/runs/{run_id}/annotations", responses=errors(RUN_404))
+def list_annotations(run_id: RunIdPath, service: ProvenanceDep) -> ps.AnnotationsPublic:
     return ps.AnnotationsPublic(
         annotations=[ps.AnnotationPublic(**a) for a in service.annotations(run_id)]
     )
 
 
-@router.post("/runs/{run_id}/seal", response_model=schemas.RunPublic, responses=_ERRORS)
-def seal_run(run_id: str, service: RunServiceDep) -> WireJSONResponse:
+@router.post(
+    "/runs/{run_id}/seal",
+    response_model=schemas.RunPublic,
+    responses=errors(
+        _JSON_400,
+        RUN_404,
+        (409, "The run is still running: only an ended run can be sealed (run_not_active)."),
+        SHAPE_422,
+    ),
+)
+def seal_run(
+    run_id: RunIdPath, body: schemas.EmptyBody, service: RunServiceDep
+) -> WireJSONResponse:
     """Seal an ended run now (finished runs are sealed when they finish)."""
+    del body
     return WireJSONResponse(run_to_wire(service.seal_run(run_id)))
 
 
-@router.post("/runs/{run_id}/verify", responses=_ERRORS)
-def verify_run(run_id: str, service: ProvenanceDep, blobs: bool = True) -> ps.VerificationPublic:
+@router.post("/runs/{run_id}/verify", responses=errors(_JSON_400, RUN_404, SHAPE_422))
+def verify_run(
+    run_id: RunIdPath,
+    body: schemas.EmptyBody,
+    service: ProvenanceDep,
+    blobs: Annotated[bool, Query(description="Also re-hash every artifact's blob.")] = True,
+) -> ps.VerificationPublic:
     """Recompute a sealed run's record hash and, with ``blobs``, every artifact's digest."""
+    del body
     return ps.VerificationPublic(**service.verify_run(run_id, blobs=blobs).to_dict())
 
 
-@router.get("/runs/{run_id}/completeness", responses=_ERRORS)
+@router.get("/runs/{run_id}/completeness", responses=errors(RUN_404))
 def run_completeness(
-    run_id: str, service: ProvenanceDep, runs: RunServiceDep
+    run_id: RunIdPath, service: ProvenanceDep, runs: RunServiceDep
 ) -> ps.RunCompletenessPublic:
     run = runs.get_run(run_id)
     return ps.RunCompletenessPublic(
@@ -72,37 +100,89 @@ def run_completeness(
     )
 
 
-@router.get("/seals", responses=_ERRORS)
+PageLimit = Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Page size.")
+
+
+@router.get(
+    "/seals",
+    responses=errors(
+        (400, "project is not a project name, or after is not a run id (invalid_input)."),
+        PROJECT_404,
+        SHAPE_422,
+    ),
+)
 def list_sealed_runs(
     service: ProvenanceDep,
-    project: str | None = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 1000,
+    project: Annotated[
+        str | None,
+        Query(
+            description="Only this project's runs.",
+            json_schema_extra={"maxLength": limits.MAX_PROJECT_NAME, "pattern": schemas.PROJECT},
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(
+            description="next_after of the previous page: a run id.",
+            json_schema_extra={"pattern": schemas.HEX32},
+        ),
+    ] = None,
+    limit: Annotated[int, PageLimit] = 1000,
 ) -> ps.SealsPublic:
+    if after is not None and not is_valid_id(after):
+        raise InvalidInputError(
+            f"after must be a run id (32 lowercase hex characters), got {after!r}",
+            details={"field": "after"},
+        )
     ids, next_after = service.sealed_run_ids(project, after, limit)
     return ps.SealsPublic(run_ids=ids, next_after=next_after)
 
 
-@router.post("/blobs/verify", responses=_ERRORS)
+@router.post(
+    "/blobs/verify",
+    responses=errors(
+        (400, "after is not a SHA-256 digest (invalid_input), or the body is not strict JSON."),
+        SHAPE_422,
+    ),
+)
 def verify_blobs(
+    body: schemas.EmptyBody,
     service: ProvenanceDep,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 200,
+    after: Annotated[
+        str | None,
+        Query(
+            description="next_after of the previous page: a digest.",
+            json_schema_extra={"pattern": schemas.DIGEST},
+        ),
+    ] = None,
+    limit: Annotated[int, PageLimit] = 200,
 ) -> ps.BlobCheckPublic:
     """Re-hash a page of stored blobs (ordered by digest)."""
+    del body
+    if after is not None:
+        check_digest("after", after)
     checked, problems, next_after = service.verify_blob_page(after, limit)
     return ps.BlobCheckPublic(checked=checked, problems=problems, next_after=next_after)
 
 
-@router.put("/projects/{project}/requirements", responses=_ERRORS)
+@router.put(
+    "/projects/{project}/requirements",
+    responses=errors(INPUT_400, SHAPE_422),
+)
 def set_requirements(
-    project: str, body: ps.RequirementsIn, service: ProvenanceDep
+    project: ProjectPath, body: ps.RequirementsIn, service: ProvenanceDep
 ) -> ps.RequirementsIn:
+    """Set the fields every run of the project must carry (creates the project)."""
     return ps.RequirementsIn(required=service.set_requirements(project, body.required))
 
 
-@router.get("/projects/{project}/completeness", responses=_ERRORS)
-def project_completeness(project: str, service: ProvenanceDep) -> ps.ProjectCompletenessPublic:
+@router.get(
+    "/projects/{project}/completeness",
+    responses=errors((400, "Not a project name (invalid_input)."), PROJECT_404),
+)
+def project_completeness(
+    project: ProjectPath, service: ProvenanceDep
+) -> ps.ProjectCompletenessPublic:
     report = service.completeness(project)
     return ps.ProjectCompletenessPublic(
         project=report.project,

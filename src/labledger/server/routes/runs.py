@@ -2,27 +2,101 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from labledger.core import entities
-from labledger.core.errors import InvalidQueryError, MalformedBodyError
+from labledger.core import entities, limits
+from labledger.core.errors import InvalidInputError, InvalidQueryError, MalformedBodyError
 from labledger.core.query import check_filter
-from labledger.core.validation import parse_batch
+from labledger.core.validation import check_step, parse_batch
 from labledger.server import schemas
 from labledger.server.deps import MetricsDep, RunServiceDep, SearchServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire
+from labledger.server.frontdoor import PARSED_JSON
+from labledger.server.routes.common import (
+    INPUT_400,
+    PROJECT_404,
+    RUN_404,
+    SHAPE_422,
+    KeyPath,
+    RunIdPath,
+    checked_key,
+    errors,
+    refuse_other_methods,
+)
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorPublic} for code in (400, 404, 409, 422)
+
+# Where a created (or resumed) run's id leads: every operation on one run.
+RUN_OPERATIONS = (
+    "runs-get_run",
+    "runs-update_run",
+    "runs-delete_run",
+    "runs-heartbeat",
+    "runs-log_batch",
+    "runs-delete_tag",
+    "runs-list_metric_keys",
+    "runs-get_metric_history",
+    "artifacts-list_artifacts",
+    "artifacts-declare_artifacts",
+    "artifacts-latest_checkpoint",
+    "artifacts-download_archive",
+    "artifacts-download_artifact",
+    "provenance-get_environment",
+    "provenance-list_datasets",
+    "provenance-list_annotations",
+    "provenance-run_completeness",
+    "provenance-seal_run",
+    "provenance-verify_run",
+)
+RUN_LINKS: dict[str, Any] = {
+    **{
+        op.split("-", 1)[1]: {
+            "operationId": op,
+            "parameters": {"path.run_id": "$response.body#/id"},
+        }
+        for op in RUN_OPERATIONS
+    },
+    **{
+        op.split("-", 1)[1]: {
+            "operationId": op,
+            "parameters": {"path.project": "$response.body#/project"},
+        }
+        for op in (
+            "projects-list_project_keys",
+            "provenance-project_completeness",
+            "provenance-set_requirements",
+        )
+    },
 }
+_SEARCH_ERRORS = errors(INPUT_400, PROJECT_404, SHAPE_422)
 
 
-@router.post("", response_model=schemas.RunCreated, responses=_ERRORS, status_code=200)
+@router.post(
+    "",
+    response_model=schemas.RunCreated,
+    status_code=201,
+    responses={
+        201: {"description": "A new run.", "links": RUN_LINKS},
+        200: {
+            "model": schemas.RunCreated,
+            "description": "The run that already had this id or run_key (resumed).",
+            "links": RUN_LINKS,
+        },
+        **errors(
+            INPUT_400,
+            (404, "parent_id names no run (run_not_found)."),
+            (
+                409,
+                "The id exists in another project (run_key_conflict), or a param was set "
+                "again with another value on resume (param_conflict).",
+            ),
+            SHAPE_422,
+        ),
+    },
+)
 def create_run(
     body: schemas.RunCreate, service: RunServiceDep, metrics: MetricsDep
 ) -> WireJSONResponse:
@@ -34,7 +108,7 @@ def create_run(
     )
 
 
-@router.post("/search", response_model=schemas.RunsPublic, responses=_ERRORS)
+@router.post("/search", response_model=schemas.RunsPublic, responses=_SEARCH_ERRORS)
 def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONResponse:
     page = service.search_runs(
         body.project,
@@ -53,13 +127,17 @@ def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONR
     )
 
 
-@router.post("/count", response_model=schemas.RunCountPublic, responses=_ERRORS)
+@router.post("/count", response_model=schemas.RunCountPublic, responses=_SEARCH_ERRORS)
 def count_runs(body: schemas.RunCount, service: SearchServiceDep) -> schemas.RunCountPublic:
     """How many runs match a filter (the UI asks beside the first page, not before it)."""
     return schemas.RunCountPublic(total=service.count_runs(body.project, body.filter))
 
 
-@router.post("/validate-filter", response_model=schemas.FilterCheckPublic)
+@router.post(
+    "/validate-filter",
+    response_model=schemas.FilterCheckPublic,
+    responses=errors((400, "The body is not strict JSON (malformed_json)."), SHAPE_422),
+)
 def validate_filter(body: schemas.FilterCheck) -> schemas.FilterCheckPublic:
     """Check a filter and order without searching: 200 either way, with the error (and its
     position) when invalid.  The UI checks as the user types."""
@@ -70,21 +148,35 @@ def validate_filter(body: schemas.FilterCheck) -> schemas.FilterCheckPublic:
     return schemas.FilterCheckPublic(valid=True, error=None)
 
 
-@router.post("/groups", response_model=schemas.RunGroupsPublic, responses=_ERRORS)
+@router.post("/groups", response_model=schemas.RunGroupsPublic, responses=_SEARCH_ERRORS)
 def group_runs(body: schemas.RunGroupQuery, service: SearchServiceDep) -> WireJSONResponse:
     """Run counts per value of a param, tag or attribute among runs matching a filter."""
     groups = service.group_runs(body.project, body.group_by, body.filter, body.limit)
     return WireJSONResponse({"groups": [{"value": g.value, "count": g.count} for g in groups]})
 
 
-@router.get("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
-def get_run(run_id: str, service: RunServiceDep) -> WireJSONResponse:
+# Before /{run_id}: a GET, PATCH or DELETE of /runs/search is no run called "search".
+for _path in ("/search", "/count", "/validate-filter", "/groups"):
+    refuse_other_methods(router, _path, ["POST"])
+
+
+@router.get("/{run_id}", response_model=schemas.RunPublic, responses=errors(RUN_404))
+def get_run(run_id: RunIdPath, service: RunServiceDep) -> WireJSONResponse:
     return WireJSONResponse(run_to_wire(service.get_run(run_id)))
 
 
-@router.patch("/{run_id}", response_model=schemas.RunPublic, responses=_ERRORS)
+@router.patch(
+    "/{run_id}",
+    response_model=schemas.RunPublic,
+    responses=errors(
+        INPUT_400,
+        RUN_404,
+        (409, "The run is sealed: only notes change (run_sealed)."),
+        SHAPE_422,
+    ),
+)
 def update_run(
-    run_id: str, body: schemas.RunUpdate, service: RunServiceDep, metrics: MetricsDep
+    run_id: RunIdPath, body: schemas.RunUpdate, service: RunServiceDep, metrics: MetricsDep
 ) -> WireJSONResponse:
     change = entities.RunUpdate(
         status=entities.RunStatus(body.status) if body.status else None,
@@ -99,23 +191,37 @@ def update_run(
     return WireJSONResponse(run_to_wire(run))
 
 
-@router.delete("/{run_id}", status_code=204, responses=_ERRORS)
-def delete_run(run_id: str, service: RunServiceDep) -> None:
+@router.delete("/{run_id}", status_code=204, responses=errors(RUN_404))
+def delete_run(run_id: RunIdPath, service: RunServiceDep) -> None:
     """Delete a run with its metrics, params, tags and artifact manifest (blobs stay until
     ``labledger artifacts gc`` finds nothing refers to them)."""
     service.delete_run(run_id)
 
 
-@router.post("/{run_id}/heartbeat", status_code=204, responses=_ERRORS)
-def heartbeat(run_id: str, service: RunServiceDep) -> None:
+@router.post(
+    "/{run_id}/heartbeat",
+    status_code=204,
+    responses=errors((400, "The body is not strict JSON (malformed_json)."), RUN_404, SHAPE_422),
+)
+def heartbeat(run_id: RunIdPath, body: schemas.EmptyBody, service: RunServiceDep) -> None:
     """A writer is alive (the SDK sends one every 30 s while a run is open and quiet)."""
+    del body
     service.heartbeat(run_id)
 
 
 @router.post(
     "/{run_id}/batches",
     response_model=schemas.BatchResultPublic,
-    responses=_ERRORS,
+    responses=errors(
+        INPUT_400,
+        RUN_404,
+        (
+            409,
+            "A param set again with another value (param_conflict), a second environment "
+            "(environment_conflict), a dataset's content changed (dataset_changed), or the run "
+            "is sealed (run_sealed).",
+        ),
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -124,17 +230,17 @@ def heartbeat(run_id: str, service: RunServiceDep) -> None:
     },
 )
 async def log_batch(
-    run_id: str, request: Request, service: RunServiceDep, metrics: MetricsDep
+    run_id: RunIdPath, request: Request, service: RunServiceDep, metrics: MetricsDep
 ) -> WireJSONResponse:
     """Store metrics (columnar per key), params and tags atomically; idempotent by batch_id.
 
     Parsed without pydantic: this is the hot ingest path.
     """
-    raw = await request.body()
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBodyError(f"request body is not valid JSON: {exc}") from None
+    if PARSED_JSON not in request.scope:  # the front door parsed any body there was
+        raise MalformedBodyError("the request body is empty", details={"field": "body"})
+    data = request.scope[PARSED_JSON]
+    if not isinstance(data, dict):
+        raise InvalidInputError("the body must be a JSON object", details={"field": "body"})
     batch = await run_in_threadpool(parse_batch, data)
     result = await run_in_threadpool(service.log_batch, run_id, batch)
     if result.duplicate:
@@ -145,31 +251,54 @@ async def log_batch(
     return WireJSONResponse({"points": result.points, "duplicate": result.duplicate})
 
 
-@router.delete("/{run_id}/tags/{key}", status_code=204, responses=_ERRORS)
-def delete_tag(run_id: str, key: str, service: RunServiceDep) -> None:
-    service.delete_tag(run_id, key)
+@router.delete(
+    "/{run_id}/tags/{key:path}",
+    status_code=204,
+    responses=errors(
+        (400, "No tag key could be that (invalid_input, limit_exceeded)."),
+        RUN_404,
+        (409, "The run is sealed: only annotation.* tags change (run_sealed)."),
+    ),
+)
+def delete_tag(run_id: RunIdPath, key: KeyPath, service: RunServiceDep) -> None:
+    """Remove a tag (a tag the run does not have: nothing to do)."""
+    service.delete_tag(run_id, checked_key("key", key))
 
 
-@router.get("/{run_id}/metrics", response_model=schemas.MetricKeysPublic, responses=_ERRORS)
-def list_metric_keys(run_id: str, service: SearchServiceDep) -> WireJSONResponse:
+@router.get("/{run_id}/metrics", response_model=schemas.MetricKeysPublic, responses=errors(RUN_404))
+def list_metric_keys(run_id: RunIdPath, service: SearchServiceDep) -> WireJSONResponse:
     return WireJSONResponse({"keys": service.list_metric_keys(run_id)})
+
+
+StepQuery = Query(description="A step (64-bit integer).", json_schema_extra=schemas.INT64)
 
 
 @router.get(
     "/{run_id}/metrics/{key:path}/history",
     response_model=schemas.MetricHistoryPublic,
-    responses=_ERRORS,
+    responses=errors(
+        INPUT_400,
+        (404, "No such run (run_not_found), or the run never logged this key (metric_not_found)."),
+        SHAPE_422,
+    ),
 )
 def get_metric_history(
-    run_id: str,
-    key: str,
+    run_id: RunIdPath,
+    key: KeyPath,
     service: SearchServiceDep,
     max_points: Annotated[
         int | None,
-        Query(description="Downsample to at most this many points, keeping min/max per bucket."),
+        Query(
+            description="Downsample to at most this many points, keeping min/max per bucket.",
+            json_schema_extra={"minimum": 1, "maximum": limits.MAX_HISTORY_POINTS},
+        ),
     ] = None,
-    start_step: int | None = None,
-    end_step: int | None = None,
+    start_step: Annotated[int | None, StepQuery] = None,
+    end_step: Annotated[int | None, StepQuery] = None,
 ) -> WireJSONResponse:
+    checked_key("key", key)
+    for field, step in (("start_step", start_step), ("end_step", end_step)):
+        if step is not None:
+            check_step(field, step)
     series = service.get_metric_history(run_id, key, max_points, start_step, end_step)
     return WireJSONResponse(series_to_wire(series))

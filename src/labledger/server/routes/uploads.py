@@ -5,30 +5,49 @@ from __future__ import annotations
 import struct
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from labledger.core.artifact_validation import check_digest
 from labledger.core.entities import UploadSession
-from labledger.core.errors import InvalidInputError, LimitExceededError
-from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.core.errors import BodyTooLargeError, InvalidInputError
+from labledger.core.limits import ARTIFACT_PART_SIZE, MAX_ARTIFACT_SIZE
 from labledger.server import schemas
 from labledger.server.deps import ArtifactServiceDep, MetricsDep
+from labledger.server.routes.common import (
+    SHAPE_422,
+    STORE_503,
+    DigestPath,
+    UploadIdPath,
+    errors,
+    refuse_other_methods,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorPublic} for code in (400, 404, 409, 422)
-}
-_BYTES_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+
+
+def _bytes_body(description: str) -> dict[str, Any]:
+    schema = {"type": "string", "format": "binary", "description": description}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": schema}},
+        }
     }
-}
+
+
 BUNDLE_HEADER = struct.Struct(">32sQ")
+MAX_PARTS = -(-MAX_ARTIFACT_SIZE // ARTIFACT_PART_SIZE)
 Sha256Header = Annotated[
-    str, Header(alias="X-Content-SHA256", description="SHA-256 (hex) of the request body.")
+    str,
+    Header(
+        alias="X-Content-SHA256",
+        description="SHA-256 (hex) of the request body.",
+        json_schema_extra={"pattern": schemas.DIGEST_ANY_CASE},
+    ),
 ]
+UPLOAD_404 = (404, "No such upload: it completed or never started (upload_not_found).")
+MISMATCH_422 = (422, "The bytes do not hash to the digest (digest_mismatch); nothing was stored.")
 
 
 async def read_body(request: Request, limit: int) -> memoryview:
@@ -40,7 +59,7 @@ async def read_body(request: Request, limit: int) -> memoryview:
         except ValueError:
             raise InvalidInputError("Content-Length is not a number") from None
         if length > limit:
-            raise LimitExceededError(
+            raise BodyTooLargeError(
                 f"the body is {length} bytes; the limit is {limit} (one part)",
                 details={"field": "body", "limit": limit},
             )
@@ -62,7 +81,7 @@ async def read_body(request: Request, limit: int) -> memoryview:
     async for chunk in request.stream():
         data += chunk
         if len(data) > limit:
-            raise LimitExceededError(
+            raise BodyTooLargeError(
                 f"the body is over the limit of {limit} bytes (one part)",
                 details={"field": "body", "limit": limit},
             )
@@ -81,14 +100,22 @@ def _public(session: UploadSession) -> schemas.UploadPublic:
     )
 
 
+# Before /blobs/{digest}: a PUT of /blobs/verify (POST, in provenance.py) stores no digest.
+refuse_other_methods(router, "/blobs/verify", ["POST"])
+
+
 @router.put(
     "/blobs/{digest}",
     response_model=schemas.BlobStoredPublic,
-    responses=_ERRORS,
-    openapi_extra=_BYTES_BODY,
+    responses=errors(
+        (400, "The digest is not a SHA-256 (invalid_input), or the body is cut short."),
+        MISMATCH_422,
+        STORE_503,
+    ),
+    openapi_extra=_bytes_body(f"The content: at most {ARTIFACT_PART_SIZE} bytes."),
 )
 async def put_blob(
-    digest: str, request: Request, service: ArtifactServiceDep, metrics: MetricsDep
+    digest: DigestPath, request: Request, service: ArtifactServiceDep, metrics: MetricsDep
 ) -> schemas.BlobStoredPublic:
     """Store a content of at most one part in one request; kept only if it hashes to
     ``digest``.  Pending entries waiting for it become ``stored``."""
@@ -102,8 +129,15 @@ async def put_blob(
 @router.post(
     "/blobs",
     response_model=schemas.BlobsStoredPublic,
-    responses=_ERRORS,
-    openapi_extra=_BYTES_BODY,
+    responses=errors(
+        (400, "The body is empty, or not a sequence of whole frames (invalid_input)."),
+        (422, "A frame's bytes do not hash to its digest (digest_mismatch); nothing was stored."),
+        STORE_503,
+    ),
+    openapi_extra=_bytes_body(
+        "One or more frames: the content's 32-byte SHA-256, its size as an 8-byte big-endian "
+        f"integer, its bytes; at most {ARTIFACT_PART_SIZE} bytes in all."
+    ),
 )
 async def put_blobs(
     request: Request, service: ArtifactServiceDep, metrics: MetricsDep
@@ -119,6 +153,10 @@ async def put_blobs(
 
 
 def parse_bundle(body: memoryview) -> list[tuple[str, memoryview]]:
+    if not body:
+        raise InvalidInputError(
+            "the bundle is empty: send one frame or more", details={"field": "body"}
+        )
     items: list[tuple[str, memoryview]] = []
     pos = 0
     while pos < len(body):
@@ -138,27 +176,78 @@ def parse_bundle(body: memoryview) -> list[tuple[str, memoryview]]:
     return items
 
 
-@router.post("/uploads", response_model=schemas.UploadPublic, responses=_ERRORS)
+_UPLOAD_LINKS = {
+    name: {"operationId": op, "parameters": {"path.upload_id": "$response.body#/upload_id"}}
+    for name, op in (
+        ("get_upload", "uploads-get_upload"),
+        ("put_part", "uploads-put_part"),
+        ("complete_upload", "uploads-complete_upload"),
+    )
+}
+
+
+@router.post(
+    "/uploads",
+    response_model=schemas.UploadPublic,
+    responses={
+        200: {
+            "description": "The upload, or stored: true when the content is.",
+            "links": _UPLOAD_LINKS,
+        },
+        **errors(
+            (
+                400,
+                "A value breaks a documented rule, the size differs from that of the upload "
+                "in progress for this digest, or the body is not strict JSON.",
+            ),
+            SHAPE_422,
+            (
+                503,
+                "The content is being stored or collected right now, or the artifact store "
+                "cannot be used (blob_store_unavailable).",
+            ),
+        ),
+    },
+)
 def start_upload(body: schemas.UploadStart, service: ArtifactServiceDep) -> schemas.UploadPublic:
     """Start the multipart upload of a content, or find the one in progress (with the parts
     received so far): a client that reconnects sends only the rest."""
     return _public(service.start_upload(body.digest, body.size))
 
 
-@router.get("/uploads/{upload_id}", response_model=schemas.UploadPublic, responses=_ERRORS)
-def get_upload(upload_id: str, service: ArtifactServiceDep) -> schemas.UploadPublic:
+@router.get(
+    "/uploads/{upload_id}", response_model=schemas.UploadPublic, responses=errors(UPLOAD_404)
+)
+def get_upload(upload_id: UploadIdPath, service: ArtifactServiceDep) -> schemas.UploadPublic:
     return _public(service.get_upload(upload_id))
 
 
 @router.put(
     "/uploads/{upload_id}/parts/{part_number}",
     status_code=204,
-    responses=_ERRORS,
-    openapi_extra=_BYTES_BODY,
+    responses=errors(
+        (
+            400,
+            "The part's bytes do not hash to X-Content-SHA256 (checksum_mismatch; send it "
+            "again), the part number is past the last part, or the part has the wrong length.",
+        ),
+        UPLOAD_404,
+        SHAPE_422,
+        STORE_503,
+    ),
+    openapi_extra=_bytes_body(
+        f"Part part_number: {ARTIFACT_PART_SIZE} bytes (the last part: what is left)."
+    ),
 )
 async def put_part(
-    upload_id: str,
-    part_number: int,
+    upload_id: UploadIdPath,
+    part_number: Annotated[
+        int,
+        Path(
+            description="From 1 to the upload's part_count.",
+            json_schema_extra={"minimum": 1, "maximum": MAX_PARTS},
+        ),
+    ],
     request: Request,
     service: ArtifactServiceDep,
     sha256: Sha256Header,
@@ -171,8 +260,23 @@ async def put_part(
 
 
 @router.post(
-    "/uploads/{upload_id}/complete", response_model=schemas.UploadPublic, responses=_ERRORS
+    "/uploads/{upload_id}/complete",
+    response_model=schemas.UploadPublic,
+    responses=errors(
+        (400, "The body is not strict JSON (malformed_json)."),
+        UPLOAD_404,
+        (409, "Parts are missing (upload_incomplete; details.missing_parts)."),
+        (
+            422,
+            "The assembled content does not hash to its digest (digest_mismatch; the upload "
+            "is discarded), or the body is not {} (invalid_body).",
+        ),
+        STORE_503,
+    ),
 )
-def complete_upload(upload_id: str, service: ArtifactServiceDep) -> schemas.UploadPublic:
+def complete_upload(
+    upload_id: UploadIdPath, body: schemas.EmptyBody, service: ArtifactServiceDep
+) -> schemas.UploadPublic:
     """Hash the assembled content; store it if it matches its digest, else discard it."""
+    del body
     return _public(service.complete_upload(upload_id))

@@ -16,8 +16,10 @@ export const provenanceApi = {
   datasets: (runId: string) => unwrap(Provenance.provenanceListDatasets(path(runId))).then((d) => d.datasets),
   annotations: (runId: string) => unwrap(Provenance.provenanceListAnnotations(path(runId))).then((d) => d.annotations),
   completeness: (runId: string) => unwrap(Provenance.provenanceRunCompleteness(path(runId))),
-  /** Recomputes the record's hash and re-reads every artifact's blob on the server. */
-  verify: (runId: string) => unwrap(Provenance.provenanceVerifyRun({ ...path(runId), query: { blobs: true } })),
+  /** Recomputes the record's hash and re-reads every artifact's blob on the server (an action:
+   *  its body is {}, sent as JSON). */
+  verify: (runId: string) =>
+    unwrap(Provenance.provenanceVerifyRun({ ...path(runId), query: { blobs: true }, body: {} })),
 };
 
 /** The environment is sent once, early in a run: a running run without one is asked again. */
