@@ -29,6 +29,7 @@ MAX_DATASETS_PER_BATCH = 100
 MAX_DATASET_URI = 4_000
 MAX_DATASET_ROLE = 64
 MAX_DATASET_COLUMNS = 10_000
+MAX_DATASET_FORMAT = 32  # a dataset's format name (csv, parquet, ...)
 MAX_REQUIRED_FIELDS = 100
 MAX_REQUEST_BODY = ARTIFACT_PART_SIZE  # any request body, refused (413) before it is read
 MAX_JSON_DEPTH = 64  # nesting of arrays and objects in a JSON body

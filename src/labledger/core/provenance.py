@@ -58,6 +58,11 @@ def _count(field: str, value: object, *, optional: bool = False) -> int | None:
         return None
     if type(value) is not int or value < 0:
         raise InvalidInputError(f"{field} must be an integer >= 0", details={"field": field})
+    if value > limits.MAX_STEP:
+        raise LimitExceededError(
+            f"{field} {value} is beyond the 64-bit integer range",
+            details={"field": field, "limit": limits.MAX_STEP},
+        )
     return value
 
 
@@ -108,7 +113,7 @@ def check_dataset(field: str, value: object) -> DatasetRef:
         size=_count(f"{field}.size", value.get("size")) or 0,
         files=_count(f"{field}.files", value.get("files", 1)) or 0,
         rows=_count(f"{field}.rows", value.get("rows"), optional=True),
-        format=None if fmt is None else check_str(f"{field}.format", fmt, 32),
+        format=None if fmt is None else check_str(f"{field}.format", fmt, limits.MAX_DATASET_FORMAT),
         schema=columns,
     )
 

@@ -52,33 +52,35 @@ class RouteTable:
 
     def __init__(self, schema: Callable[[], dict[str, Any]]) -> None:
         self._schema = schema
-        self._table: list[tuple[str, re.Pattern[str], frozenset[str]]] | None = None
+        self._paths: list[tuple[re.Pattern[str], dict[str, frozenset[str]]]] | None = None
 
     def media_types(self, method: str, path: str) -> frozenset[str] | None:
-        """The media types the operation takes, or None when no documented write matches."""
-        if self._table is None:
-            self._table = _compile(self._schema())
-        for op_method, pattern, media in self._table:
-            if op_method == method and pattern.fullmatch(path):
-                return media
+        """The media types the operation takes, or None when the path's first documented
+        match (literal paths before templates, as the router resolves them) has no such
+        write: the router then answers 404 or 405."""
+        if self._paths is None:
+            self._paths = _compile(self._schema())
+        for pattern, writes in self._paths:
+            if pattern.fullmatch(path):
+                return writes.get(method)
         return None
 
 
-def _compile(schema: dict[str, Any]) -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
-    table = []
+def _compile(schema: dict[str, Any]) -> list[tuple[re.Pattern[str], dict[str, frozenset[str]]]]:
+    paths = []
     for template, item in schema.get("paths", {}).items():
         regex = "".join(
             "[^/]+" if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}]+\})", template)
         )
+        writes = {}
         for method, operation in item.items():
-            if method.upper() not in _WRITES:
-                continue
-            content = operation.get("requestBody", {}).get("content", {})
-            media = frozenset(content) if content else frozenset({JSON})
-            table.append((method.upper(), re.compile(regex), media, "{" in template))
-    table.sort(key=lambda row: row[3])  # literal paths before templates: /runs/search
-    return [(m, p, media) for m, p, media, _ in table]
+            if method.upper() in _WRITES:
+                content = operation.get("requestBody", {}).get("content", {})
+                writes[method.upper()] = frozenset(content) if content else frozenset({JSON})
+        paths.append(("{" in template, re.compile(regex), writes))
+    paths.sort(key=lambda row: row[0])  # literal paths first: /blobs/verify before /blobs/{d}
+    return [(pattern, writes) for _, pattern, writes in paths]
 
 
 def json_depth_exceeds(doc: Any, limit: int) -> bool:

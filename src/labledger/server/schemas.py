@@ -80,7 +80,6 @@ REQUIRED_FIELD = (
     rf"|{completeness._ENV_PATH.pattern})$"
 )
 NON_FINITE = ("NaN", "nan", "Infinity", "inf", "-Infinity", "-inf")  # check_value's spellings
-MAX_DATASET_FORMAT = 32  # core.provenance.check_dataset (no core.limits constant yet)
 
 # -- value types -------------------------------------------------------------------------------
 StrictInt = Annotated[int, Field(strict=True)]
@@ -278,7 +277,7 @@ class DatasetIn(_Strict):
     size: Annotated[int, Rule(UINT63)]
     files: Annotated[int, Rule(UINT63)] = 1
     rows: Annotated[int, Rule(UINT63)] | None = None
-    format: Annotated[str, text(MAX_DATASET_FORMAT)] | None = None
+    format: Annotated[str, text(limits.MAX_DATASET_FORMAT)] | None = None
     schema_: (
         Annotated[
             list[tuple[ColumnText, ColumnText]], Rule({"maxItems": limits.MAX_DATASET_COLUMNS})

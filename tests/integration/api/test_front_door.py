@@ -392,3 +392,15 @@ def test_a_server_process_refuses_a_large_body_before_reading_it(tmp_path):
         assert httpx.get(f"{server.url}/api/v1/runs/{run['id']}").json()["metrics"] == {}
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("field", ["size", "rows", "files"])
+def test_dataset_counts_beyond_64_bits_are_refused(client, field):
+    """Found by Schemathesis: 2**63 in a dataset count answered 500 on both databases."""
+    ids = seeded(client)
+    before = snapshot(client)
+    dataset = {"name": "d", "uri": "u", "digest": "0" * 64, "size": 1, field: 2**63}
+    r = client.post(f"/api/v1/runs/{ids['run_id']}/batches", json={"datasets": [dataset]})
+    body = refused(r, 400, "limit_exceeded")
+    assert body["details"]["field"].endswith(field)
+    assert snapshot(client) == before
