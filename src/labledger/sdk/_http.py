@@ -188,8 +188,9 @@ class HttpTransport(HttpArtifactsMixin, HttpProvenanceMixin):
     def heartbeat(self, run_id: str) -> None:
         self._request("POST", f"/api/v1/runs/{run_id}/heartbeat", json={})
 
-    def delete_run(self, run_id: str) -> None:
-        self._request("DELETE", f"/api/v1/runs/{run_id}")
+    def delete_run(self, run_id: str, reason: str | None = None) -> None:
+        params = {} if reason is None else {"reason": reason}
+        self._request("DELETE", f"/api/v1/runs/{run_id}", params=params)
 
     def list_projects(self) -> list[Project]:
         data = self._request("GET", "/api/v1/projects")

@@ -70,8 +70,8 @@ class LocalTransport(LocalProvenanceMixin):
     def heartbeat(self, run_id: str) -> None:
         self.tracker.runs.heartbeat(run_id)
 
-    def delete_run(self, run_id: str) -> None:
-        self.tracker.runs.delete_run(run_id)
+    def delete_run(self, run_id: str, reason: str | None = None) -> None:
+        self.tracker.runs.delete_run(run_id, reason)
 
     def declare_artifacts(
         self, run_id: str, entries: list[ArtifactEntry]

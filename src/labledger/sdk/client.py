@@ -93,9 +93,10 @@ class Client:
     def set_status(self, run_id: str, status: RunStatus | str) -> Run:
         return self.transport.update_run(run_id, RunUpdate(status=RunStatus(status)))
 
-    def delete_run(self, run_id: str) -> None:
-        """Delete a run, its metrics, params, tags and artifact manifest."""
-        self.transport.delete_run(run_id)
+    def delete_run(self, run_id: str, reason: str | None = None) -> None:
+        """Delete a run, its metrics, params, tags and artifact manifest; a tombstone keeps
+        its id (never reused), project, status, seal and ``reason``."""
+        self.transport.delete_run(run_id, reason)
 
     # -- provenance -------------------------------------------------------------------------
     def get_environment(self, run_id: str) -> dict[str, Any] | None:

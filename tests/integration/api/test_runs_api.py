@@ -315,3 +315,16 @@ def test_count_matches_the_filter(api):
     assert api.post("/api/v1/runs/count", json=body).json() == {"total": 2}
     bad = api.post("/api/v1/runs/count", json={"project": "p", "filter": "x >"})
     assert bad.status_code == 400
+
+
+def test_a_deleted_run_leaves_a_tombstone_over_http(api):
+    run = api.post("/api/v1/runs", json={"project": "p"}).json()
+    api.patch(f"/api/v1/runs/{run['id']}", json={"status": "finished"})
+    r = api.delete(f"/api/v1/runs/{run['id']}", params={"reason": "wrong dataset"})
+    assert r.status_code == 204
+    assert api.get(f"/api/v1/runs/{run['id']}").status_code == 404
+    verified = api.post(f"/api/v1/runs/{run['id']}/verify", json={}).json()
+    assert verified["deleted"]["reason"] == "wrong dataset" and verified["seal_hash"]
+    again = api.post("/api/v1/runs", json={"project": "p", "id": run["id"]})
+    assert (again.status_code, again.json()["error_code"]) == (409, "run_deleted")
+    assert api.get("/api/v1/seals").json()["run_ids"] == [run["id"]]

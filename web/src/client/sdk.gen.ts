@@ -322,7 +322,9 @@ export class Runs {
      * Delete Run
      *
      * Delete a run with its metrics, params, tags and artifact manifest (blobs stay until
-     * ``labledger artifacts gc`` finds nothing refers to them).
+     * ``labledger artifacts gc`` finds nothing refers to them).  A tombstone stays: the id,
+     * project, status, seal, time and ``reason``; the id is never used again and ``verify``
+     * lists it.  No other run is changed (children keep their ``parent_id``).
      */
     public static runsDeleteRun<ThrowOnError extends boolean = false>(options: Options<RunsDeleteRunData, ThrowOnError>) {
         return (options.client ?? client).delete<RunsDeleteRunResponses, RunsDeleteRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}', ...options });

@@ -1760,11 +1760,22 @@ export type RunsDeleteRunData = {
          */
         run_id: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * Reason
+         *
+         * Why, kept in the tombstone.
+         */
+        reason?: string | null;
+    };
     url: '/api/v1/runs/{run_id}';
 };
 
 export type RunsDeleteRunErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */

@@ -191,11 +191,25 @@ def update_run(
     return WireJSONResponse(run_to_wire(run))
 
 
-@router.delete("/{run_id}", status_code=204, responses=errors(RUN_404))
-def delete_run(run_id: RunIdPath, service: RunServiceDep) -> None:
+@router.delete("/{run_id}", status_code=204, responses=errors(RUN_404, INPUT_400))
+def delete_run(
+    run_id: RunIdPath,
+    service: RunServiceDep,
+    reason: Annotated[
+        str | None,
+        Query(
+            description="Why, kept in the tombstone.",
+            min_length=1,
+            max_length=limits.MAX_NOTES,
+            pattern=r"^[^\x00]*$",
+        ),
+    ] = None,
+) -> None:
     """Delete a run with its metrics, params, tags and artifact manifest (blobs stay until
-    ``labledger artifacts gc`` finds nothing refers to them)."""
-    service.delete_run(run_id)
+    ``labledger artifacts gc`` finds nothing refers to them).  A tombstone stays: the id,
+    project, status, seal, time and ``reason``; the id is never used again and ``verify``
+    lists it.  No other run is changed (children keep their ``parent_id``)."""
+    service.delete_run(run_id, reason)
 
 
 @router.post(
