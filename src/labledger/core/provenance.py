@@ -113,7 +113,9 @@ def check_dataset(field: str, value: object) -> DatasetRef:
         size=_count(f"{field}.size", value.get("size")) or 0,
         files=_count(f"{field}.files", value.get("files", 1)) or 0,
         rows=_count(f"{field}.rows", value.get("rows"), optional=True),
-        format=None if fmt is None else check_str(f"{field}.format", fmt, limits.MAX_DATASET_FORMAT),
+        format=None
+        if fmt is None
+        else check_str(f"{field}.format", fmt, limits.MAX_DATASET_FORMAT),
         schema=columns,
     )
 
