@@ -84,7 +84,11 @@ def log_artifacts(url: str, run_id: str) -> None:
     for data, _ in FILES.values():
         digest = hashlib.sha256(data).hexdigest()
         if digest in missing:
-            put = httpx.put(f"{url}/api/v1/blobs/{digest}", content=data)
+            put = httpx.put(
+                f"{url}/api/v1/blobs/{digest}",
+                content=data,
+                headers={"Content-Type": "application/octet-stream"},
+            )
             assert put.status_code == 200, put.text
     states = {
         a["path"]: a["state"]

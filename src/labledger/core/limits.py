@@ -8,6 +8,7 @@ MAX_RUN_KEY = 500
 MAX_USER = 250
 MAX_GROUP = 250
 MAX_NOTES = 100_000
+MAX_DELETE_REASON = 1_000  # travels in the query string: kept well under a request line's limit
 MAX_KEY = 250  # metric, param and tag keys
 MAX_PARAM_VALUE = 6_000
 MAX_TAG_VALUE = 8_000

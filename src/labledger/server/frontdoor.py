@@ -2,6 +2,9 @@
 
 One ASGI middleware, the same for every route (docs/limits.md, "Requests"):
 
+- a URL whose path or query string is not valid UTF-8 once percent-decoded (``%FF``, or
+  ``%ED%A0%80``, a lone surrogate) is refused (400 ``invalid_input`` naming the parameter),
+  on every method: decoding would otherwise replace such bytes silently;
 - a write (POST, PUT, PATCH, DELETE) whose ``Origin`` names another site than the server's
   own, or one of ``LABLEDGER_ALLOWED_ORIGINS``, is refused (403 ``origin_not_allowed``);
 - a body over ``MAX_REQUEST_BODY`` is refused (413 ``body_too_large``): by its
@@ -25,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import orjson
 from starlette.datastructures import Headers
@@ -34,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from labledger.core.errors import (
     BodyTooLargeError,
     ForbiddenOriginError,
+    InvalidInputError,
     LimitExceededError,
     MalformedBodyError,
     TrackerError,
@@ -157,11 +161,13 @@ class FrontDoor:
         self.allowed_origins = allowed_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _WRITES:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         try:
-            receive = await self._admit(scope, receive)
+            check_url(scope)
+            if scope["method"] in _WRITES:
+                receive = await self._admit(scope, receive)
         except TrackerError as exc:
             await _refuse(exc, send)
             return
@@ -204,6 +210,33 @@ class FrontDoor:
             "own origin and those in LABLEDGER_ALLOWED_ORIGINS",
             details={"field": "Origin", "origin": origin},
         )
+
+
+def _strict_utf8(raw: bytes) -> bool:
+    if b"%" not in raw and raw.isascii():
+        return True
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_url(scope: Scope) -> None:
+    """Refuse a path or query parameter that is not UTF-8 once percent-decoded."""
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    if not _strict_utf8(raw_path):
+        raise InvalidInputError(
+            "the URL path is not valid UTF-8 once percent-decoded", details={"field": "path"}
+        )
+    for pair in scope.get("query_string", b"").split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if not (_strict_utf8(name) and _strict_utf8(value)):
+            field = unquote_to_bytes(name).decode("utf-8", "replace") or "query"
+            raise InvalidInputError(
+                f"query parameter {field!r} is not valid UTF-8 once percent-decoded",
+                details={"field": field},
+            )
 
 
 def _check_media_type(header: str | None, accepted: frozenset[str]) -> None:
@@ -301,30 +334,31 @@ async def _refuse(exc: TrackerError, send: Send) -> None:
 
 
 def document_refusals(schema: dict[str, Any]) -> None:
-    """Add the front door's answers to every write operation of an OpenAPI document."""
-    answers = {
+    """Add the front door's answers to every operation of an OpenAPI document."""
+    writes = {
         "403": "The request came from a web page of another origin.",
         "413": f"The body is over {MAX_REQUEST_BODY} bytes.",
         "415": "The Content-Type is not the one the operation takes.",
     }
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
-            if method.upper() not in _WRITES:
+            if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            responses = operation.setdefault("responses", {})
+            answers: dict[str, str] = {}
+            if method.upper() in _WRITES:
+                answers.update(writes)
+            if method.upper() == "POST" or "requestBody" in operation:
+                answers["400"] = (
+                    "The body is not strict JSON, or is nested too deeply; or the URL is not UTF-8."
+                )
+            else:
+                answers["400"] = "A URL parameter is not UTF-8 once percent-decoded."
+            responses = operation["responses"]
             for status, description in answers.items():
                 responses.setdefault(
                     status,
                     {
                         "description": description,
-                        "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}},
-                    },
-                )
-            if method.upper() == "POST" or "requestBody" in operation:
-                responses.setdefault(
-                    "400",
-                    {
-                        "description": "The body is not strict JSON, or is nested too deeply.",
                         "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}},
                     },
                 )

@@ -105,6 +105,11 @@ class SearchService:
                 f"max_points must be between 1 and {limits.MAX_HISTORY_POINTS}",
                 details={"field": "max_points", "limit": limits.MAX_HISTORY_POINTS},
             )
+        # a bound beyond the 64-bit step range bounds nothing: the history from/to its end
+        start_step, end_step = (
+            None if s is None else min(max(s, limits.MIN_STEP), limits.MAX_STEP)
+            for s in (start_step, end_step)
+        )
         with self.db.read() as conn:
             run_pk, _ = self._ref(conn, run_id)
             ext = history_repo.extent(conn, run_pk, key, start_step, end_step)

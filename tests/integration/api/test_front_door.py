@@ -404,3 +404,30 @@ def test_dataset_counts_beyond_64_bits_are_refused(client, field):
     body = refused(r, 400, "limit_exceeded")
     assert body["details"]["field"].endswith(field)
     assert snapshot(client) == before
+
+
+@pytest.mark.parametrize("bad", ["%FF", "%ED%A0%80", "p%C3", "%C0%AF"])
+def test_urls_that_are_not_utf8_are_refused_on_every_operation(client, bad):
+    """Percent-decoding would turn such bytes into U+FFFD silently (a tombstone's reason, a
+    search filter, a path): every operation, read or write, refuses them first, naming the
+    parameter, and writes nothing."""
+    ids = seeded(client)
+    before = snapshot(client)
+    ops = [(m, p) for m, p, _ in write_operations(client, ids)]
+    ops += [("GET", f"/api/v1/runs/{ids['run_id']}"), ("GET", "/api/v1/projects")]
+    for method, path in ops:
+        r = client.request(method, f"{path}?reason={bad}&x=1", json={}, headers=JSON)
+        assert refused(r, 400, "invalid_input")["details"]["field"] == "reason", (method, path)
+        r = client.request(method, f"{path}?{bad}=1", json={}, headers=JSON)
+        assert refused(r, 400, "invalid_input")["details"]["field"], (method, path)
+    r = client.get(f"/api/v1/runs/{bad}")
+    assert refused(r, 400, "invalid_input")["details"]["field"] == "path"
+    assert snapshot(client) == before
+
+
+def test_percent_encoded_utf8_in_urls_is_read_as_written(client):
+    ids = seeded(client)
+    r = client.delete(f"/api/v1/runs/{ids['done_id']}?reason=%C3%A9t%C3%A9+%F0%9F%98%80")
+    assert r.status_code == 204, r.text
+    verified = client.post(f"/api/v1/runs/{ids['done_id']}/verify", json={}).json()
+    assert verified["deleted"]["reason"] == "été 😀"

@@ -76,6 +76,12 @@ def test_history_downsamples_keeping_extremes_and_zoom_range(api):
     assert 99.0 in got["values"] and got["steps"][0] == 0 and got["steps"][-1] == n - 1
     zoom = history(api, run["id"], "m", start_step=4000, end_step=4999).json()
     assert zoom["steps"][0] == 4000 and zoom["steps"][-1] == 4999 and len(zoom["steps"]) == 1000
+    # bounds beyond the 64-bit step range bound nothing (Schemathesis sent -1.6e23)
+    wide = history(api, run["id"], "m", start_step=-(2**80), end_step=2**80).json()
+    assert wide["steps"] == list(range(n)) and wide["values"] == values
+    tail = history(api, run["id"], "m", start_step=9990, end_step=10**30).json()
+    assert tail["steps"] == list(range(9990, n))
+    assert history(api, run["id"], "m", end_step=-(10**30)).json()["steps"] == []
 
 
 def test_metric_keys_with_slashes_and_spaces_are_addressable(api):
@@ -328,3 +334,24 @@ def test_a_deleted_run_leaves_a_tombstone_over_http(api):
     again = api.post("/api/v1/runs", json={"project": "p", "id": run["id"]})
     assert (again.status_code, again.json()["error_code"]) == (409, "run_deleted")
     assert api.get("/api/v1/seals").json()["run_ids"] == [run["id"]]
+
+
+@pytest.mark.parametrize("reason", ["x" * 1_001, "", "a%00b", "%ED%A0%80", "%FF"])
+def test_a_bad_deletion_reason_is_refused_and_the_run_stays(api, reason):
+    run = api.post("/api/v1/runs", json={"project": "p"}).json()
+    r = api.delete(f"/api/v1/runs/{run['id']}?reason={reason}")
+    assert r.status_code in (400, 422), r.text
+    assert r.json()["details"]["field"] == "reason"
+    assert api.get(f"/api/v1/runs/{run['id']}").status_code == 200
+
+
+def test_a_long_reason_is_refused_by_the_service_too(tracker):
+    from labledger.core.entities import RunCreate
+    from labledger.core.errors import InvalidInputError
+
+    run, _ = tracker.runs.create_run(RunCreate(project="p"))
+    with pytest.raises(InvalidInputError) as err:
+        tracker.runs.delete_run(run.id, reason="x" * 1_001)
+    assert err.value.details["field"] == "reason"
+    assert tracker.runs.get_run(run.id).id == run.id
+    tracker.runs.delete_run(run.id, reason="x" * 1_000)

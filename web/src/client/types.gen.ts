@@ -1384,6 +1384,15 @@ export type ProjectsListProjectsData = {
     url: '/api/v1/projects';
 };
 
+export type ProjectsListProjectsErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+};
+
+export type ProjectsListProjectsError = ProjectsListProjectsErrors[keyof ProjectsListProjectsErrors];
+
 export type ProjectsListProjectsResponses = {
     /**
      * Successful Response
@@ -1825,6 +1834,10 @@ export type RunsGetRunData = {
 
 export type RunsGetRunErrors = {
     /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -1916,6 +1929,10 @@ export type ProvenanceListAnnotationsData = {
 };
 
 export type ProvenanceListAnnotationsErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
     /**
      * No such run (run_not_found).
      */
@@ -2236,6 +2253,10 @@ export type ArtifactsLatestCheckpointData = {
 
 export type ArtifactsLatestCheckpointErrors = {
     /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -2271,6 +2292,10 @@ export type ProvenanceRunCompletenessData = {
 };
 
 export type ProvenanceRunCompletenessErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
     /**
      * No such run (run_not_found).
      */
@@ -2308,6 +2333,10 @@ export type ProvenanceListDatasetsData = {
 
 export type ProvenanceListDatasetsErrors = {
     /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -2343,6 +2372,10 @@ export type ProvenanceGetEnvironmentData = {
 };
 
 export type ProvenanceGetEnvironmentErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
     /**
      * No such run (run_not_found).
      */
@@ -2432,6 +2465,10 @@ export type RunsListMetricKeysData = {
 
 export type RunsListMetricKeysErrors = {
     /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -2478,13 +2515,13 @@ export type RunsGetMetricHistoryData = {
         /**
          * Start Step
          *
-         * A step (64-bit integer).
+         * A bound of the step range (inclusive); any integer.
          */
         start_step?: number | null;
         /**
          * End Step
          *
-         * A step (64-bit integer).
+         * A bound of the step range (inclusive); any integer.
          */
         end_step?: number | null;
     };
@@ -2807,6 +2844,10 @@ export type UploadsGetUploadData = {
 
 export type UploadsGetUploadErrors = {
     /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
      * No such upload: it completed or never started (upload_not_found).
      */
     404: ErrorPublic;
@@ -2967,6 +3008,15 @@ export type HealthHealthzData = {
     url: '/healthz';
 };
 
+export type HealthHealthzErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+};
+
+export type HealthHealthzError = HealthHealthzErrors[keyof HealthHealthzErrors];
+
 export type HealthHealthzResponses = {
     /**
      * Successful Response
@@ -2983,6 +3033,15 @@ export type HealthMetricsData = {
     url: '/metrics';
 };
 
+export type HealthMetricsErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+};
+
+export type HealthMetricsError = HealthMetricsErrors[keyof HealthMetricsErrors];
+
 export type HealthMetricsResponses = {
     /**
      * Successful Response
@@ -2998,6 +3057,10 @@ export type HealthReadyzData = {
 };
 
 export type HealthReadyzErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
     /**
      * Not ready, and why.
      */

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from labledger.core import entities, limits
 from labledger.core.errors import InvalidInputError, InvalidQueryError, MalformedBodyError
 from labledger.core.query import check_filter
-from labledger.core.validation import check_step, parse_batch
+from labledger.core.validation import parse_batch
 from labledger.server import schemas
 from labledger.server.deps import MetricsDep, RunServiceDep, SearchServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire
@@ -200,7 +200,7 @@ def delete_run(
         Query(
             description="Why, kept in the tombstone.",
             min_length=1,
-            max_length=limits.MAX_NOTES,
+            max_length=limits.MAX_DELETE_REASON,
             pattern=r"^[^\x00]*$",
         ),
     ] = None,
@@ -284,7 +284,8 @@ def list_metric_keys(run_id: RunIdPath, service: SearchServiceDep) -> WireJSONRe
     return WireJSONResponse({"keys": service.list_metric_keys(run_id)})
 
 
-StepQuery = Query(description="A step (64-bit integer).", json_schema_extra=schemas.INT64)
+# A bound of a step range: any integer, one beyond the 64-bit step range bounds nothing.
+StepQuery = Query(description="A bound of the step range (inclusive); any integer.")
 
 
 @router.get(
@@ -311,8 +312,5 @@ def get_metric_history(
     end_step: Annotated[int | None, StepQuery] = None,
 ) -> WireJSONResponse:
     checked_key("key", key)
-    for field, step in (("start_step", start_step), ("end_step", end_step)):
-        if step is not None:
-            check_step(field, step)
     series = service.get_metric_history(run_id, key, max_points, start_step, end_step)
     return WireJSONResponse(series_to_wire(series))
