@@ -74,15 +74,18 @@ def mlflow_python() -> str:
     marker = venv / ".labledger-bench-ready"
     if marker.exists():
         return str(python)
-    ok = python.exists() and subprocess.run(
-        [str(python), "-c", "import mlflow"], capture_output=True
-    ).returncode == 0
+    ok = (
+        python.exists()
+        and subprocess.run([str(python), "-c", "import mlflow"], capture_output=True).returncode
+        == 0
+    )
     if not ok:
         note(f"creating {venv} and installing {MLFLOW_REQUIREMENT} (first run: a few minutes)")
         venv.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", MLFLOW_REQUIREMENT],
-                       check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", MLFLOW_REQUIREMENT], check=True
+        )
     marker.write_text(MLFLOW_REQUIREMENT + "\n")
     return str(python)
 
@@ -109,7 +112,7 @@ def quiet_env(**extra: str) -> dict[str, str]:
 def parse_result(stdout: str) -> dict[str, Any]:
     for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            data: dict[str, Any] = json.loads(line[len(RESULT_PREFIX):])
+            data: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
             return data
     raise BenchError("no RESULT line in the child's output")
 
@@ -119,15 +122,26 @@ def emit(result: dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
-def run_json(cmd: Sequence[object], *, env: dict[str, str] | None = None,
-             timeout: float | None = None, cwd: str | Path | None = None,
-             show_stderr: bool = False) -> dict[str, Any]:
+def run_json(
+    cmd: Sequence[object],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    cwd: str | Path | None = None,
+    show_stderr: bool = False,
+) -> dict[str, Any]:
     """Run a child that prints ``RESULT {json}``; raise with its stderr tail if it fails.
     ``show_stderr`` lets the child's progress lines through (then no tail on failure)."""
     cmd = [str(c) for c in cmd]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE,
-                          stderr=None if show_stderr else subprocess.PIPE, text=True,
-                          env=env or quiet_env(), timeout=timeout, cwd=cwd or REPO)
+    proc = subprocess.run(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=None if show_stderr else subprocess.PIPE,
+        text=True,
+        env=env or quiet_env(),
+        timeout=timeout,
+        cwd=cwd or REPO,
+    )
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
         raise BenchError(f"{cmd[1:3]} exited {proc.returncode}:\n{tail}")
@@ -151,8 +165,9 @@ def percentile(xs: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def process_wall_times(cmd: Sequence[str], n: int, *, env: dict[str, str] | None = None
-                       ) -> list[float]:
+def process_wall_times(
+    cmd: Sequence[str], n: int, *, env: dict[str, str] | None = None
+) -> list[float]:
     """Wall seconds of ``n`` fresh runs of a command (one untimed warm-up first)."""
     env = env or quiet_env()
     subprocess.run(list(cmd), check=True, env=env, capture_output=True)
@@ -188,13 +203,22 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
 
 
 @contextlib.contextmanager
-def server_process(cmd: Sequence[str], health_url: str, log_path: Path,
-                   env: dict[str, str] | None = None, timeout: float = 90
-                   ) -> Iterator[subprocess.Popen[bytes]]:
+def server_process(
+    cmd: Sequence[str],
+    health_url: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server in its own process group, wait until ready, stop it (and only it)."""
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(list(cmd), stdout=log, stderr=subprocess.STDOUT,
-                                env=env or quiet_env(), start_new_session=True)
+        proc = subprocess.Popen(
+            list(cmd),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env or quiet_env(),
+            start_new_session=True,
+        )
     try:
         wait_http(health_url, proc, timeout)
         yield proc
@@ -214,8 +238,9 @@ def labledger_cli() -> str:
 
 
 @contextlib.contextmanager
-def labledger_server(workdir: Path, *, data_dir: Path | None = None,
-                     db_uri: str | None = None) -> Iterator[str]:
+def labledger_server(
+    workdir: Path, *, data_dir: Path | None = None, db_uri: str | None = None
+) -> Iterator[str]:
     """A ``labledger server`` on a free port; yields its base URL."""
     port = free_port()
     cmd = [labledger_cli(), "server", "--host", "127.0.0.1", "--port", str(port)]
@@ -226,22 +251,32 @@ def labledger_server(workdir: Path, *, data_dir: Path | None = None,
 
 
 @contextlib.contextmanager
-def mlflow_server(workdir: Path, backend_uri: str, *,
-                  artifacts_destination: Path | None = None) -> Iterator[str]:
+def mlflow_server(
+    workdir: Path, backend_uri: str, *, artifacts_destination: Path | None = None
+) -> Iterator[str]:
     """``mlflow server --workers 1`` on a free port; yields its base URL.  With
     ``artifacts_destination`` it serves artifacts itself (``--serve-artifacts``, clients get
     ``mlflow-artifacts:/`` URIs and send the bytes through the server) into that folder."""
     port = free_port()
     mlflow_bin = str(Path(mlflow_python()).parent / "mlflow")
-    cmd = [mlflow_bin, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-           "--backend-store-uri", backend_uri]
+    cmd = [
+        mlflow_bin,
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        backend_uri,
+    ]
     if artifacts_destination is None:
         cmd += ["--default-artifact-root", str(workdir / "mlflow-artifacts")]
     else:
         cmd += ["--serve-artifacts", "--artifacts-destination", str(artifacts_destination)]
     base = f"http://127.0.0.1:{port}"
-    with server_process(cmd, f"{base}/health", workdir / f"mlflow-server-{port}.log",
-                        timeout=180):
+    with server_process(cmd, f"{base}/health", workdir / f"mlflow-server-{port}.log", timeout=180):
         yield base
 
 
@@ -379,29 +414,47 @@ def machine_summary() -> str:
     with contextlib.suppress(OSError, ValueError, IndexError):
         kib = int(Path("/proc/meminfo").read_text().split()[1])
         mem = f", {kib / 2**20:.0f} GiB RAM"
-    return (f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def code_version() -> str:
     """The commit measured, and whether src/ differs from it."""
     git = ["git", "-C", str(REPO)]
     try:
-        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True,
-                               text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "src"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return f"{head}" + (" with uncommitted changes in src/" if dirty else "")
 
 
-def header(title: str, argv: Sequence[str]) -> None:
+def load_average() -> str:
+    """The 1-minute load average now (other sessions' work shares these cores)."""
+    with contextlib.suppress(OSError):
+        return f"{os.getloadavg()[0]:.1f}"
+    return "n/a"
+
+
+def header(title: str, argv: Sequence[str], load_at_start: str | None = None) -> None:
+    """The section's title and facts; with ``load_at_start`` (from ``load_average()`` when
+    the measurement began), the load average then and now."""
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"## {title}\n")
     print(f"- command: `{' '.join(argv)}`")
     print(f"- date: {now}; LabLedger commit {code_version()}")
     print(f"- machine: {machine_summary()}")
+    if load_at_start is not None:
+        print(
+            f"- load average (1 min) at the start / the end: {load_at_start} / {load_average()}"
+            f" on {os.cpu_count()} cores"
+        )
 
 
 def fmt_s(seconds: float) -> str:

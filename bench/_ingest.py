@@ -1,11 +1,14 @@
 """Ingest over HTTP for bench/load.py and bench/soak.py: the client process and the checks.
 
 A client (``python -m bench._ingest --child KIND BASE SECONDS START_AT POINTS INTERVAL
-ROTATE NAME``) creates a run and POSTs batches of 2 keys (loss, acc) on one keep-alive httpx
+ROTATE NAME [END]``) creates a run and POSTs batches of 2 keys (loss, acc) on one keep-alive httpx
 connection until ``START_AT + SECONDS``: to LabLedger's ``/api/v1/runs/{id}/batches``
 (columnar, with a ``batch_id``) or MLflow's ``/api/2.0/mlflow/runs/log-batch`` (plain
 REST, so the same client code serves both).  It reports every acknowledged batch's latency
 (send to response) and time, and the points acknowledged per run, on one RESULT line.
+With END (``1``), it ends its run itself after its last batch, as a training script does
+(a LabLedger run is sealed then: its whole record hashed), and reports how long that took
+and when it was done.
 Failed requests are counted and not retried: a retry could hide a loss.
 """
 
@@ -95,10 +98,12 @@ def ingest(
     interval: float,
     rotate_s: float,
     name: str,
+    end_own: bool = False,
 ) -> None:
     """Batches back to back (``interval`` 0) or one every ``interval`` s, until
     ``start_at + seconds``.  With ``rotate_s``, a new run every ``rotate_s`` s, each ended
-    (finished) here; with 0, one run, left running for the caller to end."""
+    (finished) here; with 0, one run, ended here after the last batch with ``end_own``,
+    else left running for the caller to end."""
     import httpx
 
     client = httpx.Client(base_url=base, timeout=httpx.Timeout(120, connect=5))
@@ -146,10 +151,11 @@ def ingest(
             acks.append(round(time.time() - start_at, 3))
         else:
             errors.append(error)
-    if rotate_s:
+    if rotate_s or end_own:
         end(run["id"])
     emit(
         {
+            "ended_at": round(time.time() - start_at, 3),
             "runs": {r["id"]: r["acked"] for r in runs},
             "lat": lat,
             "acks": acks,
@@ -182,9 +188,10 @@ def client_cmds(
     batch_points: int,
     interval: float = 0,
     rotate_s: float = 0,
+    end_own: bool = False,
 ) -> list[list[str]]:
     args = (kind, base, seconds, start_at, batch_points, interval, rotate_s)
-    return [child_cmd("_ingest", *args, f"c{i}") for i in range(clients)]
+    return [child_cmd("_ingest", *args, f"c{i}", int(end_own)) for i in range(clients)]
 
 
 def summarize(outcomes: list[dict[str, Any]], batch_points: int) -> dict[str, Any]:
@@ -204,6 +211,7 @@ def summarize(outcomes: list[dict[str, Any]], batch_points: int) -> dict[str, An
         "lat": lat,
         "acks": acks,
         "ends": [x for o in outcomes for x in o.get("ends", [])],
+        "ended_at": max((o.get("ended_at", 0.0) for o in outcomes), default=0.0),
         "batches": len(lat),
         "span_s": span,
         "rate": sum(runs.values()) / span,
@@ -304,6 +312,16 @@ def stored_labledger(base: str, runs: dict[str, int], db: Path | None) -> dict[s
     return out
 
 
+def sealed_labledger(base: str, runs: dict[str, int]) -> int:
+    """How many of the runs carry a seal (``seal_hash``)."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=120) as client:
+        return sum(
+            1 for run_id in runs if client.get(f"/api/v1/runs/{run_id}").json().get("seal_hash")
+        )
+
+
 def stored_mlflow(db: Path, runs: dict[str, int]) -> dict[str, Any]:
     with sqlite3.connect(db) as conn:
         sql, distinct = conn.execute(
@@ -322,6 +340,7 @@ def lost(stored: dict[str, Any], acked: int, runs: int) -> bool:
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    if len(a) != 9 or a[0] != "--child":
+    if len(a) not in (9, 10) or a[0] != "--child":
         raise SystemExit(__doc__)
-    ingest(a[1], a[2], float(a[3]), float(a[4]), int(a[5]), float(a[6]), float(a[7]), a[8])
+    end_own = len(a) == 10 and a[9] == "1"
+    ingest(a[1], a[2], float(a[3]), float(a[4]), int(a[5]), float(a[6]), float(a[7]), a[8], end_own)
