@@ -94,7 +94,7 @@ def test_online_is_the_default_and_says_when_the_server_is_down(server, tmp_path
 
 
 def test_sync_reports_progress_in_runs_points_and_bytes(server, tmp_path, monkeypatch):
-    from labledger.sdk.sync import SyncReport, sync_spool
+    from labledger.ops.sync import SyncReport, sync_spool
 
     spool = tmp_path / "spool"
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(spool))

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import labledger as ll
-from labledger.sdk.spool import SpoolWriteError
+from labledger.core.errors import SpoolWriteError
 from tests.histories import check_run_history, expected, value
 
 

@@ -9,8 +9,8 @@ import pytest
 from labledger.core.entities import DatasetRef, Run, RunStatus
 from labledger.core.errors import InvalidInputError, LimitExceededError
 from labledger.core.provenance import canonical_json, check_environment
+from labledger.ops.envdiff import diff_runs
 from labledger.sdk.capture.environment import parse_parts
-from labledger.sdk.envdiff import diff_runs
 from labledger.services.completeness import check_field, missing_fields
 
 

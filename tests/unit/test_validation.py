@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from labledger.core import limits
+from labledger.core.batches import parse_batch
 from labledger.core.entities import Batch
 from labledger.core.errors import InvalidInputError, LimitExceededError
-from labledger.core.validation import check_project_name, parse_batch
+from labledger.core.validation import check_project_name
 
 
 def one_metric(key: str = "loss", **columns: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from labledger.sdk.doctor import Check
+    from labledger.ops.checks import Check
 
 
 @click.command()
@@ -28,7 +28,8 @@ def doctor(tracking_uri: str | None, write: bool, as_json: bool) -> None:
     explain each problem found.  Exits 1 when a check fails (warnings do not)."""
     import os
 
-    from labledger.sdk.doctor import Status, run_checks
+    from labledger.ops.checks import Status
+    from labledger.ops.doctor import run_checks
 
     env = dict(os.environ)
     if tracking_uri:

@@ -98,8 +98,8 @@ def _tombstone(stone: dict[str, Any]) -> str:
 def diff(run_a: str, run_b: str, as_json: bool, tracking_uri: str | None) -> None:
     """What differs between two runs' origins: commit, packages (added, removed, changed),
     config, Python, machine, container, datasets and command line."""
+    from labledger.ops.envdiff import diff_runs
     from labledger.sdk.client import Client
-    from labledger.sdk.envdiff import diff_runs
 
     with Client(tracking_uri) as client:
         sides = [

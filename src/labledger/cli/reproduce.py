@@ -48,8 +48,8 @@ def reproduce(
 ) -> None:
     """Check out the recorded commit, apply the recorded diff, recreate the environment,
     rerun the recorded command, and compare final metrics (exit 1 outside the tolerance)."""
+    from labledger.ops.reproduce import reproduce as run_reproduction
     from labledger.sdk.client import Client
-    from labledger.sdk.reproduce import reproduce as run_reproduction
 
     with Client(tracking_uri) as client:
         target = client.settings.tracking_uri

@@ -13,7 +13,7 @@ from labledger.core.settings import Settings
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from labledger.sdk.sync import SyncReport
+    from labledger.ops.sync import SyncReport
 
 
 class SyncProgressBar:
@@ -74,8 +74,8 @@ def sync(spool_dir: Path | None, tracking_uri: str | None) -> None:
 
     Batches keep their idempotency keys: running sync twice stores nothing twice.
     """
+    from labledger.ops.sync import sync_spool
     from labledger.sdk.run import spool_root
-    from labledger.sdk.sync import sync_spool
 
     root = spool_dir or spool_root(Settings.from_env())
     if not root.exists():

@@ -12,6 +12,8 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── LimitExceededError (400 limit_exceeded)
     │   ├── InvalidArtifactPathError (400 invalid_artifact_path)    details: field, path
     │   └── ChecksumMismatchError (400 checksum_mismatch)           a part or blob body
+    ├── AuthenticationError (401 unauthenticated)        no credential, or not a valid one
+    ├── PermissionDeniedError (403 permission_denied)    the caller may not do this
     ├── ForbiddenOriginError (403 origin_not_allowed)    a write from a foreign web page
     ├── BodyTooLargeError (413 body_too_large)           details: field, limit
     ├── UnsupportedMediaTypeError (415 unsupported_media_type)  details: expected
@@ -37,6 +39,7 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     ├── SchemaOutdatedError (503 schema_outdated)
     ├── BlobStoreError (503 blob_store_unavailable)      the artifact store cannot be reached
     ├── TransportError (503 unavailable)                  raised by the SDK, never by a server
+    ├── SpoolWriteError (500 spool_write_failed)          the SDK cannot write its local spool
     └── ReproduceError (400 reproduce_failed)             raised by `labledger reproduce`
 """
 
@@ -81,6 +84,20 @@ class InvalidArtifactPathError(InvalidInputError):
 
 class ChecksumMismatchError(InvalidInputError):
     error_code = "checksum_mismatch"
+
+
+class AuthenticationError(TrackerError):
+    """No credential was presented, or it is unknown, expired or revoked."""
+
+    error_code = "unauthenticated"
+    http_status = 401
+
+
+class PermissionDeniedError(TrackerError):
+    """The caller is known but may not do this (details: action, and the resource)."""
+
+    error_code = "permission_denied"
+    http_status = 403
 
 
 class ForbiddenOriginError(TrackerError):
@@ -198,6 +215,14 @@ class SchemaOutdatedError(TrackerError):
 class TransportError(TrackerError):
     error_code = "unavailable"
     http_status = 503
+
+
+class SpoolWriteError(TrackerError):
+    """The SDK could not write its journal, spool or artifact spool (a full disk, a
+    read-only folder); raised in the training thread by the spool policy."""
+
+    error_code = "spool_write_failed"
+    http_status = 500
 
 
 class ReproduceError(TrackerError):

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labledger.core import limits
-from labledger.core.entities import Batch, RunCreate
+from labledger.core.entities import RunCreate
 from labledger.core.errors import InvalidInputError, LimitExceededError
 from labledger.core.ids import is_valid_id
 
@@ -137,7 +137,7 @@ def check_tag_value(field: str, value: object) -> str:
     return check_str(field, value, limits.MAX_TAG_VALUE, allow_empty=True)
 
 
-def _mapping(field: str, value: object) -> Mapping[str, Any]:
+def check_mapping(field: str, value: object) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -146,7 +146,7 @@ def _mapping(field: str, value: object) -> Mapping[str, Any]:
 
 
 def check_params(field: str, value: object) -> dict[str, str]:
-    params = _mapping(field, value)
+    params = check_mapping(field, value)
     if len(params) > limits.MAX_PARAMS_PER_BATCH:
         raise LimitExceededError(
             f"{field} has {len(params)} entries; the limit is {limits.MAX_PARAMS_PER_BATCH}",
@@ -159,7 +159,7 @@ def check_params(field: str, value: object) -> dict[str, str]:
 
 
 def check_tags(field: str, value: object) -> dict[str, str]:
-    tags = _mapping(field, value)
+    tags = check_mapping(field, value)
     if len(tags) > limits.MAX_TAGS_PER_BATCH:
         raise LimitExceededError(
             f"{field} has {len(tags)} entries; the limit is {limits.MAX_TAGS_PER_BATCH}",
@@ -168,83 +168,6 @@ def check_tags(field: str, value: object) -> dict[str, str]:
     return {
         check_key(f"{field} key", k): check_tag_value(f"{field}.{k}", v) for k, v in tags.items()
     }
-
-
-def _column(field: str, value: object, n: int | None) -> list[Any]:
-    if not isinstance(value, list):
-        raise InvalidInputError(f"{field} must be an array", details={"field": field})
-    if n is not None and len(value) != n:
-        raise InvalidInputError(
-            f"{field} has {len(value)} items but steps has {n}", details={"field": field}
-        )
-    return value
-
-
-def parse_batch(body: object) -> Batch:
-    """Validate a wire batch and return it as an entity.  Raises before anything is written.
-
-    Wire shape::
-
-        {"batch_id": "...", "params": {k: v}, "tags": {k: v},
-         "metrics": {key: {"steps": [...], "timestamps": [...], "values": [...]}}}
-    """
-    body = _mapping("body", body)
-    unknown = set(body) - {"batch_id", "metrics", "params", "tags", "environment", "datasets"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidInputError(f"unknown field {name!r}", details={"field": name})
-    batch_id = body.get("batch_id")
-    if batch_id is not None:
-        batch_id = check_str("batch_id", batch_id, limits.MAX_BATCH_ID)
-    metrics: dict[str, tuple[list[int], list[int], list[float]]] = {}
-    total = 0
-    for key, cols in _mapping("metrics", body.get("metrics")).items():
-        key = check_key("metrics key", key)
-        field = f"metrics.{key}"
-        cols = _mapping(field, cols)
-        extra = set(cols) - {"steps", "timestamps", "values"}
-        if extra:
-            name = f"{field}.{sorted(extra)[0]}"
-            raise InvalidInputError(f"unknown field {name}", details={"field": name})
-        steps_raw = _column(f"{field}.steps", cols.get("steps"), None)
-        n = len(steps_raw)
-        total += n
-        if total > limits.MAX_POINTS_PER_BATCH:
-            raise LimitExceededError(
-                f"batch has more than {limits.MAX_POINTS_PER_BATCH} metric points",
-                details={"field": "metrics", "limit": limits.MAX_POINTS_PER_BATCH},
-            )
-        ts_raw = _column(f"{field}.timestamps", cols.get("timestamps"), n)
-        vals_raw = _column(f"{field}.values", cols.get("values"), n)
-        steps = [_fast_int(f"{field}.steps", s) for s in steps_raw]
-        stamps = [_fast_int(f"{field}.timestamps", t, nonneg=True) for t in ts_raw]
-        values = [_fast_float(f"{field}.values", v) for v in vals_raw]
-        metrics[key] = (steps, stamps, values)
-    from labledger.core.provenance import check_datasets, check_environment
-
-    environment = body.get("environment")
-    return Batch(
-        batch_id=batch_id,
-        metrics=metrics,
-        params=check_params("params", body.get("params")),
-        tags=check_tags("tags", body.get("tags")),
-        environment=None if environment is None else check_environment(environment),
-        datasets=check_datasets(body.get("datasets")),
-    )
-
-
-def _fast_int(field: str, value: object, *, nonneg: bool = False) -> int:
-    if type(value) is int and limits.MIN_STEP <= value <= limits.MAX_STEP:
-        if nonneg and value < 0:
-            raise InvalidInputError(f"{field} must be >= 0", details={"field": field})
-        return value
-    return check_timestamp(field, value) if nonneg else check_step(field, value)
-
-
-def _fast_float(field: str, value: object) -> float:
-    if type(value) is float:
-        return value
-    return check_value(field, value)
 
 
 def check_run_create(spec: RunCreate) -> RunCreate:

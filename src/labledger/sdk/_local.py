@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from labledger.core.batches import parse_batch
 from labledger.core.entities import (
     ArtifactEntry,
-    ArtifactState,
     Batch,
     MetricSeries,
     Project,
@@ -20,7 +20,6 @@ from labledger.core.entities import (
 )
 from labledger.core.errors import ArtifactChangedError
 from labledger.core.settings import Settings
-from labledger.core.validation import parse_batch
 from labledger.sdk._local_provenance import LocalProvenanceMixin
 
 
@@ -127,15 +126,13 @@ class LocalTransport(LocalProvenanceMixin):
 
     @contextmanager
     def read_archive(self, run_id: str, path: str) -> Iterator[Iterator[bytes]]:
-        from labledger.artifacts.archive import tar_stream
-
-        prefix = f"{path}/" if path else ""
-        members = [
-            (e.path[len(prefix) :], e.size, (e.mtime_ms or e.created_ms) // 1000, e.digest)
-            for e in self.tracker.artifacts.list(run_id, path)
-            if e.state is ArtifactState.STORED and e.path.startswith(prefix)
-        ]
-        yield tar_stream(members, self.tracker.artifacts.read)
+        chunks = self.tracker.artifacts.archive(run_id, path).chunks
+        try:
+            yield chunks
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def list_projects(self) -> list[Project]:
         return self.tracker.search.list_projects()

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from labledger.sdk.spool import SpoolWriteError as ArtifactSpoolError
+from labledger.core.errors import SpoolWriteError as ArtifactSpoolError
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from labledger.sdk.spool import SpoolWriteError
+from labledger.core.errors import SpoolWriteError
 
 SEGMENT = 16 << 20
 _BASE = struct.Struct("<Q")

@@ -26,15 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labledger.core.errors import TrackerError
+from labledger.core.errors import SpoolWriteError
 
 _HEADER = struct.Struct("<II")
 _ACK = struct.Struct("<Q")
-
-
-class SpoolWriteError(TrackerError):
-    error_code = "spool_write_failed"
-    http_status = 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import Connection
-
 from labledger.artifacts import BlobStore
 from labledger.artifacts.blobstore import check_part
 from labledger.core.artifact_validation import check_artifact_path, check_digest, check_size
@@ -32,10 +30,11 @@ from labledger.core.errors import (
 )
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.services.archives import Archive, build_archive
 from labledger.services.sealing import sealed_error
 from labledger.store import artifacts as repo
 from labledger.store import runs as run_repo
-from labledger.store.database import Database
+from labledger.store.database import Connection, Database
 
 DEFAULT_GC_GRACE_MS = 3_600_000
 STALE_UPLOAD_MS = 7 * 24 * 3_600_000
@@ -138,6 +137,10 @@ class ArtifactService:
         with self.db.read() as conn:
             run_pk, _ = run_repo.get_run_ref(conn, run_id)
             return repo.list_entries(conn, run_pk, prefix)
+
+    def archive(self, run_id: str, path: str = "") -> Archive:
+        """Every stored artifact under ``path`` as one streamed tar (services/archives.py)."""
+        return build_archive(run_id, path, self.list(run_id, path), self.read)
 
     def get(self, run_id: str, path: str) -> ArtifactEntry:
         _check_run_id(run_id)

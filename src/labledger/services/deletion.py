@@ -3,8 +3,6 @@ seal outlives the run (``labledger verify`` reports deleted runs)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from labledger.core import limits
 from labledger.core.errors import RunDeletedError
 from labledger.core.ids import format_ms
@@ -12,6 +10,7 @@ from labledger.core.validation import check_str
 from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
 from labledger.store import tombstones
+from labledger.store.database import Connection
 
 
 def refuse_buried_id(conn: Connection, run_id: str) -> None:

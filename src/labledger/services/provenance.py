@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from labledger.artifacts import BlobStore
 from labledger.core import limits
 from labledger.core.entities import DatasetRef, Run
@@ -23,7 +21,6 @@ from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
 from labledger.store import tombstones
 from labledger.store.database import Database
-from labledger.store.tables import blobs, runs
 
 
 @dataclass
@@ -98,17 +95,16 @@ class ProvenanceService:
 
     def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
         """Check a page of stored blobs (by digest): (checked, problems, next ``after``)."""
-        query = select(blobs.c.digest, blobs.c.size)
-        if after is not None:
-            query = query.where(blobs.c.digest > after)
         with self.db.read() as conn:
-            rows = conn.execute(query.order_by(blobs.c.digest).limit(limit + 1)).all()
+            rows = artifact_repo.blob_page(conn, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         problems = [
-            p for p in (sealing.blob_problem(self.blob_store, r.digest, r.size) for r in rows) if p
+            p
+            for p in (sealing.blob_problem(self.blob_store, digest, size) for digest, size in rows)
+            if p
         ]
-        return len(rows), problems, (rows[-1].digest if more else None)
+        return len(rows), problems, (rows[-1][0] if more else None)
 
     # -- metadata completeness -----------------------------------------------------------
 
@@ -158,13 +154,7 @@ class ProvenanceService:
             project_id = project_repo.get_project_id(conn, check_project_name(project))
             required = repo.get_requirements(conn, project_id)
             report = Completeness(project, required)
-            query = (
-                select(runs.c.pk)
-                .where(runs.c.project_id == project_id)
-                .order_by(runs.c.start_ms.desc())
-            )
-            pks = list(conn.scalars(query if recent is None else query.limit(recent)))
-            for pk in pks:
+            for pk in run_repo.project_run_pks(conn, project_id, recent):
                 run = run_repo.get_run_by_pk(conn, pk)
                 env = repo.get_environment(conn, pk)
                 missing = missing_fields(

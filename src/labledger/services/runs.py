@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from labledger.core import limits
 from labledger.core.entities import Batch, Run, RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import (
@@ -25,7 +23,7 @@ from labledger.store import projects as project_repo
 from labledger.store import provenance as prov_repo
 from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
-from labledger.store.database import Database
+from labledger.store.database import Connection, Database
 from labledger.store.runs import RunRef
 
 

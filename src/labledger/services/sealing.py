@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-
 from labledger.artifacts import BlobStore
 from labledger.core.entities import RunStatus
 from labledger.core.errors import RecordChangedError, RunSealedError
@@ -24,6 +22,7 @@ from labledger.core.provenance import canonical_json, sha256_hex
 from labledger.store import provenance as prov_repo
 from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
+from labledger.store.database import Connection
 from labledger.store.runs import RunRef
 
 SEAL_VERSION = 2  # 1: artifacts by path, digest and size; 2: every declared field

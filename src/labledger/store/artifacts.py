@@ -319,3 +319,12 @@ def known_digests(conn: Connection) -> set[str]:
 def storage_totals(conn: Connection) -> tuple[int, int]:
     row = conn.execute(select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))).one()
     return int(row[0]), int(row[1])
+
+
+def blob_page(conn: Connection, after: str | None, limit: int) -> list[tuple[str, int]]:
+    """Stored blobs (digest, size) in digest order, after ``after``."""
+    query = select(blobs.c.digest, blobs.c.size)
+    if after is not None:
+        query = query.where(blobs.c.digest > after)
+    rows = conn.execute(query.order_by(blobs.c.digest).limit(limit)).all()
+    return [(r.digest, r.size) for r in rows]

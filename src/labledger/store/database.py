@@ -19,6 +19,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
+# What Database.read()/write() yield: services hold it and hand it to the store's functions
+# without importing SQLAlchemy themselves (an import-linter contract).
+__all__ = ["Connection", "Database", "display_uri", "sqlite_uri_for_dir"]
+
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
@@ -26,6 +30,16 @@ def sqlite_uri_for_dir(data_dir: str | os.PathLike[str]) -> str:
     path = Path(data_dir).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path / 'labledger.db'}"
+
+
+def display_uri(uri: str) -> str:
+    """A database URL fit to print: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as nothing
+        return "the database"
 
 
 def _is_locked(exc: BaseException) -> bool:

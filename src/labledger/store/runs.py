@@ -336,3 +336,11 @@ def mark_silent_runs_killed(conn: Connection, cutoff_ms: int) -> list[str]:
 def count_by_status(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(runs.c.status, func.count()).group_by(runs.c.status))
     return {status: int(count) for status, count in rows}
+
+
+def project_run_pks(conn: Connection, project_id: int, recent: int | None = None) -> list[int]:
+    """The project's runs, newest first (only the ``recent`` latest if given)."""
+    query = (
+        select(runs.c.pk).where(runs.c.project_id == project_id).order_by(runs.c.start_ms.desc())
+    )
+    return list(conn.scalars(query if recent is None else query.limit(recent)))

@@ -24,10 +24,11 @@ from labledger.core.artifact_validation import (
     check_digest,
     check_media_type,
 )
+from labledger.core.batches import parse_batch
 from labledger.core.errors import InvalidInputError
 from labledger.core.ids import is_valid_id
 from labledger.core.provenance import check_dataset, check_role
-from labledger.core.validation import check_key, check_project_name, check_str, parse_batch
+from labledger.core.validation import check_key, check_project_name, check_str
 from labledger.server import schemas
 from labledger.server.routes.artifacts import _folder
 from labledger.services.completeness import check_field

@@ -9,15 +9,14 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from labledger.artifacts.archive import tar_stream
 from labledger.core import limits
 from labledger.core.artifact_validation import (
     DEFAULT_MEDIA_TYPE,
     media_type_for,
     parse_artifact_entries,
 )
-from labledger.core.entities import ArtifactEntry, ArtifactState
-from labledger.core.errors import ArtifactNotFoundError, InvalidInputError, LimitExceededError
+from labledger.core.entities import ArtifactEntry
+from labledger.core.errors import InvalidInputError, LimitExceededError
 from labledger.server import schemas
 from labledger.server.deps import ArtifactServiceDep
 from labledger.server.routes.common import (
@@ -115,29 +114,13 @@ def download_archive(
     """Every stored artifact under ``path`` as one streamed tar (names relative to ``path``;
     each member's SHA-256 in its PAX header ``LABLEDGER.sha256``).  Pending ones are left out
     and counted in ``X-Artifacts-Pending``."""
-    entries = service.list(run_id, _folder(path))
-    stored = [e for e in entries if e.state is ArtifactState.STORED]
-    if not entries:
-        raise ArtifactNotFoundError(
-            f"run {run_id} has no artifacts under {path!r}", details={"path": path}
-        )
-    prefix = f"{path.strip('/')}/" if path.strip("/") else ""
-    members = [
-        (
-            e.path[len(prefix) :] if e.path.startswith(prefix) else e.path.rsplit("/", 1)[-1],
-            e.size,
-            (e.mtime_ms or e.created_ms) // 1000,
-            e.digest,
-        )
-        for e in stored
-    ]
-    name = (path.strip("/").rsplit("/", 1)[-1] or run_id) + ".tar"
+    archive = service.archive(run_id, _folder(path))
     headers = {
-        "Content-Disposition": f"attachment; filename*=utf-8''{_quote(name)}",
-        "X-Artifacts-Pending": str(len(entries) - len(stored)),
+        "Content-Disposition": f"attachment; filename*=utf-8''{_quote(archive.name)}",
+        "X-Artifacts-Pending": str(archive.pending),
         "X-Content-Type-Options": "nosniff",
     }
-    chunks = iterate_in_threadpool(tar_stream(members, service.read))
+    chunks = iterate_in_threadpool(archive.chunks)
     return StreamingResponse(chunks, media_type="application/x-tar", headers=headers)
 
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from labledger.core import entities, limits
+from labledger.core.batches import parse_batch
 from labledger.core.errors import InvalidInputError, InvalidQueryError, MalformedBodyError
 from labledger.core.query import check_filter
-from labledger.core.validation import parse_batch
 from labledger.server import schemas
 from labledger.server.deps import MetricsDep, RunServiceDep, SearchServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire

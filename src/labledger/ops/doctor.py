@@ -2,7 +2,7 @@
 
 Each check returns a :class:`Check` with a status and, for anything but ``ok``, what is
 wrong and what to do about it.  The checks here are about this machine (settings, drivers,
-the spool); :mod:`labledger.sdk.doctor_target` checks the tracking target itself (a server
+the spool); :mod:`labledger.ops.doctor_target` checks the tracking target itself (a server
 over HTTP, or an embedded database and blob store).
 """
 
@@ -12,43 +12,20 @@ import difflib
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from enum import StrEnum
+from dataclasses import fields
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
 from labledger.core.settings import Settings
+from labledger.ops.checks import Check, Status, ok
 
 HEARTBEAT_INTERVAL_S = 30  # the SDK's heartbeat period (sdk/run.py)
 JOURNAL_SEGMENT_BYTES = 16 << 20  # each open run preallocates one (sdk/journal.py)
 
 
-class Status(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-    SKIP = "skip"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    summary: str
-    explanation: str = ""  # why it matters and what to do; empty when ok
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "status": self.status.value}
-
-
-def ok(name: str, summary: str) -> Check:
-    return Check(name, Status.OK, summary)
-
-
 def run_checks(environ: Mapping[str, str] | None = None, *, write: bool = False) -> list[Check]:
     """Every check, in the order a person would look: settings, drivers, target, spool."""
-    from labledger.sdk.doctor_target import check_target
+    from labledger.ops.doctor_target import check_target
 
     env = dict(os.environ if environ is None else environ)
     checks = [check_unknown_variables(env)]
@@ -164,9 +141,9 @@ def check_drivers(settings: Settings) -> Check:
 
 def check_spool(settings: Settings) -> list[Check]:
     """Free space for journals, and records that never reached their target."""
+    from labledger.ops.sync import writer_process_gone
     from labledger.sdk.run import spool_root
     from labledger.sdk.spool import read_writer_meta
-    from labledger.sdk.sync import writer_process_gone
 
     root = spool_root(settings)
     probe = root if root.exists() else _existing_parent(root)

@@ -11,7 +11,8 @@ from typing import Any
 
 from labledger._version import __version__
 from labledger.core.settings import Settings
-from labledger.sdk.doctor import Check, Status, ok
+from labledger.ops.checks import Check, Status, ok
+from labledger.store.database import display_uri
 
 MAX_CLOCK_SKEW_MS = 5_000
 SLOW_REQUEST_MS = 50.0
@@ -191,7 +192,7 @@ def check_embedded(settings: Settings) -> list[Check]:
             check_schema=False,
         )
     except Exception as exc:  # noqa: BLE001 - the doctor reports any failure
-        return [*checks, Check("database", Status.FAIL, f"cannot open {_safe(uri)}: {exc}")]
+        return [*checks, Check("database", Status.FAIL, f"cannot open {display_uri(uri)}: {exc}")]
     try:
         try:
             current, head = tracker.schema_status()
@@ -200,7 +201,7 @@ def check_embedded(settings: Settings) -> list[Check]:
                 Check(
                     "database",
                     Status.FAIL,
-                    f"cannot read {_safe(uri)}: {exc}",
+                    f"cannot read {display_uri(uri)}: {exc}",
                     "Check LABLEDGER_DB_URI (or the data folder) and that the database is up.",
                 )
             )
@@ -225,7 +226,7 @@ def check_embedded(settings: Settings) -> list[Check]:
 
 
 def _schema(uri: str, current: str | None, head: str, known: Any) -> Check:
-    where = _safe(uri)
+    where = display_uri(uri)
     if current is None:
         return ok("database", f"{where} is empty; its tables are created on first use")
     if current == head:
@@ -244,16 +245,6 @@ def _schema(uri: str, current: str | None, head: str, known: Any) -> Check:
         "Run `labledger db upgrade` (with the same LABLEDGER_DB_URI or data folder). Back "
         "the database up first; docs/operations.md has the procedure.",
     )
-
-
-def _safe(uri: str) -> str:
-    """A database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(uri).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as nothing
-        return "the database"
 
 
 def _local_folder(folder: Path) -> Check:
