@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from labledger._version import __version__
+from labledger.core.identity import SYSTEM
 from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
 from labledger.server.frontdoor import FrontDoor, document_refusals
@@ -38,10 +39,11 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = tracker is None
         app.state.tracker = tracker or Tracker.from_settings(settings)
-        app.state.metrics = ServerMetrics(app.state.tracker)
+        own_work = app.state.tracker.for_principal(SYSTEM)  # metrics and the reaper
+        app.state.metrics = ServerMetrics(own_work)
         reaper = None
         if settings.heartbeat_timeout_s > 0:
-            reaper = asyncio.create_task(_reap_silent_runs(app.state.tracker, settings))
+            reaper = asyncio.create_task(_reap_silent_runs(own_work, settings))
         try:
             yield
         finally:

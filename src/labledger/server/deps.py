@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from labledger.core.identity import ANONYMOUS, Principal
 from labledger.server.metrics import ServerMetrics
 from labledger.services.artifacts import ArtifactService
 from labledger.services.runs import RunService
@@ -13,9 +14,17 @@ from labledger.services.search import SearchService
 from labledger.services.tracker import Tracker
 
 
+def get_principal(request: Request) -> Principal:
+    """The caller, from the request's credential (never from its body).  No credential
+    checks exist yet: every request is ``ANONYMOUS``, which the policy allows everything."""
+    principal: Principal = getattr(request.state, "principal", ANONYMOUS)
+    return principal
+
+
 def get_tracker(request: Request) -> Tracker:
+    """The services, bound to the request's principal."""
     tracker: Tracker = request.app.state.tracker
-    return tracker
+    return tracker.for_principal(get_principal(request))
 
 
 def get_run_service(request: Request) -> RunService:
@@ -42,3 +51,4 @@ ArtifactServiceDep = Annotated[ArtifactService, Depends(get_artifact_service)]
 RunServiceDep = Annotated[RunService, Depends(get_run_service)]
 SearchServiceDep = Annotated[SearchService, Depends(get_search_service)]
 TrackerDep = Annotated[Tracker, Depends(get_tracker)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

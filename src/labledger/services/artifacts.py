@@ -28,8 +28,10 @@ from labledger.core.errors import (
     UploadIncompleteError,
     UploadNotFoundError,
 )
+from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.services.access import Guarded
 from labledger.services.archives import Archive, build_archive
 from labledger.services.sealing import sealed_error
 from labledger.store import artifacts as repo
@@ -95,7 +97,7 @@ def _check_run_id(run_id: str) -> None:
         raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
 
 
-class ArtifactService:
+class ArtifactService(Guarded):
     def __init__(self, db: Database, store: BlobStore) -> None:
         self.db = db
         self.store = store
@@ -105,6 +107,7 @@ class ArtifactService:
         self, run_id: str, entries: list[ArtifactEntry]
     ) -> tuple[list[ArtifactEntry], list[str]]:
         """Record entries for a run; returns them (with state) and the digests to upload."""
+        self.allow(Action.WRITE, run_id=run_id)
         _check_run_id(run_id)
 
         def apply(conn: Connection) -> tuple[list[ArtifactEntry], list[str]]:
@@ -132,6 +135,7 @@ class ArtifactService:
         return result
 
     def list(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        self.allow(Action.READ, run_id=run_id)
         _check_run_id(run_id)
         prefix = check_artifact_path("path", path, allow_empty=True)
         with self.db.read() as conn:
@@ -140,9 +144,11 @@ class ArtifactService:
 
     def archive(self, run_id: str, path: str = "") -> Archive:
         """Every stored artifact under ``path`` as one streamed tar (services/archives.py)."""
+        self.allow(Action.READ, run_id=run_id)
         return build_archive(run_id, path, self.list(run_id, path), self.read)
 
     def get(self, run_id: str, path: str) -> ArtifactEntry:
+        self.allow(Action.READ, run_id=run_id)
         _check_run_id(run_id)
         path = check_artifact_path("path", path)
         with self.db.read() as conn:
@@ -156,6 +162,7 @@ class ArtifactService:
 
     def stored(self, run_id: str, path: str) -> ArtifactEntry:
         """An entry whose bytes can be read now (pending ones cannot)."""
+        self.allow(Action.READ, run_id=run_id)
         entry = self.get(run_id, path)
         if entry.state is not ArtifactState.STORED:
             raise ArtifactPendingError(
@@ -165,16 +172,19 @@ class ArtifactService:
         return entry
 
     def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None:
+        self.allow(Action.READ, run_id=run_id)
         _check_run_id(run_id)
         with self.db.read() as conn:
             run_pk, _ = run_repo.get_run_ref(conn, run_id)
             return repo.latest_checkpoint(conn, run_pk)
 
     def read(self, digest: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        self.allow(Action.READ)
         return self.store.read(digest, start, end)
 
     # -- blobs ------------------------------------------------------------------------------
     def has_blob(self, digest: str) -> bool:
+        self.allow(Action.READ)
         with self.db.read() as conn:
             return repo.blob_size(conn, digest) is not None
 
@@ -212,6 +222,7 @@ class ArtifactService:
 
     def put_blob(self, digest: str, chunks: Iterable[bytes | memoryview]) -> int:
         """Store a whole blob (verified against ``digest``) and confirm entries waiting for it."""
+        self.allow(Action.WRITE)
         check_digest("digest", digest)
         with self._publishing([digest]):
             size = self.store.put(digest, chunks)
@@ -221,6 +232,7 @@ class ArtifactService:
     def put_blobs(self, items: Sequence[tuple[str, memoryview]]) -> int:
         """Store many small blobs at once: all verified first (one mismatch stores none),
         then written, then recorded in one transaction.  Returns the bytes stored."""
+        self.allow(Action.WRITE)
         for digest, data in items:
             check_digest("digest", digest)
             actual = hashlib.sha256(data).hexdigest()
@@ -238,6 +250,7 @@ class ArtifactService:
     def put_file(self, source: Path, expected: str | None = None) -> tuple[str, int]:
         """Store a local file (embedded mode); returns (digest, size).  ``expected`` (the
         digest the caller hashed) holds off GC for that content meanwhile."""
+        self.allow(Action.WRITE)
         with self._publishing([expected] if expected else []):
             digest, size = self.store.put_file(source)
             self.db.run_write(repo.record_blob, digest, size, now_ms())
@@ -246,6 +259,7 @@ class ArtifactService:
     # -- resumable uploads ------------------------------------------------------------------
     def start_upload(self, digest: str, size: int) -> UploadSession:
         """Start, or find again, the upload of one content."""
+        self.allow(Action.WRITE)
         check_digest("digest", digest)
         check_size("size", size)
         with self.db.read() as conn:
@@ -280,6 +294,7 @@ class ArtifactService:
         return self.get_upload(row.id)
 
     def get_upload(self, upload_id: str) -> UploadSession:
+        self.allow(Action.WRITE)
         with self.db.read() as conn:
             row = repo.get_upload(conn, upload_id)
             if row is None or row.store_state.startswith("lease:"):
@@ -291,6 +306,7 @@ class ArtifactService:
         return UploadSession(row.id, row.digest, row.size, row.part_size, parts)
 
     def put_part(self, upload_id: str, part_number: int, data: memoryview, sha256: str) -> None:
+        self.allow(Action.WRITE)
         check_digest("X-Content-SHA256", sha256)
         session = self.get_upload(upload_id)
         if not 1 <= part_number <= session.part_count:
@@ -316,6 +332,7 @@ class ArtifactService:
         self.db.run_write(repo.record_part, upload_id, part_number, len(data), sha256)
 
     def complete_upload(self, upload_id: str) -> UploadSession:
+        self.allow(Action.WRITE)
         with self.db.read() as conn:
             row = repo.get_upload(conn, upload_id)
         if row is None:
@@ -357,12 +374,14 @@ class ArtifactService:
 
     def storage_totals(self) -> tuple[int, int]:
         """(stored blobs, their bytes)."""
+        self.allow(Action.ADMIN)
         with self.db.read() as conn:
             return repo.storage_totals(conn)
 
     # -- garbage collection -----------------------------------------------------------------
     def gc(self, *, grace_ms: int = DEFAULT_GC_GRACE_MS, dry_run: bool = False) -> GcReport:
         """Free blobs no manifest refers to (and nothing has for ``grace_ms``)."""
+        self.allow(Action.ADMIN)
         now = now_ms()
         cutoff = now - grace_ms
         report = GcReport()

@@ -10,9 +10,11 @@ from labledger.artifacts import BlobStore
 from labledger.core import limits
 from labledger.core.entities import DatasetRef, Run
 from labledger.core.errors import InvalidInputError, LimitExceededError, RunNotFoundError
+from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
 from labledger.core.validation import check_key, check_project_name
 from labledger.services import sealing
+from labledger.services.access import Guarded
 from labledger.services.completeness import check_field, missing_fields
 from labledger.store import artifacts as artifact_repo
 from labledger.store import projects as project_repo
@@ -36,7 +38,7 @@ class Completeness:
         return 100.0 if self.runs == 0 else 100.0 * self.complete / self.runs
 
 
-class ProvenanceService:
+class ProvenanceService(Guarded):
     def __init__(self, db: Database, blob_store: BlobStore) -> None:
         self.db = db
         self.blob_store = blob_store
@@ -48,14 +50,17 @@ class ProvenanceService:
         return pk
 
     def environment(self, run_id: str) -> tuple[dict[str, Any], str] | None:
+        self.allow(Action.READ, run_id=run_id)
         with self.db.read() as conn:
             return repo.get_environment(conn, self._pk(conn, run_id))
 
     def datasets(self, run_id: str) -> list[DatasetRef]:
+        self.allow(Action.READ, run_id=run_id)
         with self.db.read() as conn:
             return repo.list_datasets(conn, self._pk(conn, run_id))
 
     def annotations(self, run_id: str) -> list[dict[str, Any]]:
+        self.allow(Action.READ, run_id=run_id)
         with self.db.read() as conn:
             return repo.list_annotations(conn, self._pk(conn, run_id))
 
@@ -64,6 +69,7 @@ class ProvenanceService:
     def verify_run(self, run_id: str, *, blobs: bool = True) -> sealing.RunVerification:
         """Recompute a sealed run's record hash and (with ``blobs``) every artifact's digest;
         an unsealed run says why (``sealing.verify_record``); a deleted one its tombstone."""
+        self.allow(Action.READ, run_id=run_id)
         with self.db.read() as conn:
             if is_valid_id(run_id) and run_repo.find_run_pk(conn, run_id) is None:
                 stone = tombstones.find(conn, run_id)
@@ -84,6 +90,7 @@ class ProvenanceService:
     ) -> tuple[list[str], str | None]:
         """A page of the ids ``verify --all`` checks (by id), and the id to continue after:
         every run that ended or was ever marked sealed, and every deleted run."""
+        self.allow(Action.READ, project=project)
         with self.db.read() as conn:
             name = None if project is None else check_project_name(project)
             if name is not None:
@@ -95,6 +102,7 @@ class ProvenanceService:
 
     def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
         """Check a page of stored blobs (by digest): (checked, problems, next ``after``)."""
+        self.allow(Action.ADMIN)
         with self.db.read() as conn:
             rows = artifact_repo.blob_page(conn, after, limit + 1)
         more = len(rows) > limit
@@ -109,6 +117,7 @@ class ProvenanceService:
     # -- metadata completeness -----------------------------------------------------------
 
     def set_requirements(self, project: str, fields: list[str]) -> list[str]:
+        self.allow(Action.ADMIN, project=project)
         project = check_project_name(project)
         if len(fields) > limits.MAX_REQUIRED_FIELDS:
             raise LimitExceededError(
@@ -127,16 +136,19 @@ class ProvenanceService:
         return clean
 
     def projects_with_requirements(self) -> list[str]:
+        self.allow(Action.READ)
         with self.db.read() as conn:
             return repo.projects_with_requirements(conn)
 
     def requirements(self, project: str) -> list[str]:
+        self.allow(Action.READ, project=project)
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, check_project_name(project))
             return repo.get_requirements(conn, project_id)
 
     def missing(self, run: Run) -> list[str]:
         """The project's required fields this run lacks."""
+        self.allow(Action.READ, run_id=run.id)
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, run.project)
             required = repo.get_requirements(conn, project_id)
@@ -150,6 +162,7 @@ class ProvenanceService:
     def completeness(self, project: str, recent: int | None = None) -> Completeness:
         """How many of the project's runs (or of its ``recent`` latest) carry every
         required field."""
+        self.allow(Action.READ, project=project)
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, check_project_name(project))
             required = repo.get_requirements(conn, project_id)

@@ -13,9 +13,11 @@ from labledger.core.errors import (
     RunNotFoundError,
     RunStateError,
 )
+from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.validation import check_run_create, check_str, check_timestamp
 from labledger.services import deletion, sealing
+from labledger.services.access import Guarded
 from labledger.services.names import random_run_name
 from labledger.services.redaction import redact_batch, redact_create, redact_update
 from labledger.store import metrics as metric_repo
@@ -46,7 +48,7 @@ def _with_end_time(change: RunUpdate, ref: RunRef) -> RunUpdate:
     return change
 
 
-class RunService:
+class RunService(Guarded):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -55,6 +57,7 @@ class RunService:
 
         Returns (run, created).  Safe when several processes race on the same run_key.
         """
+        self.allow(Action.WRITE, project=spec.project)
         spec = check_run_create(redact_create(spec))  # credentials are never stored
         created = self.db.run_write(self._create, spec)
         with self.db.read() as conn:
@@ -105,12 +108,14 @@ class RunService:
         return run_id
 
     def get_run(self, run_id: str) -> Run:
+        self.allow(Action.READ, run_id=run_id)
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
         with self.db.read() as conn:
             return run_repo.get_run(conn, run_id)
 
     def update_run(self, run_id: str, change: RunUpdate) -> Run:
+        self.allow(Action.WRITE, run_id=run_id)
         change = redact_update(change)  # notes: credentials are never stored
         if change.name is not None:
             check_str("name", change.name, limits.MAX_RUN_NAME)
@@ -168,6 +173,7 @@ class RunService:
     def seal_run(self, run_id: str) -> Run:
         """Seal an ended run now (a failed or killed run is not sealed on its own, so that
         a retry can resume it).  Sealing a sealed run again changes nothing."""
+        self.allow(Action.WRITE, run_id=run_id)
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
 
@@ -193,6 +199,7 @@ class RunService:
 
     def log_batch(self, run_id: str, batch: Batch) -> BatchResult:
         """Store a batch atomically: all of it or none.  A batch id seen before is a no-op."""
+        self.allow(Action.WRITE, run_id=run_id)
         batch = redact_batch(batch)  # params and tags: credentials are never stored
 
         def apply(conn: Connection) -> BatchResult:
@@ -236,6 +243,8 @@ class RunService:
             prov_repo.record_annotation(conn, ref.pk, f"tags.{key}", current.get(key), value, now)
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        self.allow(Action.WRITE, run_id=run_id)
+
         def apply(conn: Connection) -> None:
             ref = run_repo.get_run_for_write(conn, run_id)
             if ref.sealed:
@@ -252,6 +261,7 @@ class RunService:
         """Delete a run with its metrics, params, tags and artifact manifest, leaving a
         tombstone (id, project, status, seal, time, reason): the id is never used again and
         ``verify`` reports it.  Other runs are not touched (children keep their parent id)."""
+        self.allow(Action.DELETE, run_id=run_id)
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
         if reason is not None:
@@ -260,6 +270,7 @@ class RunService:
 
     def heartbeat(self, run_id: str) -> None:
         """A writer is alive: keeps the run from being marked killed."""
+        self.allow(Action.WRITE, run_id=run_id)
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
 
@@ -274,9 +285,11 @@ class RunService:
     def mark_silent_runs_killed(self, timeout_ms: int) -> list[str]:
         """Runs with no heartbeat for ``timeout_ms`` become ``killed`` (ended at their last
         heartbeat) instead of staying ``running`` forever."""
+        self.allow(Action.ADMIN)
         ids: list[str] = self.db.run_write(run_repo.mark_silent_runs_killed, now_ms() - timeout_ms)
         return ids
 
     def count_by_status(self) -> dict[str, int]:
+        self.allow(Action.ADMIN)
         with self.db.read() as conn:
             return run_repo.count_by_status(conn)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from labledger.core import limits
 from labledger.core.entities import MetricSeries, Project, ProjectKeys, RunGroup, RunPage
 from labledger.core.errors import InvalidInputError, RunNotFoundError
+from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
 from labledger.core.query import parse_field, parse_filter, parse_order_by
 from labledger.core.query_limits import check_text
 from labledger.core.validation import check_project_name
+from labledger.services.access import Guarded
 from labledger.services.downsample import downsample_indices
 from labledger.store import history as history_repo
 from labledger.store import metrics as metric_repo
@@ -27,11 +29,12 @@ def _check_page(project: str, limit: int) -> None:
         )
 
 
-class SearchService:
+class SearchService(Guarded):
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def list_projects(self) -> list[Project]:
+        self.allow(Action.READ)
         with self.db.read() as conn:
             return project_repo.list_projects(conn)
 
@@ -46,6 +49,7 @@ class SearchService:
         include_total: bool = False,
     ) -> RunPage:
         """A page of runs; ``include_total`` also counts every run matching the filter."""
+        self.allow(Action.READ, project=project)
         _check_page(project, limit)
         node = parse_filter(filter)
         order = parse_order_by(order_by)
@@ -58,6 +62,7 @@ class SearchService:
         return RunPage(runs=runs, next_page_token=token, total=total)
 
     def count_runs(self, project: str, filter: str | None = None) -> int:
+        self.allow(Action.READ, project=project)
         check_project_name(project)
         node = parse_filter(filter)
         with self.db.read() as conn:
@@ -65,6 +70,7 @@ class SearchService:
             return search_repo.count_runs(conn, project_id, node)
 
     def list_project_keys(self, project: str) -> ProjectKeys:
+        self.allow(Action.READ, project=project)
         check_project_name(project)
         with self.db.read() as conn:
             keys = project_repo.list_keys(conn, project_repo.get_project_id(conn, project))
@@ -74,6 +80,7 @@ class SearchService:
         self, project: str, group_by: str, filter: str | None = None, limit: int = 200
     ) -> list[RunGroup]:
         """Run counts per value of ``group_by`` (a param, tag or attribute)."""
+        self.allow(Action.READ, project=project)
         _check_page(project, limit)
         node = parse_filter(filter)
         check_text(group_by, "group_by")
@@ -83,6 +90,7 @@ class SearchService:
             return search_repo.group_runs(conn, project_id, node, field, limit)
 
     def list_metric_keys(self, run_id: str) -> list[str]:
+        self.allow(Action.READ, run_id=run_id)
         with self.db.read() as conn:
             run_pk, _ = self._ref(conn, run_id)
             return metric_repo.list_metric_keys(conn, run_pk)
@@ -100,6 +108,7 @@ class SearchService:
         start_step: int | None = None,
         end_step: int | None = None,
     ) -> MetricSeries:
+        self.allow(Action.READ, run_id=run_id)
         if max_points is not None and not 1 <= max_points <= limits.MAX_HISTORY_POINTS:
             raise InvalidInputError(
                 f"max_points must be between 1 and {limits.MAX_HISTORY_POINTS}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from labledger.artifacts import BlobStore, open_blob_store
+from labledger.core.identity import Principal
 from labledger.core.settings import Settings
+from labledger.services.access import ALLOW_EVERYONE, Guarded, Policy
 from labledger.services.artifacts import ArtifactService
 from labledger.services.provenance import ProvenanceService
 from labledger.services.runs import RunService
@@ -23,13 +26,29 @@ def db_uri_for(settings: Settings) -> str:
 class Tracker:
     """Everything a transport or route needs; built once per process (or per app)."""
 
-    def __init__(self, db: Database, blob_store: BlobStore) -> None:
+    def __init__(
+        self, db: Database, blob_store: BlobStore, policy: Policy = ALLOW_EVERYONE
+    ) -> None:
         self.db = db
         self.blob_store = blob_store
         self.runs = RunService(db)
         self.search = SearchService(db)
         self.artifacts = ArtifactService(db, blob_store)
         self.provenance = ProvenanceService(db, blob_store)
+        for service in self._services():
+            service.policy = policy
+
+    def _services(self) -> tuple[Guarded, ...]:
+        return (self.runs, self.search, self.artifacts, self.provenance)
+
+    def for_principal(self, principal: Principal) -> Tracker:
+        """The same store and policy, every service acting for ``principal``."""
+        bound = copy.copy(self)
+        bound.runs = self.runs.as_principal(principal)
+        bound.search = self.search.as_principal(principal)
+        bound.artifacts = self.artifacts.as_principal(principal)
+        bound.provenance = self.provenance.as_principal(principal)
+        return bound
 
     @classmethod
     def open(
@@ -39,6 +58,7 @@ class Tracker:
         artifact_uri: str | None = None,
         s3_endpoint_url: str | None = None,
         check_schema: bool = True,
+        policy: Policy = ALLOW_EVERYONE,
     ) -> Tracker:
         """Open the database at ``uri`` and the blob store at ``artifact_uri`` (default: an
         ``artifacts`` folder beside a SQLite file, else the settings' default)."""
@@ -52,7 +72,7 @@ class Tracker:
             except Exception:
                 db.dispose()
                 raise
-        return cls(db, blob_store)
+        return cls(db, blob_store, policy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tracker:

@@ -13,7 +13,7 @@ from labledger.core.errors import InvalidInputError
 from labledger.core.ids import is_valid_id
 from labledger.server import provenance_schemas as ps
 from labledger.server import schemas
-from labledger.server.deps import RunServiceDep
+from labledger.server.deps import RunServiceDep, get_tracker
 from labledger.server.encoding import WireJSONResponse, run_to_wire
 from labledger.server.routes.common import (
     INPUT_400,
@@ -31,8 +31,7 @@ _JSON_400 = (400, "The body is not strict JSON (malformed_json).")
 
 
 def get_provenance(request: Request) -> ProvenanceService:
-    service: ProvenanceService = request.app.state.tracker.provenance
-    return service
+    return get_tracker(request).provenance
 
 
 ProvenanceDep = Annotated[ProvenanceService, Depends(get_provenance)]

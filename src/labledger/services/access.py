@@ -1,0 +1,82 @@
+"""The access seam: every public service method asks ``allow`` first, for its principal.
+
+``Guarded`` is the base of every service.  A service is built once per store for the
+``ANONYMOUS`` principal; ``as_principal`` gives a copy bound to a caller (the server binds
+the principal of each request's credential).  The ``Policy`` decides: today
+``AllowEveryone`` (the behaviour before identity existed); project roles and token scopes
+replace it without touching the services.  A call the policy refuses raises
+``PermissionDeniedError`` before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Protocol, Self
+
+from labledger.core.errors import PermissionDeniedError
+from labledger.core.identity import ANONYMOUS, Action, Principal
+
+
+class Policy(Protocol):
+    def check(
+        self,
+        principal: Principal,
+        action: Action,
+        *,
+        project: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """Return if ``principal`` may do ``action`` on the project or run; else raise
+        ``PermissionDeniedError`` (or ``AuthenticationError`` for a missing caller)."""
+
+
+class AllowEveryone:
+    """Every caller may do everything: LabLedger before users and roles."""
+
+    def check(
+        self,
+        principal: Principal,
+        action: Action,
+        *,
+        project: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        return None
+
+
+class DenyEveryone:
+    """No caller may do anything (a store being shut, and the tests of the seam)."""
+
+    def check(
+        self,
+        principal: Principal,
+        action: Action,
+        *,
+        project: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        raise PermissionDeniedError(
+            f"{principal.name} may not {action.value} here",
+            details={"action": action.value, "project": project, "run_id": run_id},
+        )
+
+
+ALLOW_EVERYONE = AllowEveryone()
+
+
+class Guarded:
+    """Base of the services: the caller and the policy that judges its calls."""
+
+    principal: Principal = ANONYMOUS
+    policy: Policy = ALLOW_EVERYONE
+
+    def as_principal(self, principal: Principal) -> Self:
+        """This service acting for ``principal`` (a shallow copy: same store, same policy)."""
+        bound = copy.copy(self)
+        bound.principal = principal
+        return bound
+
+    def allow(
+        self, action: Action, *, project: str | None = None, run_id: str | None = None
+    ) -> None:
+        self.policy.check(self.principal, action, project=project, run_id=run_id)
