@@ -35,11 +35,11 @@ class AllowEveryone:
 
     def check(
         self,
-        principal: Principal,
-        action: Action,
+        principal: Principal,  # noqa: ARG002 - the Policy signature
+        action: Action,  # noqa: ARG002
         *,
-        project: str | None = None,
-        run_id: str | None = None,
+        project: str | None = None,  # noqa: ARG002
+        run_id: str | None = None,  # noqa: ARG002
     ) -> None:
         return None
 
