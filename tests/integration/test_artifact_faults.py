@@ -65,7 +65,7 @@ def test_server_killed_mid_upload_resumes_without_resending_parts(server, tmp_pa
         elif response.status_code == 204 and not killed.is_set():
             accepted_before_kill.add(n)
 
-    run._transport.client.event_hooks["response"].append(on_response)
+    run._transport.connection.client.event_hooks["response"].append(on_response)
     run.log_artifact(source)
     deadline = time.monotonic() + 120
     while len(accepted_before_kill) < part_count // 3:

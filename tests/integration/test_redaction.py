@@ -26,6 +26,7 @@ from labledger.sdk import spool as spool_module
 from labledger.sdk import start as start_module
 from labledger.sdk.journal import Journal
 from labledger.sdk.spool import SpoolWriter
+from labledger.sdk.transport import RESOURCES
 from tests.conftest import ServerProcess, run_sync
 
 R = "[REDACTED]"
@@ -146,19 +147,23 @@ def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 class _Spy:
-    """A run's transport, recording every call's arguments: what leaves the process."""
+    """A run's transport, recording every call's arguments (of every resource part, as
+    ``runs.log_batch(...)``): what leaves the process."""
 
-    def __init__(self, inner: Any, seen: list[str]) -> None:
+    def __init__(self, inner: Any, seen: list[str], prefix: str = "") -> None:
         self._inner = inner
         self._seen = seen
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
+        if not self._prefix and name in RESOURCES:
+            return _Spy(attr, self._seen, f"{name}.")
         if not callable(attr):
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self._seen.append(f"{name}{args!r}{kwargs!r}")
+            self._seen.append(f"{self._prefix}{name}{args!r}{kwargs!r}")
             return attr(*args, **kwargs)
 
         return call
@@ -325,6 +330,7 @@ def test_sdk_never_journals_spools_sends_or_stores_a_secret(
     for text in written:
         assert_absent(s, text, "the journal, the spool or the transport")
     assert written, "the spy saw nothing: the test would prove nothing"
+    assert any(t.startswith("runs.create_run(") for t in written), "the transport was not seen"
     for text in answers(run.id):
         assert_absent(s, text, "an API answer")
     assert_absent_from_files(s, store_folder)  # the database (and its WAL), blobs, logs

@@ -151,7 +151,7 @@ def watch_destination(client, target: Path) -> list[bool]:  # type: ignore[no-un
     """Record, for every chunk the transport hands the downloader, whether ``target``
     already exists: a download must write elsewhere until the digest has matched."""
     seen: list[bool] = []
-    read = client.transport.read_artifact
+    read = client.transport.artifacts.read_artifact
 
     @contextmanager
     def spy(run_id, entry):  # type: ignore[no-untyped-def]
@@ -165,7 +165,7 @@ def watch_destination(client, target: Path) -> list[bool]:  # type: ignore[no-un
 
             yield watched()
 
-    client.transport.read_artifact = spy
+    client.transport.artifacts.read_artifact = spy
     return seen
 
 

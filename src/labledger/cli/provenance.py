@@ -64,7 +64,7 @@ def verify(
         if all_runs and not no_blobs:
             after = None
             while True:
-                page = client.transport.verify_blobs(after, 200)
+                page = client.transport.provenance.verify_blobs(after, 200)
                 blobs += page["checked"]
                 for problem in page["problems"]:
                     failed += 1

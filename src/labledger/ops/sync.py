@@ -129,7 +129,7 @@ def _replay_writer(
     sent = False
     for seq, payload in pending_frames(log_path):
         try:
-            points = transport.log_batch(run_id, None, payload)
+            points = transport.runs.log_batch(run_id, None, payload)
         except TrackerError as exc:
             report.errors.append(f"{run_id} batch {seq}: {exc}")
             return sent
@@ -184,7 +184,7 @@ def writer_process_gone(meta: dict[str, object]) -> bool:
 
 def _last_heartbeat(transport: Transport, run_id: str) -> int | None:
     try:
-        run = transport.get_run(run_id)
+        run = transport.runs.get_run(run_id)
     except TrackerError:
         return None
     return run.heartbeat_ms if run.status is RunStatus.RUNNING else None
@@ -195,9 +195,9 @@ def _mark_killed(
 ) -> None:
     """A run whose process died is ``killed``, ended at its last heartbeat."""
     try:
-        run = transport.get_run(run_id)
+        run = transport.runs.get_run(run_id)
         if run.status is RunStatus.RUNNING:
-            transport.update_run(
+            transport.runs.update_run(
                 run_id, RunUpdate(status=RunStatus.KILLED, end_ms=last_seen, release=True)
             )
             report.killed.append(run_id)
@@ -218,7 +218,7 @@ def _replay_journal(
     for first, end, body, points in _journal_batches(read_items(run_dir, writer, start)):
         data = strict_body(json.dumps({"batch_id": f"{writer}-j{first}", **body}).encode())
         try:
-            transport.log_batch(run_id, None, data)
+            transport.runs.log_batch(run_id, None, data)
         except TrackerError as exc:
             report.errors.append(f"{run_id} journal items {first}-{end - 1}: {exc}")
             return sent
@@ -289,7 +289,7 @@ def _create_if_offline(
     if create is None:
         return str(meta["run_id"])
     try:
-        record, created = transport.create_run(spec_from_meta(create))
+        record, created = transport.runs.create_run(spec_from_meta(create))
     except TrackerError as exc:
         report.errors.append(f"{meta['run_id']}: cannot create the offline run: {exc}")
         return None
@@ -303,9 +303,9 @@ def _apply_final(
 ) -> None:
     """An offline run's status as its process finished it."""
     try:
-        if transport.get_run(run_id).status is RunStatus.RUNNING:
+        if transport.runs.get_run(run_id).status is RunStatus.RUNNING:
             status = RunStatus(final["status"])
-            transport.update_run(
+            transport.runs.update_run(
                 run_id, RunUpdate(status=status, end_ms=final.get("end_ms"), release=True)
             )
     except TrackerError as exc:

@@ -214,18 +214,20 @@ def upload_group(
         )
         for r in usable
     ]
-    _, missing = transport.declare_artifacts(run_id, entries)
+    _, missing = transport.artifacts.declare_artifacts(run_id, entries)
     by_digest = {digests[r.n]: r for r in usable}
     small = [by_digest[d] for d in missing if by_digest[d].size <= SMALL_BLOB]
     for record in (by_digest[d] for d in missing if by_digest[d].size > SMALL_BLOB):
         try:
-            transport.store_content(Path(record.source), digests[record.n], record.size, progress)
+            transport.artifacts.store_content(
+                Path(record.source), digests[record.n], record.size, progress
+            )
         except ArtifactChangedError:
             errors.append(_changed(record))
     for bundle in _bundles(small):
         by_source = {r.source: r for r in bundle}
         items = [(Path(r.source), digests[r.n], r.size) for r in bundle]
-        for source in transport.store_small(items, progress):
+        for source in transport.artifacts.store_small(items, progress):
             errors.append(_changed(by_source[str(source)]))
     return errors
 

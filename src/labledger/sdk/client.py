@@ -42,7 +42,7 @@ class Client:
         return self._transport
 
     def get_run(self, run_id: str) -> Run:
-        return self.transport.get_run(run_id)
+        return self.transport.runs.get_run(run_id)
 
     def search_runs(
         self,
@@ -52,7 +52,7 @@ class Client:
         limit: int = 100,
         page_token: str | None = None,
     ) -> RunList:
-        page = self.transport.search_runs(project, filter, order_by, limit, page_token)
+        page = self.transport.search.search_runs(project, filter, order_by, limit, page_token)
         out = RunList(page.runs)
         out.next_page_token = page.next_page_token
         return out
@@ -81,50 +81,50 @@ class Client:
         end_step: int | None = None,
     ) -> MetricHistory:
         return MetricHistory(
-            self.transport.get_metric_history(run_id, key, max_points, start_step, end_step)
+            self.transport.search.get_metric_history(run_id, key, max_points, start_step, end_step)
         )
 
     def list_metric_keys(self, run_id: str) -> list[str]:
-        return self.transport.list_metric_keys(run_id)
+        return self.transport.search.list_metric_keys(run_id)
 
     def list_projects(self) -> list[Project]:
-        return self.transport.list_projects()
+        return self.transport.search.list_projects()
 
     def set_status(self, run_id: str, status: RunStatus | str) -> Run:
-        return self.transport.update_run(run_id, RunUpdate(status=RunStatus(status)))
+        return self.transport.runs.update_run(run_id, RunUpdate(status=RunStatus(status)))
 
     def delete_run(self, run_id: str, reason: str | None = None) -> None:
         """Delete a run, its metrics, params, tags and artifact manifest; a tombstone keeps
         its id (never reused), project, status, seal and ``reason``."""
-        self.transport.delete_run(run_id, reason)
+        self.transport.runs.delete_run(run_id, reason)
 
     # -- provenance -------------------------------------------------------------------------
     def get_environment(self, run_id: str) -> dict[str, Any] | None:
         """What ``ll.init()`` captured for the run (secrets redacted), or None."""
-        env: dict[str, Any] | None = self.transport.environment(run_id)["environment"]
+        env: dict[str, Any] | None = self.transport.provenance.environment(run_id)["environment"]
         return env
 
     def list_datasets(self, run_id: str) -> list[DatasetRef]:
         from labledger.core.provenance import check_dataset
 
-        return [check_dataset("dataset", d) for d in self.transport.datasets(run_id)]
+        return [check_dataset("dataset", d) for d in self.transport.provenance.datasets(run_id)]
 
     def list_annotations(self, run_id: str) -> list[dict[str, Any]]:
         """Changes a sealed run took (notes, ``annotation.*`` tags), oldest first."""
-        return self.transport.annotations(run_id)
+        return self.transport.provenance.annotations(run_id)
 
     def seal_run(self, run_id: str) -> Run:
         """Seal an ended run now (finished runs are sealed when they finish)."""
-        return self.transport.seal_run(run_id)
+        return self.transport.provenance.seal_run(run_id)
 
     def verify_run(self, run_id: str, *, blobs: bool = True) -> dict[str, Any]:
         """Recompute a sealed run's hash (and its artifacts' digests): ``ok``, ``problems``."""
-        return self.transport.verify_run(run_id, blobs)
+        return self.transport.provenance.verify_run(run_id, blobs)
 
     def iter_sealed_runs(self, project: str | None = None) -> Iterator[str]:
         after: str | None = None
         while True:
-            page = self.transport.sealed_runs(project, after, 1000)
+            page = self.transport.provenance.sealed_runs(project, after, 1000)
             yield from page["run_ids"]
             after = page["next_after"]
             if after is None:
@@ -132,25 +132,25 @@ class Client:
 
     def set_required_fields(self, project: str, fields: list[str]) -> list[str]:
         """Fields every run of ``project`` should carry (e.g. ``git.commit``)."""
-        return self.transport.set_requirements(project, fields)
+        return self.transport.provenance.set_requirements(project, fields)
 
     def completeness(self, project: str) -> dict[str, Any]:
         """``required``, ``runs``, ``complete``, ``percent``, ``incomplete`` (id -> missing)."""
-        return self.transport.project_completeness(project)
+        return self.transport.provenance.project_completeness(project)
 
     def missing_fields(self, run_id: str) -> list[str]:
         """The project's required fields this run lacks."""
-        return list(self.transport.run_completeness(run_id)["missing"])
+        return list(self.transport.provenance.run_completeness(run_id)["missing"])
 
     # -- artifacts --------------------------------------------------------------------------
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
         """Manifest entries under ``path`` (recursive, sorted), with ``state``."""
-        return self.transport.list_artifacts(
+        return self.transport.artifacts.list_artifacts(
             run_id, check_artifact_path("path", path, allow_empty=True)
         )
 
     def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None:
-        return self.transport.latest_checkpoint(run_id)
+        return self.transport.artifacts.latest_checkpoint(run_id)
 
     def download_artifacts(
         self, run_id: str, path: str = "", dest: str | os.PathLike[str] = "."
@@ -162,7 +162,9 @@ class Client:
     def open_artifact(self, run_id: str, path: str) -> io.BufferedReader:
         """A streaming binary reader; raises ArtifactCorruptedError at EOF on a mismatch."""
         path = check_artifact_path("path", path)
-        entries = [e for e in self.transport.list_artifacts(run_id, path) if e.path == path]
+        entries = [
+            e for e in self.transport.artifacts.list_artifacts(run_id, path) if e.path == path
+        ]
         if not entries:
             from labledger.core.errors import ArtifactNotFoundError
 

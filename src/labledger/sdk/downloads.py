@@ -41,7 +41,7 @@ def _corrupted(
 def select_entries(transport: Transport, run_id: str, path: str) -> tuple[list[ArtifactEntry], str]:
     """Entries to fetch for ``path`` (a file or a folder) and the prefix to strip from them."""
     path = check_artifact_path("path", path, allow_empty=True)
-    entries = transport.list_artifacts(run_id, path)
+    entries = transport.artifacts.list_artifacts(run_id, path)
     if not entries:
         raise ArtifactNotFoundError(
             f"run {run_id} has no artifact at {path!r}", details={"run_id": run_id, "path": path}
@@ -90,7 +90,7 @@ def fetch_archive(
     expected = {(e.path[len(base) + 1 :] if base else e.path): e for e in entries}
     seen: set[str] = set()
     top = root.resolve()
-    with transport.read_archive(run_id, base) as chunks:
+    with transport.artifacts.read_archive(run_id, base) as chunks:
         stream = io.BufferedReader(_ChunkReader(chunks), 1 << 20)
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
@@ -148,7 +148,7 @@ def fetch_to(
     target: Path,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    with transport.read_artifact(run_id, entry) as chunks:
+    with transport.artifacts.read_artifact(run_id, entry) as chunks:
         _write_verified(run_id, entry, target, chunks, progress)
 
 
@@ -244,7 +244,9 @@ class ArtifactReader(io.RawIOBase):
         self.entry = entry
         self.run_id = run_id
         self._stack = ExitStack()
-        source: AbstractContextManager[Iterator[bytes]] = transport.read_artifact(run_id, entry)
+        source: AbstractContextManager[Iterator[bytes]] = transport.artifacts.read_artifact(
+            run_id, entry
+        )
         self._chunks = self._stack.enter_context(source)
         self._buffer = b""
         self._hasher = hashlib.sha256()

@@ -15,6 +15,7 @@ from typing import Any
 from labledger.core.entities import Run as RunRecord
 from labledger.core.entities import RunCreate, RunStatus
 from labledger.core.errors import InvalidInputError, TransportError
+from labledger.sdk.transport import RESOURCES, Transport
 
 MODES = ("online", "offline", "fallback")
 
@@ -58,13 +59,13 @@ def spec_from_meta(data: dict[str, Any]) -> RunCreate:
     return RunCreate(**data)
 
 
-class OfflineTransport:
-    """Stands in for a target that is not to be contacted: every call says so."""
+class _Refusing:
+    """A resource of a target that is not to be contacted: every call says so."""
+
+    def __init__(self, *_: Any) -> None:
+        pass
 
     def __getattr__(self, name: str) -> Any:
-        if name == "close":
-            return lambda: None
-
         def refuse(*_: Any, **__: Any) -> Any:
             raise TransportError(
                 f"this run is offline: {name} waits for `labledger sync`",
@@ -72,3 +73,11 @@ class OfflineTransport:
             )
 
         return refuse
+
+    def close(self) -> None:
+        pass
+
+
+def offline_transport() -> Transport:
+    """Stands in for a target that is not to be contacted: every call says so."""
+    return Transport(_Refusing(), {name: _Refusing() for name in RESOURCES})

@@ -362,7 +362,7 @@ class Run:
                 end_ms = time.time_ns() // 1_000_000
                 self._spool.update_meta(final={"status": RunStatus(status).value, "end_ms": end_ms})
             else:
-                self._transport.update_run(
+                self._transport.runs.update_run(
                     self.id, RunUpdate(status=RunStatus(status), release=True)
                 )
         finally:

@@ -256,7 +256,7 @@ class Sender:
             batch = self._cache.get(frame.seq)
             try:
                 body = self.spool.read(frame)
-                points = self.transport.log_batch(self.run_id, batch, body)
+                points = self.transport.runs.log_batch(self.run_id, batch, body)
             except Exception as exc:  # noqa: BLE001 - every failure is either retried or kept
                 if _retryable(exc):
                     log.warning("sending batch %s failed, will retry: %s", frame.seq, exc)
@@ -286,7 +286,7 @@ class Sender:
         """Tell the target this run's process is alive (when nothing else did lately)."""
         self._last_contact = time.monotonic()  # on failure too: try again a period later
         try:
-            self.transport.heartbeat(self.run_id)
+            self.transport.runs.heartbeat(self.run_id)
         except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not an error
             log.info("heartbeat for run %s failed: %s", self.run_id, exc)
 

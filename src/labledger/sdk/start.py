@@ -14,7 +14,7 @@ from labledger.core.settings import Settings
 from labledger.core.validation import check_run_create
 from labledger.sdk import fluent
 from labledger.sdk.config import secret_free_params, secret_free_tags, secret_free_text
-from labledger.sdk.offline import OfflineTransport, check_mode, offline_record
+from labledger.sdk.offline import check_mode, offline_record, offline_transport
 from labledger.sdk.run import Run
 from labledger.sdk.transport import open_transport
 
@@ -66,17 +66,17 @@ def init(
     )
     check_run_create(spec)  # bad input is refused here, before anything is sent or spooled
     if mode == "offline":
-        run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
+        run = Run(offline_record(spec), offline_transport(), settings, offline_spec=spec)
         return _started(run, captured)
     transport = open_transport(settings)
     try:
-        record, created = transport.create_run(spec)
+        record, created = transport.runs.create_run(spec)
     except TransportError:
         transport.close()
         if mode != "fallback":
             raise
         log.warning("%s cannot be reached: recording offline", settings.tracking_uri)
-        run = Run(offline_record(spec), OfflineTransport(), settings, offline_spec=spec)
+        run = Run(offline_record(spec), offline_transport(), settings, offline_spec=spec)
         return _started(run, captured)
     except BaseException:
         transport.close()

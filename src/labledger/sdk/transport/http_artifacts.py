@@ -1,5 +1,5 @@
-"""Artifact calls of the HTTP transport: declare, upload (single request or resumable
-multipart), list, stream.  Mixed into HttpTransport."""
+"""Artifacts over HTTP: declare, upload (single request or resumable multipart), list,
+stream."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import hashlib
 import os
 import struct
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-import httpx
 
 from labledger.core.entities import ArtifactEntry, ArtifactState, UploadSession
 from labledger.core.errors import (
@@ -22,6 +20,8 @@ from labledger.core.errors import (
     UploadNotFoundError,
 )
 from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.sdk.transport.artifacts import ArtifactsTransport
+from labledger.sdk.transport.http import HttpConnection
 
 READ_CHUNK = 256 << 10
 BUNDLE_HEADER = struct.Struct(">32sQ")  # per blob in POST /api/v1/blobs: sha256, size
@@ -86,12 +86,9 @@ def _range_sha256(fd: int, offset: int, length: int) -> str:
     return hasher.hexdigest()
 
 
-class HttpArtifactsMixin:
-    base_url: str
-    client: httpx.Client
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        raise NotImplementedError
+class HttpArtifacts(ArtifactsTransport):
+    def __init__(self, connection: HttpConnection) -> None:
+        self.http = connection
 
     def declare_artifacts(
         self, run_id: str, entries: list[ArtifactEntry]
@@ -109,7 +106,7 @@ class HttpArtifactsMixin:
                 for e in entries
             ]
         }
-        data = self._request("POST", f"/api/v1/runs/{run_id}/artifacts", json=body)
+        data = self.http.request("POST", f"/api/v1/runs/{run_id}/artifacts", json=body)
         return [entry_from_wire(a) for a in data["artifacts"]], list(data["missing"])
 
     def store_content(
@@ -125,7 +122,7 @@ class HttpArtifactsMixin:
             try:
                 if os.fstat(fd).st_size != size or _range_sha256(fd, 0, size) != digest:
                     raise _changed(source)
-                self._request(
+                self.http.request(
                     "PUT",
                     f"/api/v1/blobs/{digest}",
                     content=_chunks(fd, 0, size),
@@ -155,7 +152,7 @@ class HttpArtifactsMixin:
         progress: Callable[[int], None] | None,
     ) -> None:
         session = _session(
-            self._request("POST", "/api/v1/uploads", json={"digest": digest, "size": size})
+            self.http.request("POST", "/api/v1/uploads", json={"digest": digest, "size": size})
         )
         if session.stored:
             if progress is not None:
@@ -168,7 +165,7 @@ class HttpArtifactsMixin:
             for n in session.missing_parts():
                 offset = (n - 1) * session.part_size
                 length = self._part_len(session, n)
-                self._request(
+                self.http.request(
                     "PUT",
                     f"/api/v1/uploads/{session.upload_id}/parts/{n}",
                     content=_chunks(fd, offset, length),
@@ -183,7 +180,7 @@ class HttpArtifactsMixin:
         finally:
             os.close(fd)
         try:
-            self._request("POST", f"/api/v1/uploads/{session.upload_id}/complete", json={})
+            self.http.request("POST", f"/api/v1/uploads/{session.upload_id}/complete", json={})
         except ArtifactCorruptedError:
             raise _changed(source) from None
 
@@ -202,7 +199,7 @@ class HttpArtifactsMixin:
             body += BUNDLE_HEADER.pack(bytes.fromhex(digest), size)
             body += data
         if body:
-            self._request(
+            self.http.request(
                 "POST",
                 "/api/v1/blobs",
                 content=bytes(body),
@@ -217,35 +214,18 @@ class HttpArtifactsMixin:
         return min(session.part_size, session.size - (n - 1) * session.part_size)
 
     def list_artifacts(self, run_id: str, path: str) -> list[ArtifactEntry]:
-        data = self._request("GET", f"/api/v1/runs/{run_id}/artifacts", params={"path": path})
+        data = self.http.request("GET", f"/api/v1/runs/{run_id}/artifacts", params={"path": path})
         return [entry_from_wire(a) for a in data["artifacts"]]
 
     def latest_checkpoint(self, run_id: str) -> ArtifactEntry | None:
-        data = self._request("GET", f"/api/v1/runs/{run_id}/checkpoints/latest")
+        data = self.http.request("GET", f"/api/v1/runs/{run_id}/checkpoints/latest")
         cp = data["checkpoint"]
         return None if cp is None else entry_from_wire(cp)
 
     def read_artifact(
         self, run_id: str, entry: ArtifactEntry
     ) -> AbstractContextManager[Iterator[bytes]]:
-        return self._stream(f"/api/v1/runs/{run_id}/artifacts/files/{quote(entry.path)}")
+        return self.http.stream(f"/api/v1/runs/{run_id}/artifacts/files/{quote(entry.path)}")
 
     def read_archive(self, run_id: str, path: str) -> AbstractContextManager[Iterator[bytes]]:
-        return self._stream(f"/api/v1/runs/{run_id}/artifacts/archive", {"path": path})
-
-    @contextmanager
-    def _stream(self, url: str, params: dict[str, str] | None = None) -> Iterator[Iterator[bytes]]:
-        """A GET whose body is read as the network delivers it (no re-chunking copies)."""
-        try:
-            with self.client.stream("GET", url, params=params) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._raise_for(response, url)
-                yield response.iter_bytes()
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                f"cannot reach {self.base_url}: {exc}", details={"url": self.base_url}
-            ) from exc
-
-    def _raise_for(self, response: httpx.Response, path: str) -> None:
-        raise NotImplementedError
+        return self.http.stream(f"/api/v1/runs/{run_id}/artifacts/archive", {"path": path})

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from labledger.core.entities import Run
+from labledger.sdk.transport.provenance import ProvenanceTransport
 
 if TYPE_CHECKING:
     from labledger.services.tracker import Tracker
 
 
-class LocalProvenanceMixin:
-    tracker: Tracker
+class LocalProvenance(ProvenanceTransport):
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
 
     def environment(self, run_id: str) -> dict[str, Any]:
         found = self.tracker.provenance.environment(run_id)

@@ -1,0 +1,92 @@
+"""The SDK's door to a target: one part per resource, picked by the tracking URI.
+
+``Transport`` holds one object per resource (``transport.runs``, ``transport.search``,
+``transport.artifacts``, ``transport.provenance``), each a small protocol of its own with
+two implementations: ``http_<resource>.py`` talks to a LabLedger server and
+``local_<resource>.py`` calls the embedded store's services in-process.  Both return core
+entities and raise the same ``TrackerError`` classes.
+
+Adding a resource (the model registry, say) takes three new files and one line here:
+
+- ``<resource>.py``: the protocol, ``<Resource>Transport``;
+- ``http_<resource>.py``: ``Http<Resource>(connection: HttpConnection)``;
+- ``local_<resource>.py``: ``Local<Resource>(tracker: Tracker)``;
+- ``<resource>: <Resource>Transport`` in the body of ``Transport`` below.
+
+The implementations are found by those names when a transport is opened, so a target's
+modules load only when a run or client first needs them (``import labledger`` stays free
+of httpx and SQLAlchemy).  Each implementation subclasses its protocol, so mypy checks it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from labledger.core.settings import Settings
+from labledger.sdk.transport.artifacts import ArtifactsTransport
+from labledger.sdk.transport.provenance import ProvenanceTransport
+from labledger.sdk.transport.runs import RunsTransport
+from labledger.sdk.transport.search import SearchTransport
+
+
+class Connection(Protocol):
+    """What the parts of one transport share (an HTTP client, the embedded services)."""
+
+    def close(self) -> None: ...
+
+
+class Transport:
+    """One part per resource.  Every annotation in this class body registers a resource:
+    its name is the attribute, the module suffix and (capitalised) the class suffix."""
+
+    runs: RunsTransport
+    search: SearchTransport
+    artifacts: ArtifactsTransport
+    provenance: ProvenanceTransport
+
+    def __init__(self, connection: Connection, parts: Mapping[str, Any]) -> None:
+        if set(parts) != set(RESOURCES):
+            raise ValueError(f"a transport needs exactly the parts {RESOURCES}")
+        self.connection = connection
+        for name in RESOURCES:
+            setattr(self, name, parts[name])
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+RESOURCES: tuple[str, ...] = tuple(Transport.__annotations__)
+
+
+def implementation(kind: str, resource: str) -> type[Any]:
+    """The class implementing ``resource`` for ``kind`` ("http" or "local")."""
+    module = importlib.import_module(f"labledger.sdk.transport.{kind}_{resource}")
+    name = kind.capitalize() + "".join(p.capitalize() for p in resource.split("_"))
+    cls: type[Any] = getattr(module, name)
+    return cls
+
+
+def compose(kind: str, connection: Connection) -> Transport:
+    """A transport whose every part is ``kind``'s implementation over ``connection``."""
+    return Transport(
+        connection, {name: implementation(kind, name)(connection) for name in RESOURCES}
+    )
+
+
+def open_transport(settings: Settings) -> Transport:
+    """A folder path means the embedded store (in-process services, loaded lazily); an
+    ``http(s)://`` URI means a LabLedger server."""
+    if settings.is_remote:
+        from labledger.sdk.transport.http import HttpConnection
+
+        return compose("http", HttpConnection(settings.tracking_uri, token=settings.token))
+    from labledger.services.tracker import Tracker
+
+    tracker = Tracker.from_settings(settings)
+    try:
+        return compose("local", tracker)
+    except BaseException:
+        tracker.close()
+        raise
