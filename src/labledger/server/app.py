@@ -18,8 +18,7 @@ from labledger.core.settings import Settings
 from labledger.server.errors import install_error_handlers
 from labledger.server.frontdoor import FrontDoor, document_refusals
 from labledger.server.metrics import RequestMiddleware, ServerMetrics
-from labledger.server.routes import artifacts, health, projects, provenance, runs, uploads
-from labledger.server.schemas import RunBatch
+from labledger.server.routes import HAND_PARSED_BODIES, ROUTERS
 from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
 
@@ -69,14 +68,10 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     app.add_middleware(FrontDoor, schema=lambda: app.openapi(), allowed_origins=settings.origins)
     app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(projects.router)
-    app.include_router(runs.router)
-    app.include_router(artifacts.router)
-    app.include_router(uploads.router)
-    app.include_router(provenance.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
-    _add_batch_schema(app)
+    _publish_hand_parsed_bodies(app)
     install_ui(app)  # last: its catch-all route must not shadow the API
     return app
 
@@ -105,8 +100,9 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
-def _add_batch_schema(app: FastAPI) -> None:
-    """The batch route parses its body by hand; publish its schema in the OpenAPI document."""
+def _publish_hand_parsed_bodies(app: FastAPI) -> None:
+    """Routes that parse their body by hand (the batch route) reference its schema by name:
+    publish those schemas in the OpenAPI document."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
@@ -114,10 +110,11 @@ def _add_batch_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        batch = RunBatch.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, sub in batch.pop("$defs", {}).items():
-            components.setdefault(name, sub)
-        components["RunBatch"] = batch
+        for model in HAND_PARSED_BODIES:
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in body.pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            components[model.__name__] = body
         document_refusals(schema)
         return schema
 

@@ -11,10 +11,14 @@ replace it without touching the services.  A call the policy refuses raises
 from __future__ import annotations
 
 import copy
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from labledger.core.errors import PermissionDeniedError
 from labledger.core.identity import ANONYMOUS, Action, Principal
+
+if TYPE_CHECKING:
+    from labledger.artifacts import BlobStore
+    from labledger.store.database import Database
 
 
 class Policy(Protocol):
@@ -65,10 +69,15 @@ ALLOW_EVERYONE = AllowEveryone()
 
 
 class Guarded:
-    """Base of the services: the caller and the policy that judges its calls."""
+    """Base of the services: the caller and the policy that judges its calls.  Every service
+    is built on the database and the blob store (``Tracker`` builds them all alike)."""
 
     principal: Principal = ANONYMOUS
     policy: Policy = ALLOW_EVERYONE
+
+    def __init__(self, db: Database, blob_store: BlobStore | None = None) -> None:
+        self.db = db
+        self.blob_store = blob_store
 
     def as_principal(self, principal: Principal) -> Self:
         """This service acting for ``principal`` (a shallow copy: same store, same policy)."""

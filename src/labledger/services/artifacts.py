@@ -98,8 +98,10 @@ def _check_run_id(run_id: str) -> None:
 
 
 class ArtifactService(Guarded):
+    blob_store: BlobStore
+
     def __init__(self, db: Database, store: BlobStore) -> None:
-        self.db = db
+        super().__init__(db, store)
         self.store = store
 
     # -- manifests --------------------------------------------------------------------------

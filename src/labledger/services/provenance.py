@@ -39,9 +39,10 @@ class Completeness:
 
 
 class ProvenanceService(Guarded):
+    blob_store: BlobStore
+
     def __init__(self, db: Database, blob_store: BlobStore) -> None:
-        self.db = db
-        self.blob_store = blob_store
+        super().__init__(db, blob_store)
 
     def _pk(self, conn: Any, run_id: str) -> int:
         if not is_valid_id(run_id):

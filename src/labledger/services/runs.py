@@ -25,7 +25,7 @@ from labledger.store import projects as project_repo
 from labledger.store import provenance as prov_repo
 from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
-from labledger.store.database import Connection, Database
+from labledger.store.database import Connection
 from labledger.store.runs import RunRef
 
 
@@ -49,9 +49,6 @@ def _with_end_time(change: RunUpdate, ref: RunRef) -> RunUpdate:
 
 
 class RunService(Guarded):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     def create_run(self, spec: RunCreate) -> tuple[Run, bool]:
         """Create a run, or return the existing one for the same id or (project, run_key).
 

@@ -17,7 +17,6 @@ from labledger.store import metrics as metric_repo
 from labledger.store import projects as project_repo
 from labledger.store import runs as run_repo
 from labledger.store import search as search_repo
-from labledger.store.database import Database
 
 
 def _check_page(project: str, limit: int) -> None:
@@ -30,9 +29,6 @@ def _check_page(project: str, limit: int) -> None:
 
 
 class SearchService(Guarded):
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     def list_projects(self) -> list[Project]:
         self.allow(Action.READ)
         with self.db.read() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import get_type_hints
 
 from labledger.artifacts import BlobStore, open_blob_store
 from labledger.core.identity import Principal
@@ -26,28 +27,33 @@ def db_uri_for(settings: Settings) -> str:
 class Tracker:
     """Everything a transport or route needs; built once per process (or per app)."""
 
+    # The services, one line each: every name annotated with a service class here is built
+    # on the database and the blob store, judged by the same policy and bound to a principal
+    # with the others (a new resource's service is one more line).
+    runs: RunService
+    search: SearchService
+    artifacts: ArtifactService
+    provenance: ProvenanceService
+
     def __init__(
         self, db: Database, blob_store: BlobStore, policy: Policy = ALLOW_EVERYONE
     ) -> None:
         self.db = db
         self.blob_store = blob_store
-        self.runs = RunService(db)
-        self.search = SearchService(db)
-        self.artifacts = ArtifactService(db, blob_store)
-        self.provenance = ProvenanceService(db, blob_store)
-        for service in self._services():
+        for name, kind in SERVICES.items():
+            service = kind(db, blob_store)
             service.policy = policy
+            setattr(self, name, service)
 
-    def _services(self) -> tuple[Guarded, ...]:
-        return (self.runs, self.search, self.artifacts, self.provenance)
+    def services(self) -> tuple[Guarded, ...]:
+        """Every service, in the order they are declared."""
+        return tuple(getattr(self, name) for name in SERVICES)
 
     def for_principal(self, principal: Principal) -> Tracker:
         """The same store and policy, every service acting for ``principal``."""
         bound = copy.copy(self)
-        bound.runs = self.runs.as_principal(principal)
-        bound.search = self.search.as_principal(principal)
-        bound.artifacts = self.artifacts.as_principal(principal)
-        bound.provenance = self.provenance.as_principal(principal)
+        for name in SERVICES:
+            setattr(bound, name, getattr(self, name).as_principal(principal))
         return bound
 
     @classmethod
@@ -88,6 +94,13 @@ class Tracker:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+SERVICES: dict[str, type[Guarded]] = {
+    name: kind
+    for name, kind in get_type_hints(Tracker).items()
+    if isinstance(kind, type) and issubclass(kind, Guarded)
+}
 
 
 def _default_artifact_uri(db_uri: str) -> str:

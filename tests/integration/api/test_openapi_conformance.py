@@ -29,8 +29,8 @@ from labledger.core.errors import InvalidInputError
 from labledger.core.ids import is_valid_id
 from labledger.core.provenance import check_dataset, check_role
 from labledger.core.validation import check_key, check_project_name, check_str
-from labledger.server import schemas
 from labledger.server.routes.artifacts import _folder
+from labledger.server.schemas import common as schemas
 from labledger.services.completeness import check_field
 
 HEX = "0123456789abcdef"

@@ -17,7 +17,6 @@ from labledger.core.artifact_validation import (
 )
 from labledger.core.entities import ArtifactEntry
 from labledger.core.errors import InvalidInputError, LimitExceededError
-from labledger.server import schemas
 from labledger.server.deps import ArtifactServiceDep
 from labledger.server.routes.common import (
     INPUT_400,
@@ -28,6 +27,8 @@ from labledger.server.routes.common import (
     RunIdPath,
     errors,
 )
+from labledger.server.schemas import artifacts as schemas
+from labledger.server.schemas.common import ARTIFACT_FOLDER, ARTIFACT_PATH
 
 router = APIRouter(prefix="/api/v1/runs", tags=["artifacts"])
 _BYTES: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
@@ -45,7 +46,7 @@ def _folder(path: str) -> str:
 
 FolderQuery = Query(
     description="A folder (or file) inside the run; '' = all.",
-    json_schema_extra={"maxLength": limits.MAX_ARTIFACT_PATH, "pattern": schemas.ARTIFACT_FOLDER},
+    json_schema_extra={"maxLength": limits.MAX_ARTIFACT_PATH, "pattern": ARTIFACT_FOLDER},
 )
 
 
@@ -155,7 +156,7 @@ def download_artifact(
             json_schema_extra={
                 "minLength": 1,
                 "maxLength": limits.MAX_ARTIFACT_PATH,
-                "pattern": schemas.ARTIFACT_PATH,
+                "pattern": ARTIFACT_PATH,
             },
         ),
     ],

@@ -16,7 +16,7 @@ from labledger.core import limits
 from labledger.core.errors import InvalidInputError, RunNotFoundError, UploadNotFoundError
 from labledger.core.ids import is_valid_id
 from labledger.core.validation import check_key
-from labledger.server.schemas import DIGEST, HEX32, KEY_RULE, PROJECT, ErrorPublic
+from labledger.server.schemas.common import DIGEST, HEX32, KEY_RULE, PROJECT, ErrorPublic
 
 # Path parameters whose routes do not serve other text: such a route does not count in Allow
 # (/runs/search is no run, /blobs/verify no digest).

@@ -7,20 +7,13 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from labledger._version import __version__
 from labledger.server.deps import TrackerDep
-from labledger.server.schemas import ReadinessPublic
+from labledger.server.schemas.health import HealthPublic, ReadinessPublic
 
 router = APIRouter(tags=["health"])
-
-
-class HealthPublic(BaseModel):
-    status: str
-    version: str = Field(description="LabLedger version of this server process")
-    time_ms: int = Field(description="the server's clock, ms since the epoch (for skew checks)")
 
 
 @router.get("/healthz")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from labledger.server import schemas
 from labledger.server.deps import SearchServiceDep
 from labledger.server.routes.common import PROJECT_404, ProjectPath, errors
+from labledger.server.schemas import projects as schemas
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 

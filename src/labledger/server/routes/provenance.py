@@ -11,8 +11,6 @@ from labledger.core import limits
 from labledger.core.artifact_validation import check_digest
 from labledger.core.errors import InvalidInputError
 from labledger.core.ids import is_valid_id
-from labledger.server import provenance_schemas as ps
-from labledger.server import schemas
 from labledger.server.deps import RunServiceDep, get_tracker
 from labledger.server.encoding import WireJSONResponse, run_to_wire
 from labledger.server.routes.common import (
@@ -24,6 +22,9 @@ from labledger.server.routes.common import (
     RunIdPath,
     errors,
 )
+from labledger.server.schemas import provenance as ps
+from labledger.server.schemas.common import DIGEST, HEX32, PROJECT, EmptyBody
+from labledger.server.schemas.runs import RunPublic
 from labledger.services.provenance import ProvenanceService
 
 router = APIRouter(prefix="/api/v1", tags=["provenance"])
@@ -61,7 +62,7 @@ def list_annotations(run_id: RunIdPath, service: ProvenanceDep) -> ps.Annotation
 
 @router.post(
     "/runs/{run_id}/seal",
-    response_model=schemas.RunPublic,
+    response_model=RunPublic,
     responses=errors(
         _JSON_400,
         RUN_404,
@@ -69,9 +70,7 @@ def list_annotations(run_id: RunIdPath, service: ProvenanceDep) -> ps.Annotation
         SHAPE_422,
     ),
 )
-def seal_run(
-    run_id: RunIdPath, body: schemas.EmptyBody, service: RunServiceDep
-) -> WireJSONResponse:
+def seal_run(run_id: RunIdPath, body: EmptyBody, service: RunServiceDep) -> WireJSONResponse:
     """Seal an ended run now (finished runs are sealed when they finish)."""
     del body
     return WireJSONResponse(run_to_wire(service.seal_run(run_id)))
@@ -80,7 +79,7 @@ def seal_run(
 @router.post("/runs/{run_id}/verify", responses=errors(_JSON_400, RUN_404, SHAPE_422))
 def verify_run(
     run_id: RunIdPath,
-    body: schemas.EmptyBody,
+    body: EmptyBody,
     service: ProvenanceDep,
     blobs: Annotated[bool, Query(description="Also re-hash every artifact's blob.")] = True,
 ) -> ps.VerificationPublic:
@@ -116,14 +115,14 @@ def list_sealed_runs(
         str | None,
         Query(
             description="Only this project's runs.",
-            json_schema_extra={"maxLength": limits.MAX_PROJECT_NAME, "pattern": schemas.PROJECT},
+            json_schema_extra={"maxLength": limits.MAX_PROJECT_NAME, "pattern": PROJECT},
         ),
     ] = None,
     after: Annotated[
         str | None,
         Query(
             description="next_after of the previous page: a run id.",
-            json_schema_extra={"pattern": schemas.HEX32},
+            json_schema_extra={"pattern": HEX32},
         ),
     ] = None,
     limit: Annotated[int, PageLimit] = 1000,
@@ -145,13 +144,13 @@ def list_sealed_runs(
     ),
 )
 def verify_blobs(
-    body: schemas.EmptyBody,
+    body: EmptyBody,
     service: ProvenanceDep,
     after: Annotated[
         str | None,
         Query(
             description="next_after of the previous page: a digest.",
-            json_schema_extra={"pattern": schemas.DIGEST},
+            json_schema_extra={"pattern": DIGEST},
         ),
     ] = None,
     limit: Annotated[int, PageLimit] = 200,

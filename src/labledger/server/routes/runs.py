@@ -1,4 +1,5 @@
-"""/api/v1/runs: create (idempotent), read, update, search, batches, metric history."""
+"""/api/v1/runs: create (idempotent), read, update, delete, batches, metric history (the
+searches over runs are in search.py)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,21 @@ from starlette.concurrency import run_in_threadpool
 
 from labledger.core import entities, limits
 from labledger.core.batches import parse_batch
-from labledger.core.errors import InvalidInputError, InvalidQueryError, MalformedBodyError
-from labledger.core.query import check_filter
-from labledger.server import schemas
+from labledger.core.errors import InvalidInputError, MalformedBodyError
 from labledger.server.deps import MetricsDep, RunServiceDep, SearchServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire
 from labledger.server.frontdoor import PARSED_JSON
 from labledger.server.routes.common import (
     INPUT_400,
-    PROJECT_404,
     RUN_404,
     SHAPE_422,
     KeyPath,
     RunIdPath,
     checked_key,
     errors,
-    refuse_other_methods,
 )
+from labledger.server.schemas import runs as schemas
+from labledger.server.schemas.common import EmptyBody
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 
@@ -71,7 +70,6 @@ RUN_LINKS: dict[str, Any] = {
         )
     },
 }
-_SEARCH_ERRORS = errors(INPUT_400, PROJECT_404, SHAPE_422)
 
 
 @router.post(
@@ -106,58 +104,6 @@ def create_run(
     return WireJSONResponse(
         {**run_to_wire(run), "created": created}, status_code=201 if created else 200
     )
-
-
-@router.post("/search", response_model=schemas.RunsPublic, responses=_SEARCH_ERRORS)
-def search_runs(body: schemas.RunSearch, service: SearchServiceDep) -> WireJSONResponse:
-    page = service.search_runs(
-        body.project,
-        body.filter,
-        body.order_by,
-        body.limit,
-        body.page_token,
-        include_total=body.include_total,
-    )
-    return WireJSONResponse(
-        {
-            "runs": [run_to_wire(r) for r in page.runs],
-            "next_page_token": page.next_page_token,
-            "total": page.total,
-        }
-    )
-
-
-@router.post("/count", response_model=schemas.RunCountPublic, responses=_SEARCH_ERRORS)
-def count_runs(body: schemas.RunCount, service: SearchServiceDep) -> schemas.RunCountPublic:
-    """How many runs match a filter (the UI asks beside the first page, not before it)."""
-    return schemas.RunCountPublic(total=service.count_runs(body.project, body.filter))
-
-
-@router.post(
-    "/validate-filter",
-    response_model=schemas.FilterCheckPublic,
-    responses=errors((400, "The body is not strict JSON (malformed_json)."), SHAPE_422),
-)
-def validate_filter(body: schemas.FilterCheck) -> schemas.FilterCheckPublic:
-    """Check a filter and order without searching: 200 either way, with the error (and its
-    position) when invalid.  The UI checks as the user types."""
-    try:
-        check_filter(body.filter, body.order_by)
-    except InvalidQueryError as exc:
-        return schemas.FilterCheckPublic(valid=False, error=schemas.ErrorPublic(**exc.to_dict()))
-    return schemas.FilterCheckPublic(valid=True, error=None)
-
-
-@router.post("/groups", response_model=schemas.RunGroupsPublic, responses=_SEARCH_ERRORS)
-def group_runs(body: schemas.RunGroupQuery, service: SearchServiceDep) -> WireJSONResponse:
-    """Run counts per value of a param, tag or attribute among runs matching a filter."""
-    groups = service.group_runs(body.project, body.group_by, body.filter, body.limit)
-    return WireJSONResponse({"groups": [{"value": g.value, "count": g.count} for g in groups]})
-
-
-# Before /{run_id}: a GET, PATCH or DELETE of /runs/search is no run called "search".
-for _path in ("/search", "/count", "/validate-filter", "/groups"):
-    refuse_other_methods(router, _path, ["POST"])
 
 
 @router.get("/{run_id}", response_model=schemas.RunPublic, responses=errors(RUN_404))
@@ -217,7 +163,7 @@ def delete_run(
     status_code=204,
     responses=errors((400, "The body is not strict JSON (malformed_json)."), RUN_404, SHAPE_422),
 )
-def heartbeat(run_id: RunIdPath, body: schemas.EmptyBody, service: RunServiceDep) -> None:
+def heartbeat(run_id: RunIdPath, body: EmptyBody, service: RunServiceDep) -> None:
     """A writer is alive (the SDK sends one every 30 s while a run is open and quiet)."""
     del body
     service.heartbeat(run_id)

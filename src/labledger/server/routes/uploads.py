@@ -12,7 +12,6 @@ from labledger.core.artifact_validation import check_digest
 from labledger.core.entities import UploadSession
 from labledger.core.errors import BodyTooLargeError, InvalidInputError
 from labledger.core.limits import ARTIFACT_PART_SIZE, MAX_ARTIFACT_SIZE
-from labledger.server import schemas
 from labledger.server.deps import ArtifactServiceDep, MetricsDep
 from labledger.server.routes.common import (
     SHAPE_422,
@@ -22,6 +21,8 @@ from labledger.server.routes.common import (
     errors,
     refuse_other_methods,
 )
+from labledger.server.schemas import uploads as schemas
+from labledger.server.schemas.common import DIGEST_ANY_CASE, EmptyBody
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
@@ -43,7 +44,7 @@ Sha256Header = Annotated[
     Header(
         alias="X-Content-SHA256",
         description="SHA-256 (hex) of the request body.",
-        json_schema_extra={"pattern": schemas.DIGEST_ANY_CASE},
+        json_schema_extra={"pattern": DIGEST_ANY_CASE},
     ),
 ]
 UPLOAD_404 = (404, "No such upload: it completed or never started (upload_not_found).")
@@ -275,7 +276,7 @@ async def put_part(
     ),
 )
 def complete_upload(
-    upload_id: UploadIdPath, body: schemas.EmptyBody, service: ArtifactServiceDep
+    upload_id: UploadIdPath, body: EmptyBody, service: ArtifactServiceDep
 ) -> schemas.UploadPublic:
     """Hash the assembled content; store it if it matches its digest, else discard it."""
     del body

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from labledger.core import limits
-from labledger.server.schemas import REQUIRED_FIELD, Rule
+from labledger.server.schemas.common import REQUIRED_FIELD, Rule, Strict
 
 
 class EnvironmentPublic(BaseModel):
@@ -84,8 +84,7 @@ RequiredField = Annotated[
 ]
 
 
-class RequirementsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class RequirementsIn(Strict):
     required: Annotated[list[RequiredField], Rule({"maxItems": limits.MAX_REQUIRED_FIELDS})] = (
         Field(
             description="params.<key>, tags.<key>, metrics.<key>, datasets, datasets.<name>, "
