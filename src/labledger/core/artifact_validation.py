@@ -56,23 +56,20 @@ def check_artifact_path(field: str, path: object, *, allow_empty: bool = False) 
     """A relative, '/'-separated path without '.', '..', empty segments or control chars.
 
     ``allow_empty`` admits "" (the root) for listing and downloading whole trees; a trailing
-    '/' is then ignored.
+    '/' is then ignored (after the length is checked: the limit is on what was sent).
     """
     if not isinstance(path, str):
         raise InvalidInputError(
             f"{field} must be a string, got {type(path).__name__}", details={"field": field}
         )
     if allow_empty:
+        _check_path_length(field, path)
         path = path.rstrip("/")
         if not path:
             return ""
     if not path:
         raise _bad_path(field, path, "it is empty")
-    if len(path) > limits.MAX_ARTIFACT_PATH:
-        raise LimitExceededError(
-            f"{field} is {len(path)} characters; the limit is {limits.MAX_ARTIFACT_PATH}",
-            details={"field": field, "limit": limits.MAX_ARTIFACT_PATH, "path": path[:100]},
-        )
+    _check_path_length(field, path)
     if _CONTROL_RE.search(path):
         raise _bad_path(field, path, "it contains NUL or another control character")
     if "\\" in path:
@@ -89,6 +86,14 @@ def check_artifact_path(field: str, path: object, *, allow_empty: bool = False) 
                 details={"field": field, "limit": limits.MAX_ARTIFACT_SEGMENT, "path": path},
             )
     return path
+
+
+def _check_path_length(field: str, path: str) -> None:
+    if len(path) > limits.MAX_ARTIFACT_PATH:
+        raise LimitExceededError(
+            f"{field} is {len(path)} characters; the limit is {limits.MAX_ARTIFACT_PATH}",
+            details={"field": field, "limit": limits.MAX_ARTIFACT_PATH, "path": path[:100]},
+        )
 
 
 def check_digest(field: str, digest: object) -> str:
@@ -123,7 +128,9 @@ def check_media_type(field: str, value: object) -> str:
 
 
 def parse_artifact_entries(items: object) -> list[ArtifactEntry]:
-    """Entries a client declares for a run; a bad one rejects the whole request."""
+    """Entries a client declares for a run, as wire objects or as ``ArtifactEntry`` (the
+    embedded SDK), checked alike; a bad one rejects the whole request.  State and creation
+    time are the server's: whatever an entry says of them is ignored."""
     if not isinstance(items, list):
         raise InvalidInputError("artifacts must be a list", details={"field": "artifacts"})
     if len(items) > limits.MAX_ARTIFACTS_PER_REQUEST:
@@ -133,6 +140,8 @@ def parse_artifact_entries(items: object) -> list[ArtifactEntry]:
         )
     out: dict[str, ArtifactEntry] = {}
     for i, item in enumerate(items):
+        if isinstance(item, ArtifactEntry):
+            item = _declared(item)
         if not isinstance(item, dict):
             raise InvalidInputError(
                 f"artifacts[{i}] must be an object", details={"field": f"artifacts[{i}]"}
@@ -141,10 +150,18 @@ def parse_artifact_entries(items: object) -> list[ArtifactEntry]:
     return list(out.values())  # the last entry for a path wins, as a later log would
 
 
+def _declared(entry: ArtifactEntry) -> dict[str, Any]:
+    """The fields of an entry a client declares, as a wire object would carry them."""
+    fields = entry.to_dict()
+    return {k: fields[k] for k in _DECLARED if fields[k] is not None}
+
+
+_DECLARED = ("path", "digest", "size", "media_type", "mtime_ms", "step")
+
+
 def _entry(i: int, item: dict[str, Any]) -> ArtifactEntry:
     prefix = f"artifacts[{i}]"
-    known = {"path", "digest", "size", "media_type", "mtime_ms", "step"}
-    unknown = sorted(set(item) - known)
+    unknown = sorted(set(item) - set(_DECLARED))
     if unknown:
         raise InvalidInputError(
             f"{prefix} has unknown fields {unknown}", details={"field": f"{prefix}.{unknown[0]}"}

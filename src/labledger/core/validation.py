@@ -74,6 +74,16 @@ def check_key(field: str, key: object) -> str:
     return key
 
 
+def check_page_size(limit: object) -> int:
+    """The ``limit`` of a listing: an integer from 1 to ``MAX_PAGE_SIZE``."""
+    if type(limit) is not int or not 1 <= limit <= limits.MAX_PAGE_SIZE:
+        raise InvalidInputError(
+            f"limit must be between 1 and {limits.MAX_PAGE_SIZE}, got {limit!r}",
+            details={"field": "limit", "limit": limits.MAX_PAGE_SIZE},
+        )
+    return limit
+
+
 def check_project_name(name: object) -> str:
     name = check_str("project", name, limits.MAX_PROJECT_NAME)
     if not _PROJECT_RE.fullmatch(name):

@@ -9,14 +9,20 @@ it deletes the bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from labledger.artifacts import BlobStore
 from labledger.artifacts.blobstore import check_part
-from labledger.core.artifact_validation import check_artifact_path, check_digest, check_size
+from labledger.core.artifact_validation import (
+    check_artifact_path,
+    check_digest,
+    check_size,
+    parse_artifact_entries,
+)
 from labledger.core.entities import ArtifactEntry, ArtifactState, UploadSession
 from labledger.core.errors import (
     ArtifactCorruptedError,
@@ -106,28 +112,33 @@ class ArtifactService(Guarded):
 
     # -- manifests --------------------------------------------------------------------------
     def declare(
-        self, run_id: str, entries: list[ArtifactEntry]
+        self, run_id: str, entries: Sequence[ArtifactEntry | Mapping[str, Any]]
     ) -> tuple[list[ArtifactEntry], list[str]]:
-        """Record entries for a run; returns them (with state) and the digests to upload."""
+        """Record entries for a run; returns them (with state) and the digests to upload.
+
+        ``entries`` are wire objects (path, digest, size, media_type, mtime_ms, step) or
+        ``ArtifactEntry``; both are checked here (``parse_artifact_entries``), the one place
+        they are, and a later entry for a path replaces an earlier one."""
         self.allow(Action.WRITE, run_id=run_id)
         _check_run_id(run_id)
+        checked = parse_artifact_entries(list(entries))
 
         def apply(conn: Connection) -> tuple[list[ArtifactEntry], list[str]]:
             ref = run_repo.get_run_for_write(conn, run_id)
             run_pk = ref.pk
             if ref.sealed:
-                held = _held_unchanged(conn, ref.pk, run_id, entries)
+                held = _held_unchanged(conn, ref.pk, run_id, checked)
                 return held, sorted({e.digest for e in held if e.state is ArtifactState.PENDING})
-            _check_sizes(conn, entries)
+            _check_sizes(conn, checked)
             now = now_ms()
-            found = repo.touch_blobs(conn, [e.digest for e in entries], now)
+            found = repo.touch_blobs(conn, [e.digest for e in checked], now)
             out = [
                 replace(
                     e,
                     state=ArtifactState.STORED if e.digest in found else ArtifactState.PENDING,
                     created_ms=now,
                 )
-                for e in entries
+                for e in checked
             ]
             repo.upsert_entries(conn, run_pk, out)
             missing = sorted({e.digest for e in out if e.state is ArtifactState.PENDING})

@@ -3,10 +3,8 @@ seal outlives the run (``labledger verify`` reports deleted runs)."""
 
 from __future__ import annotations
 
-from labledger.core import limits
 from labledger.core.errors import RunDeletedError
 from labledger.core.ids import format_ms
-from labledger.core.validation import check_str
 from labledger.store import runs as run_repo
 from labledger.store import seals as seal_repo
 from labledger.store import tombstones
@@ -24,9 +22,8 @@ def refuse_buried_id(conn: Connection, run_id: str) -> None:
 
 
 def delete_run(conn: Connection, run_id: str, reason: str | None, now_ms: int) -> None:
-    """In one transaction: the tombstone, then the run and everything recorded for it."""
-    if reason is not None:
-        check_str("reason", reason, limits.MAX_DELETE_REASON)
+    """In one transaction: the tombstone, then the run and everything recorded for it
+    (``RunService.delete_run`` has checked the reason)."""
     ref = run_repo.get_run_for_write(conn, run_id)
     run = run_repo.get_run_by_pk(conn, ref.pk)
     record = seal_repo.seal_record(conn, ref.pk)

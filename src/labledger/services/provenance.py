@@ -8,11 +8,12 @@ from typing import Any
 
 from labledger.artifacts import BlobStore
 from labledger.core import limits
+from labledger.core.artifact_validation import check_digest
 from labledger.core.entities import DatasetRef, Run
 from labledger.core.errors import InvalidInputError, LimitExceededError, RunNotFoundError
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
-from labledger.core.validation import check_key, check_project_name
+from labledger.core.validation import check_key, check_page_size, check_project_name
 from labledger.services import sealing
 from labledger.services.access import Guarded
 from labledger.services.completeness import check_field, missing_fields
@@ -36,6 +37,27 @@ class Completeness:
     @property
     def percent(self) -> float:
         return 100.0 if self.runs == 0 else 100.0 * self.complete / self.runs
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as every door answers it (the server's JSON, the embedded SDK)."""
+        return {
+            "project": self.project,
+            "required": self.required,
+            "runs": self.runs,
+            "complete": self.complete,
+            "percent": self.percent,
+            "incomplete": self.incomplete,
+        }
+
+
+@dataclass
+class RunCompleteness:
+    required: list[str]
+    missing: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as every door answers it (the server's JSON, the embedded SDK)."""
+        return {"required": self.required, "missing": self.missing}
 
 
 class ProvenanceService(Guarded):
@@ -92,6 +114,12 @@ class ProvenanceService(Guarded):
         """A page of the ids ``verify --all`` checks (by id), and the id to continue after:
         every run that ended or was ever marked sealed, and every deleted run."""
         self.allow(Action.READ, project=project)
+        check_page_size(limit)
+        if after is not None and not is_valid_id(after):
+            raise InvalidInputError(
+                f"after must be a run id (32 lowercase hex characters), got {after!r}",
+                details={"field": "after"},
+            )
         with self.db.read() as conn:
             name = None if project is None else check_project_name(project)
             if name is not None:
@@ -104,6 +132,9 @@ class ProvenanceService(Guarded):
     def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
         """Check a page of stored blobs (by digest): (checked, problems, next ``after``)."""
         self.allow(Action.ADMIN)
+        check_page_size(limit)
+        if after is not None:
+            check_digest("after", after)
         with self.db.read() as conn:
             rows = artifact_repo.blob_page(conn, after, limit + 1)
         more = len(rows) > limit
@@ -159,6 +190,22 @@ class ProvenanceService(Guarded):
             env = repo.get_environment(conn, pk)
             datasets = repo.list_datasets(conn, pk)
         return missing_fields(required, run, env[0] if env else None, datasets)
+
+    def run_completeness(self, run_id: str) -> RunCompleteness:
+        """The fields the run's project requires, and those this run lacks."""
+        self.allow(Action.READ, run_id=run_id)
+        with self.db.read() as conn:
+            pk = self._pk(conn, run_id)
+            run = run_repo.get_run_by_pk(conn, pk)
+            project_id = project_repo.get_project_id(conn, run.project)
+            required = repo.get_requirements(conn, project_id)
+            if not required:
+                return RunCompleteness(required, [])
+            env = repo.get_environment(conn, pk)
+            datasets = repo.list_datasets(conn, pk)
+        return RunCompleteness(
+            required, missing_fields(required, run, env[0] if env else None, datasets)
+        )
 
     def completeness(self, project: str, recent: int | None = None) -> Completeness:
         """How many of the project's runs (or of its ``recent`` latest) carry every

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from labledger.core import limits
+from labledger.core.batches import parse_batch
 from labledger.core.entities import Batch, Run, RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import (
     InvalidInputError,
@@ -15,7 +18,7 @@ from labledger.core.errors import (
 )
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id, new_id, now_ms
-from labledger.core.validation import check_run_create, check_str, check_timestamp
+from labledger.core.validation import check_key, check_run_create, check_str, check_timestamp
 from labledger.services import deletion, sealing
 from labledger.services.access import Guarded
 from labledger.services.names import random_run_name
@@ -194,9 +197,17 @@ class RunService(Guarded):
             self._complete_seal(to_seal)
         return self.get_run(run_id)
 
-    def log_batch(self, run_id: str, batch: Batch) -> BatchResult:
-        """Store a batch atomically: all of it or none.  A batch id seen before is a no-op."""
+    def log_batch(self, run_id: str, batch: Batch | Mapping[str, Any]) -> BatchResult:
+        """Store a batch atomically: all of it or none.  A batch id seen before is a no-op.
+
+        ``batch`` is the wire form (a JSON object: metrics as columns, params, tags,
+        environment, datasets), checked here by ``parse_batch``, or a ``Batch`` an SDK built
+        with the same checks."""
         self.allow(Action.WRITE, run_id=run_id)
+        if not isinstance(batch, Batch):
+            if not isinstance(batch, Mapping):
+                raise InvalidInputError("the body must be a JSON object", details={"field": "body"})
+            batch = parse_batch(batch)
         batch = redact_batch(batch)  # params and tags: credentials are never stored
 
         def apply(conn: Connection) -> BatchResult:
@@ -240,7 +251,9 @@ class RunService(Guarded):
             prov_repo.record_annotation(conn, ref.pk, f"tags.{key}", current.get(key), value, now)
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag (a tag the run does not have: nothing to do)."""
         self.allow(Action.WRITE, run_id=run_id)
+        check_key("key", key)  # no tag could have another key: refused, not ignored
 
         def apply(conn: Connection) -> None:
             ref = run_repo.get_run_for_write(conn, run_id)
@@ -262,7 +275,7 @@ class RunService(Guarded):
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
         if reason is not None:
-            check_str("reason", reason, limits.MAX_NOTES)
+            check_str("reason", reason, limits.MAX_DELETE_REASON)
         self.db.run_write(deletion.delete_run, run_id, reason, now_ms())
 
     def heartbeat(self, run_id: str) -> None:

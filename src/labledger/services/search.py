@@ -9,7 +9,7 @@ from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
 from labledger.core.query import parse_field, parse_filter, parse_order_by
 from labledger.core.query_limits import check_text
-from labledger.core.validation import check_project_name
+from labledger.core.validation import check_key, check_page_size, check_project_name
 from labledger.services.access import Guarded
 from labledger.services.downsample import downsample_indices
 from labledger.store import history as history_repo
@@ -21,11 +21,7 @@ from labledger.store import search as search_repo
 
 def _check_page(project: str, limit: int) -> None:
     check_project_name(project)
-    if not 1 <= limit <= limits.MAX_PAGE_SIZE:
-        raise InvalidInputError(
-            f"limit must be between 1 and {limits.MAX_PAGE_SIZE}, got {limit}",
-            details={"field": "limit", "limit": limits.MAX_PAGE_SIZE},
-        )
+    check_page_size(limit)
 
 
 class SearchService(Guarded):
@@ -105,6 +101,7 @@ class SearchService(Guarded):
         end_step: int | None = None,
     ) -> MetricSeries:
         self.allow(Action.READ, run_id=run_id)
+        check_key("key", key)
         if max_points is not None and not 1 <= max_points <= limits.MAX_HISTORY_POINTS:
             raise InvalidInputError(
                 f"max_points must be between 1 and {limits.MAX_HISTORY_POINTS}",

@@ -13,10 +13,9 @@ from labledger.core import limits
 from labledger.core.artifact_validation import (
     DEFAULT_MEDIA_TYPE,
     media_type_for,
-    parse_artifact_entries,
 )
 from labledger.core.entities import ArtifactEntry
-from labledger.core.errors import InvalidInputError, LimitExceededError
+from labledger.core.errors import InvalidInputError
 from labledger.server.deps import ArtifactServiceDep
 from labledger.server.routes.common import (
     INPUT_400,
@@ -32,16 +31,6 @@ from labledger.server.schemas.common import ARTIFACT_FOLDER, ARTIFACT_PATH
 
 router = APIRouter(prefix="/api/v1/runs", tags=["artifacts"])
 _BYTES: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
-
-
-def _folder(path: str) -> str:
-    """A folder from the query: the length is checked before trailing '/' are dropped."""
-    if len(path) > limits.MAX_ARTIFACT_PATH:
-        raise LimitExceededError(
-            f"path is {len(path)} characters; the limit is {limits.MAX_ARTIFACT_PATH}",
-            details={"field": "path", "limit": limits.MAX_ARTIFACT_PATH, "path": path[:100]},
-        )
-    return path
 
 
 FolderQuery = Query(
@@ -63,7 +52,7 @@ def list_artifacts(
     run_id: RunIdPath, service: ArtifactServiceDep, path: Annotated[str, FolderQuery] = ""
 ) -> schemas.ArtifactsPublic:
     """Every manifest entry under ``path``, recursively, sorted by path."""
-    entries = service.list(run_id, _folder(path))
+    entries = service.list(run_id, path)
     return schemas.ArtifactsPublic(artifacts=[_public(e) for e in entries])
 
 
@@ -76,7 +65,7 @@ def declare_artifacts(
     run_id: RunIdPath, body: schemas.ArtifactsDeclare, service: ArtifactServiceDep
 ) -> schemas.ArtifactsDeclared:
     """Record entries (path -> content); answers which contents still need uploading."""
-    entries = parse_artifact_entries([a.model_dump(exclude_none=True) for a in body.artifacts])
+    entries = [a.model_dump(exclude_none=True) for a in body.artifacts]
     stored, missing = service.declare(run_id, entries)
     return schemas.ArtifactsDeclared(artifacts=[_public(e) for e in stored], missing=missing)
 
@@ -115,7 +104,7 @@ def download_archive(
     """Every stored artifact under ``path`` as one streamed tar (names relative to ``path``;
     each member's SHA-256 in its PAX header ``LABLEDGER.sha256``).  Pending ones are left out
     and counted in ``X-Artifacts-Pending``."""
-    archive = service.archive(run_id, _folder(path))
+    archive = service.archive(run_id, path)
     headers = {
         "Content-Disposition": f"attachment; filename*=utf-8''{_quote(archive.name)}",
         "X-Artifacts-Pending": str(archive.pending),

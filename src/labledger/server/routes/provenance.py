@@ -8,9 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from labledger.core import limits
-from labledger.core.artifact_validation import check_digest
-from labledger.core.errors import InvalidInputError
-from labledger.core.ids import is_valid_id
 from labledger.server.deps import RunServiceDep, get_tracker
 from labledger.server.encoding import WireJSONResponse, run_to_wire
 from labledger.server.routes.common import (
@@ -89,16 +86,14 @@ def verify_run(
 
 
 @router.get("/runs/{run_id}/completeness", responses=errors(RUN_404))
-def run_completeness(
-    run_id: RunIdPath, service: ProvenanceDep, runs: RunServiceDep
-) -> ps.RunCompletenessPublic:
-    run = runs.get_run(run_id)
-    return ps.RunCompletenessPublic(
-        required=service.requirements(run.project), missing=service.missing(run)
-    )
+def run_completeness(run_id: RunIdPath, service: ProvenanceDep) -> ps.RunCompletenessPublic:
+    return ps.RunCompletenessPublic(**service.run_completeness(run_id).to_dict())
 
 
-PageLimit = Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Page size.")
+# checked by the service (400 limit_exceeded... invalid_input), documented here
+PageLimit = Query(
+    description="Page size.", json_schema_extra={"minimum": 1, "maximum": limits.MAX_PAGE_SIZE}
+)
 
 
 @router.get(
@@ -127,11 +122,6 @@ def list_sealed_runs(
     ] = None,
     limit: Annotated[int, PageLimit] = 1000,
 ) -> ps.SealsPublic:
-    if after is not None and not is_valid_id(after):
-        raise InvalidInputError(
-            f"after must be a run id (32 lowercase hex characters), got {after!r}",
-            details={"field": "after"},
-        )
     ids, next_after = service.sealed_run_ids(project, after, limit)
     return ps.SealsPublic(run_ids=ids, next_after=next_after)
 
@@ -157,8 +147,6 @@ def verify_blobs(
 ) -> ps.BlobCheckPublic:
     """Re-hash a page of stored blobs (ordered by digest)."""
     del body
-    if after is not None:
-        check_digest("after", after)
     checked, problems, next_after = service.verify_blob_page(after, limit)
     return ps.BlobCheckPublic(checked=checked, problems=problems, next_after=next_after)
 
@@ -181,12 +169,4 @@ def set_requirements(
 def project_completeness(
     project: ProjectPath, service: ProvenanceDep
 ) -> ps.ProjectCompletenessPublic:
-    report = service.completeness(project)
-    return ps.ProjectCompletenessPublic(
-        project=report.project,
-        required=report.required,
-        runs=report.runs,
-        complete=report.complete,
-        percent=report.percent,
-        incomplete=report.incomplete,
-    )
+    return ps.ProjectCompletenessPublic(**service.completeness(project).to_dict())

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from labledger.core import entities, limits
-from labledger.core.batches import parse_batch
-from labledger.core.errors import InvalidInputError, MalformedBodyError
+from labledger.core.errors import MalformedBodyError
 from labledger.server.deps import MetricsDep, RunServiceDep, SearchServiceDep
 from labledger.server.encoding import WireJSONResponse, run_to_wire, series_to_wire
 from labledger.server.frontdoor import PARSED_JSON
@@ -20,11 +19,10 @@ from labledger.server.routes.common import (
     SHAPE_422,
     KeyPath,
     RunIdPath,
-    checked_key,
     errors,
 )
 from labledger.server.schemas import runs as schemas
-from labledger.server.schemas.common import EmptyBody
+from labledger.server.schemas.common import TEXT_OR_EMPTY, EmptyBody, Rule
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 
@@ -137,19 +135,18 @@ def update_run(
     return WireJSONResponse(run_to_wire(run))
 
 
+# checked by the service (400), not by FastAPI (422)
+DeleteReason = Annotated[
+    str,
+    Rule({"minLength": 1, "maxLength": limits.MAX_DELETE_REASON, "pattern": TEXT_OR_EMPTY}),
+]
+
+
 @router.delete("/{run_id}", status_code=204, responses=errors(RUN_404, INPUT_400))
 def delete_run(
     run_id: RunIdPath,
     service: RunServiceDep,
-    reason: Annotated[
-        str | None,
-        Query(
-            description="Why, kept in the tombstone.",
-            min_length=1,
-            max_length=limits.MAX_DELETE_REASON,
-            pattern=r"^[^\x00]*$",
-        ),
-    ] = None,
+    reason: Annotated[DeleteReason | None, Query(description="Why, kept in the tombstone.")] = None,
 ) -> None:
     """Delete a run with its metrics, params, tags and artifact manifest (blobs stay until
     ``labledger artifacts gc`` finds nothing refers to them).  A tombstone stays: the id,
@@ -198,11 +195,7 @@ async def log_batch(
     """
     if PARSED_JSON not in request.scope:  # the front door parsed any body there was
         raise MalformedBodyError("the request body is empty", details={"field": "body"})
-    data = request.scope[PARSED_JSON]
-    if not isinstance(data, dict):
-        raise InvalidInputError("the body must be a JSON object", details={"field": "body"})
-    batch = await run_in_threadpool(parse_batch, data)
-    result = await run_in_threadpool(service.log_batch, run_id, batch)
+    result = await run_in_threadpool(service.log_batch, run_id, request.scope[PARSED_JSON])
     if result.duplicate:
         metrics.duplicate_batches.inc()
     else:
@@ -222,7 +215,7 @@ async def log_batch(
 )
 def delete_tag(run_id: RunIdPath, key: KeyPath, service: RunServiceDep) -> None:
     """Remove a tag (a tag the run does not have: nothing to do)."""
-    service.delete_tag(run_id, checked_key("key", key))
+    service.delete_tag(run_id, key)
 
 
 @router.get("/{run_id}/metrics", response_model=schemas.MetricKeysPublic, responses=errors(RUN_404))
@@ -257,6 +250,5 @@ def get_metric_history(
     start_step: Annotated[int | None, StepQuery] = None,
     end_step: Annotated[int | None, StepQuery] = None,
 ) -> WireJSONResponse:
-    checked_key("key", key)
     series = service.get_metric_history(run_id, key, max_points, start_step, end_step)
     return WireJSONResponse(series_to_wire(series))

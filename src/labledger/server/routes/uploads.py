@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from labledger.core.artifact_validation import check_digest
 from labledger.core.entities import UploadSession
 from labledger.core.errors import BodyTooLargeError, InvalidInputError
 from labledger.core.limits import ARTIFACT_PART_SIZE, MAX_ARTIFACT_SIZE
@@ -120,7 +119,6 @@ async def put_blob(
 ) -> schemas.BlobStoredPublic:
     """Store a content of at most one part in one request; kept only if it hashes to
     ``digest``.  Pending entries waiting for it become ``stored``."""
-    check_digest("digest", digest)
     body = await read_body(request, ARTIFACT_PART_SIZE)
     size = await run_in_threadpool(service.put_blob, digest, [body])
     metrics.upload_bytes.inc(size)
