@@ -129,7 +129,7 @@ def _replay_writer(
     sent = False
     for seq, payload in pending_frames(log_path):
         try:
-            points = transport.runs.log_batch(run_id, None, payload)
+            points = transport.runs.log_batch(run_id, payload)
         except TrackerError as exc:
             report.errors.append(f"{run_id} batch {seq}: {exc}")
             return sent
@@ -218,7 +218,7 @@ def _replay_journal(
     for first, end, body, points in _journal_batches(read_items(run_dir, writer, start)):
         data = strict_body(json.dumps({"batch_id": f"{writer}-j{first}", **body}).encode())
         try:
-            transport.runs.log_batch(run_id, None, data)
+            transport.runs.log_batch(run_id, data)
         except TrackerError as exc:
             report.errors.append(f"{run_id} journal items {first}-{end - 1}: {exc}")
             return sent

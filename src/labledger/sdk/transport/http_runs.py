@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labledger.core.entities import Batch, Run, RunCreate, RunUpdate
+from labledger.core.entities import Run, RunCreate, RunUpdate
 from labledger.sdk.transport.http import HttpConnection, run_from_wire
 from labledger.sdk.transport.runs import RunsTransport
 from labledger.sdk.wire import strict_body
@@ -47,8 +47,7 @@ class HttpRuns(RunsTransport):
         params = {} if reason is None else {"reason": reason}
         self.http.request("DELETE", f"/api/v1/runs/{run_id}", params=params)
 
-    def log_batch(self, run_id: str, batch: Batch | None, body: bytes) -> int:
-        del batch  # the spooled body is the wire body (older spools: re-encoded strictly)
+    def log_batch(self, run_id: str, body: bytes) -> int:
         data = self.http.request(
             "POST",
             f"/api/v1/runs/{run_id}/batches",

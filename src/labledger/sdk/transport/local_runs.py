@@ -5,12 +5,31 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import orjson
+
 from labledger.core.batches import parse_batch
-from labledger.core.entities import Batch, Run, RunCreate, RunUpdate
+from labledger.core.entities import Run, RunCreate, RunUpdate
+from labledger.core.errors import MalformedBodyError
 from labledger.sdk.transport.runs import RunsTransport
 
 if TYPE_CHECKING:
     from labledger.services.tracker import Tracker
+
+
+def _decode(body: bytes) -> object:
+    """A spooled batch body.  Strict JSON is read by orjson; a body with bare NaN or
+    Infinity (an environment holding one, a frame spooled by an older version) by json,
+    which reads them as the floats they were."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body)
+    except ValueError as exc:  # what a server's front door answers
+        raise MalformedBodyError(
+            f"request body is not valid JSON: {exc}", details={"field": "body"}
+        ) from None
 
 
 class LocalRuns(RunsTransport):
@@ -29,10 +48,8 @@ class LocalRuns(RunsTransport):
     def delete_run(self, run_id: str, reason: str | None = None) -> None:
         self.tracker.runs.delete_run(run_id, reason)
 
-    def log_batch(self, run_id: str, batch: Batch | None, body: bytes) -> int:
-        if batch is None:
-            batch = parse_batch(json.loads(body))
-        return self.tracker.runs.log_batch(run_id, batch).points
+    def log_batch(self, run_id: str, body: bytes) -> int:
+        return self.tracker.runs.log_batch(run_id, parse_batch(_decode(body))).points
 
     def heartbeat(self, run_id: str) -> None:
         self.tracker.runs.heartbeat(run_id)

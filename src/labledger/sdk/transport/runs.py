@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from labledger.core.entities import Batch, Run, RunCreate, RunUpdate
+from labledger.core.entities import Run, RunCreate, RunUpdate
 
 
 class RunsTransport(Protocol):
@@ -18,8 +18,10 @@ class RunsTransport(Protocol):
 
     def delete_run(self, run_id: str, reason: str | None = None) -> None: ...
 
-    def log_batch(self, run_id: str, batch: Batch | None, body: bytes) -> int:
-        """Store one batch.  ``batch`` may be None (replay): then ``body`` is decoded."""
+    def log_batch(self, run_id: str, body: bytes) -> int:
+        """Store one batch, given as its wire body: the bytes the spool holds (a frame
+        spooled by an older version, with bare NaN/Infinity, is re-encoded strictly).
+        Returns the points stored (0 for a batch id seen before)."""
         ...
 
     def heartbeat(self, run_id: str) -> None: ...
