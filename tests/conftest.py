@@ -5,6 +5,7 @@ CI sets LABLEDGER_REQUIRE_SERVICES=1: a PostgreSQL or browser test that would sk
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -167,6 +169,70 @@ def api(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app(Settings(data_dir=str(tmp_path / "api-data")))
     with TestClient(app) as client:
         yield client
+
+
+class InProcessServer:
+    """The real app (lifespan included) in this process, reached by the SDK over HTTP
+    through the transport ``TestClient`` holds: no server process, no port, no startup
+    wait.  Tests of processes (a server killed, restarted, scaled out) use ``server``."""
+
+    url = "http://testserver"
+
+    def __init__(self, data_dir: Path, http: Any) -> None:
+        self.data_dir = data_dir
+        self.http = http  # a TestClient: httpx.Client API against the app, for raw REST
+        self.transport = http._transport  # what the SDK sends through
+
+    def init(self, **kwargs: Any) -> Any:
+        """``ll.init(...)`` against this app."""
+        import labledger as ll
+
+        return ll.init(tracking_uri=self.url, _http_transport=self.transport, **kwargs)
+
+    def client(self) -> Any:
+        """``ll.Client(...)`` against this app."""
+        import labledger as ll
+
+        return ll.Client(self.url, _http_transport=self.transport)
+
+
+@contextlib.contextmanager
+def inprocess_app(data_dir: Path, **settings: Any) -> Iterator[InProcessServer]:
+    """``create_app`` on ``data_dir`` (and ``settings``: a ``db_uri``, say), started."""
+    from fastapi.testclient import TestClient
+
+    from labledger.core.settings import Settings
+    from labledger.server.app import create_app
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(Settings(data_dir=str(data_dir), **settings))
+    # a server error is a 500 the SDK sees, as from a real server (not an exception here)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        yield InProcessServer(data_dir, http)
+
+
+@pytest.fixture
+def inprocess_http(tmp_path: Path) -> Iterator[InProcessServer]:
+    """A LabLedger server in this process, for SDK-over-HTTP tests of anything but processes."""
+    with inprocess_app(tmp_path / "server-data") as app:
+        yield app
+
+
+class EmbeddedTarget:
+    """An embedded store with the same helpers as ``InProcessServer``, for tests of both."""
+
+    def __init__(self, path: Path) -> None:
+        self.url = str(path)
+
+    def init(self, **kwargs: Any) -> Any:
+        import labledger as ll
+
+        return ll.init(tracking_uri=self.url, **kwargs)
+
+    def client(self) -> Any:
+        import labledger as ll
+
+        return ll.Client(self.url)
 
 
 # -- S3 (a moto server process speaking the S3 protocol) ---------------------------------------

@@ -141,7 +141,9 @@ def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(spool_module, "_write_json", meta)
     open_transport = start_module.open_transport
     monkeypatch.setattr(
-        start_module, "open_transport", lambda settings: _Spy(open_transport(settings), seen)
+        start_module,
+        "open_transport",
+        lambda settings, **kwargs: _Spy(open_transport(settings, **kwargs), seen),
     )
     return seen
 

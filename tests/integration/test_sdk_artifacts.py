@@ -1,4 +1,5 @@
-"""Artifacts through the SDK, on the embedded store and over HTTP to a real server process."""
+"""Artifacts through the SDK, on the embedded store and over HTTP: to the app in this
+process, and to a real server process where outages and restarts are the subject."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from labledger.core.errors import (
     InvalidArtifactPathError,
 )
 from labledger.sdk.downloads import PIPELINE_MIN
-from tests.conftest import run_sync
+from tests.conftest import EmbeddedTarget, InProcessServer, run_sync
 from tests.histories import Expected, check_run_history
 
 
@@ -26,11 +27,11 @@ def sha(data: bytes) -> str:
 
 
 @pytest.fixture(params=["local", "http"])
-def target(request, tmp_path, monkeypatch) -> str:
+def target(request, tmp_path, monkeypatch) -> EmbeddedTarget | InProcessServer:
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     if request.param == "local":
-        return str(tmp_path / "store")
-    return str(request.getfixturevalue("server").url)
+        return EmbeddedTarget(tmp_path / "store")
+    return request.getfixturevalue("inprocess_http")
 
 
 def make_tree(root: Path) -> dict[str, bytes]:
@@ -50,12 +51,12 @@ def test_log_list_download_and_stream(target, tmp_path):
     out = tmp_path / "outputs"
     files = make_tree(out)
     (tmp_path / "model.pt").write_bytes(b"model v1")
-    with ll.init(project="p", tracking_uri=target) as run:
+    with target.init(project="p") as run:
         assert run.log_artifact(tmp_path / "model.pt") == ["model.pt"]
         paths = run.log_artifact(out, path="eval")
         assert sorted(paths) == sorted(f"eval/{p}" for p in files)
         run.log({"loss": 0.1})  # logging goes on while uploads run
-    with ll.Client(target) as client:
+    with target.client() as client:
         entries = {e.path: e for e in client.list_artifacts(run.id)}
         assert set(entries) == {"model.pt", *(f"eval/{p}" for p in files)}
         assert all(e.state is ll.ArtifactState.STORED for e in entries.values())
@@ -80,12 +81,12 @@ def test_log_list_download_and_stream(target, tmp_path):
 
 def test_checkpoints_are_snapshotted_and_the_latest_is_findable(target, tmp_path):
     ckpt = tmp_path / "ckpt.pt"
-    with ll.init(project="p", tracking_uri=target) as run:
+    with target.init(project="p") as run:
         for step in (100, 200, 300):
             ckpt.write_bytes(f"weights at {step}".encode())
             assert run.log_checkpoint(ckpt, step=step) == [f"checkpoints/step-{step}/ckpt.pt"]
             # overwritten in place right away: the snapshot taken at log time is what counts
-    with ll.Client(target) as client:
+    with target.client() as client:
         latest = client.latest_checkpoint(run.id)
         assert latest is not None and latest.step == 300
         for step in (100, 200, 300):
@@ -171,21 +172,21 @@ def watch_destination(client, target: Path) -> list[bool]:  # type: ignore[no-un
 
 @pytest.mark.parametrize("size", [4000, PIPELINE_MIN + 123], ids=["small", "pipelined"])
 def test_a_download_appears_at_its_destination_only_after_its_digest_matched(
-    server, tmp_path, monkeypatch, size
+    inprocess_http, tmp_path, monkeypatch, size
 ):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     good = os.urandom(size)
     (tmp_path / "w.bin").write_bytes(good)
-    with ll.init(project="p", tracking_uri=server.url) as run:
+    with inprocess_http.init(project="p") as run:
         run.log_artifact(tmp_path / "w.bin")
-    with ll.Client(server.url) as client:
+    with inprocess_http.client() as client:
         seen = watch_destination(client, tmp_path / "dl" / "w.bin")
         assert client.download_artifacts(run.id, "w.bin", tmp_path / "dl").read_bytes() == good
         assert seen and not any(seen)  # never at its name while bytes were still arriving
 
         rotten = bytearray(good)
         rotten[size // 2] ^= 1  # one bit flipped on the server's disk, same length
-        rot(server, good, bytes(rotten))
+        rot(inprocess_http, good, bytes(rotten))
         seen = watch_destination(client, tmp_path / "dl2" / "w.bin")
         with pytest.raises(ArtifactCorruptedError, match="w.bin") as info:
             client.download_artifacts(run.id, "w.bin", tmp_path / "dl2")
@@ -199,17 +200,17 @@ def test_a_download_appears_at_its_destination_only_after_its_digest_matched(
         assert (tmp_path / "dl" / "w.bin").read_bytes() == good
 
 
-def test_a_corrupted_stream_raises_before_it_ends(server, tmp_path, monkeypatch):
+def test_a_corrupted_stream_raises_before_it_ends(inprocess_http, tmp_path, monkeypatch):
     """open_artifact verifies at the end: the bytes it returned before are unverified (the
     docs say so), and a consumer never sees a clean end of file, only the error."""
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     good = b"a,b\n" * 1000
     rotten = b"a,b\n" * 999 + b"a,c\n"
     (tmp_path / "table.csv").write_bytes(good)
-    with ll.init(project="p", tracking_uri=server.url) as run:
+    with inprocess_http.init(project="p") as run:
         run.log_artifact(tmp_path / "table.csv")
-    rot(server, good, rotten)
-    with ll.Client(server.url) as client:
+    rot(inprocess_http, good, rotten)
+    with inprocess_http.client() as client:
         with client.open_artifact(run.id, "table.csv") as reader:
             handed_out = bytearray()
             ended_cleanly = False
@@ -237,19 +238,19 @@ def test_a_corrupted_stream_raises_before_it_ends(server, tmp_path, monkeypatch)
 
 
 def test_a_corrupted_blob_in_a_folder_download_is_named_and_not_written(
-    server, tmp_path, monkeypatch
+    inprocess_http, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
     out = tmp_path / "out"
     (out / "sub").mkdir(parents=True)
     (out / "good.txt").write_bytes(b"fine")
     (out / "sub" / "rotten.bin").write_bytes(b"R" * 5000)
-    with ll.init(project="p", tracking_uri=server.url) as run:
+    with inprocess_http.init(project="p") as run:
         run.log_artifact(out, path="res")
-    blob = server.data_dir / "artifacts" / "sha256"
+    blob = inprocess_http.data_dir / "artifacts" / "sha256"
     rotten = next(p for p in blob.rglob("*") if p.is_file() and p.name == sha(b"R" * 5000))
     rotten.write_bytes(b"R" * 4999 + b"r")
-    with ll.Client(server.url) as client:
+    with inprocess_http.client() as client:
         with pytest.raises(ArtifactCorruptedError, match="res/sub/rotten.bin"):
             client.download_artifacts(run.id, "res", tmp_path / "dl")
     assert not (tmp_path / "dl" / "sub" / "rotten.bin").exists()

@@ -1,5 +1,5 @@
-"""Hostile input through every SDK entry point that sends data, embedded and over HTTP to a
-real server: each bad call raises a ``TrackerError`` naming the field at the call (not later,
+"""Hostile input through every SDK entry point that sends data, embedded and over HTTP to the
+server app: each bad call raises a ``TrackerError`` naming the field at the call (not later,
 when its batch would be refused with the good records around it), the run goes on, and the
 store holds exactly the good records."""
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-import labledger as ll
 from labledger.core.errors import InvalidInputError, TrackerError
 from labledger.core.limits import MAX_KEY, MAX_PARAM_VALUE, MAX_TAG_VALUE
+from tests.conftest import EmbeddedTarget, InProcessServer
 
 SURROGATE = "a\ud800b"
 LOW = "\udfffz"
@@ -48,15 +48,14 @@ BAD_CALLS: list[tuple[str, Call]] = [
 
 
 @pytest.fixture(params=["embedded", "http"])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> EmbeddedTarget | InProcessServer:
     if request.param == "embedded":
-        return str(tmp_path / "store")
-    server = request.getfixturevalue("server")
-    return str(server.url)
+        return EmbeddedTarget(tmp_path / "store")
+    return request.getfixturevalue("inprocess_http")
 
 
-def test_every_bad_call_raises_at_the_call_and_writes_nothing(tracking_uri, tmp_path):
-    run = ll.init(project="hostile", name="target", tracking_uri=tracking_uri)
+def test_every_bad_call_raises_at_the_call_and_writes_nothing(target, tmp_path):
+    run = target.init(project="hostile", name="target")
     run.log({"good": 0.0}, step=0)
     run.log_params({"lr": "0.1"})
     for label, call in BAD_CALLS:
@@ -68,7 +67,7 @@ def test_every_bad_call_raises_at_the_call_and_writes_nothing(tracking_uri, tmp_
     run.set_tag("team", "vision")
     run.finish()  # no batch was refused: every bad record stopped at its call
 
-    with ll.Client(tracking_uri) as client:
+    with target.client() as client:
         stored = client.get_run(run.id)
         history = client.get_metric_history(run.id, "good")
     assert stored.status.value == "finished" and stored.seal_hash is not None
@@ -95,10 +94,10 @@ def test_every_bad_call_raises_at_the_call_and_writes_nothing(tracking_uri, tmp_
         {"name": "n" * 300},
     ],
 )
-def test_init_refuses_bad_input_before_any_run_exists(tracking_uri, kwargs):
+def test_init_refuses_bad_input_before_any_run_exists(target, kwargs):
     args = {"project": "hostile", **kwargs}
     with pytest.raises(InvalidInputError) as err:
-        ll.init(tracking_uri=tracking_uri, **args)
+        target.init(**args)
     assert err.value.details.get("field"), err.value
-    with ll.Client(tracking_uri) as client:  # no run (nor project) was created
+    with target.client() as client:  # no run (nor project) was created
         assert [p.name for p in client.list_projects() if p.run_count] == []

@@ -1,4 +1,5 @@
-"""The SDK over HTTP to a real server process: error mapping, outages, crash replay."""
+"""The SDK over HTTP: error mapping and round trips against the app in this process
+(``inprocess_http``); outages, crash replay and sync against a real server process."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 import labledger as ll
 from labledger.core.errors import InvalidQueryError, ParamConflictError, RunNotFoundError
 from labledger.core.ids import new_id
-from tests.conftest import run_sync
+from tests.conftest import inprocess_app, run_sync
 from tests.histories import VALUE_EXPR, check_run_history, expected, value
 
 
@@ -23,16 +24,14 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def test_log_search_and_history_over_http(server, tmp_path, monkeypatch):
+def test_log_search_and_history_over_http(inprocess_http, tmp_path, monkeypatch):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    with ll.init(
-        project="mnist", tracking_uri=server.url, config={"lr": 0.01}, tags={"team": "vision"}
-    ) as run:
+    with inprocess_http.init(project="mnist", config={"lr": 0.01}, tags={"team": "vision"}) as run:
         start = now_ms()
         for step in range(5000):
             run.log({"loss": value(0, 0, step), "acc": value(0, 1, step)}, step=step)
         window = (start, now_ms())
-    with ll.Client(server.url) as client:
+    with inprocess_http.client() as client:
         found = client.search_runs(
             "mnist", "metrics.acc > 0.5 and params.lr = 0.01", ["metrics.acc desc"]
         )
@@ -45,20 +44,20 @@ def test_log_search_and_history_over_http(server, tmp_path, monkeypatch):
 
 
 def test_server_errors_come_back_as_the_same_exception_classes(
-    server, tmp_path, monkeypatch, request
+    inprocess_http, tmp_path, monkeypatch, request
 ):
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    client = ll.Client(server.url)
+    client = inprocess_http.client()
     request.addfinalizer(client.close)
     with pytest.raises(RunNotFoundError):
         client.get_run(new_id())
-    run = ll.init(project="p", tracking_uri=server.url, config={"lr": 0.1})
+    run = inprocess_http.init(project="p", config={"lr": 0.1})
     with pytest.raises(InvalidQueryError) as info:
         client.search_runs("p", "metrics.acc >")
     assert info.value.details["position"] == len("metrics.acc >")
     # a conflict found by the server (another writer set the param) surfaces in the run
-    other = ll.init(project="p", tracking_uri=server.url, run_key="shared")
-    rival = ll.init(project="p", tracking_uri=server.url, run_key="shared")
+    other = inprocess_http.init(project="p", run_key="shared")
+    rival = inprocess_http.init(project="p", run_key="shared")
     other.log_params({"seed": 1})
     other.flush()
     rival.log_params({"seed": 2})
@@ -157,27 +156,19 @@ def test_crashed_process_is_replayed_by_sync(server, tmp_path):
 
 
 def test_server_on_postgresql_serves_the_same_sdk(pg_url, tmp_path, monkeypatch):
-    from tests.conftest import ServerProcess
-
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    data = tmp_path / "pg-server"
-    data.mkdir()
-    server = ServerProcess(data, db_uri=pg_url)
-    server.start()
-    try:
-        with ll.init(project="pg", tracking_uri=server.url, run_key="k", config={"a": 1}) as run:
+    with inprocess_app(tmp_path / "pg-server", db_uri=pg_url) as server:
+        with server.init(project="pg", run_key="k", config={"a": 1}) as run:
             start = now_ms()
             for step in range(3000):
                 run.log({"loss": value(0, 0, step)}, step=step)
             window = (start, now_ms())
         with pytest.raises(ll.RunSealedError, match="already finished and is sealed"):
-            ll.init(project="pg", tracking_uri=server.url, run_key="k")
-        with ll.Client(server.url) as client:
+            server.init(project="pg", run_key="k")
+        with server.client() as client:
             found = client.search_runs("pg", "params.a = 1", ["metrics.loss asc"])
             assert [r.id for r in found] == [run.id]
             check_run_history(client, run.id, {"loss": expected(0, 0, range(3000))}, window)
-    finally:
-        server.stop()
 
 
 def test_finish_with_server_gone_keeps_records_for_sync(server, tmp_path, monkeypatch):
@@ -200,16 +191,16 @@ def test_finish_with_server_gone_keeps_records_for_sync(server, tmp_path, monkey
         check_run_history(client, run.id, {"z": expected(0, 0, range(1000))}, window)
 
 
-def test_non_finite_values_round_trip_over_http(server, tmp_path, monkeypatch):
+def test_non_finite_values_round_trip_over_http(inprocess_http, tmp_path, monkeypatch):
     """NaN and infinities are legal values (run.log says so) over HTTP as in the embedded
     store: the e2e fixture's diverged run logs a NaN loss."""
     monkeypatch.setenv("LABLEDGER_SPOOL_DIR", str(tmp_path / "spool"))
-    with ll.init(project="p", tracking_uri=server.url) as run:
+    with inprocess_http.init(project="p") as run:
         run.log({"x": math.nan}, step=0)
         run.log({"x": math.inf}, step=1)
         run.log({"x": "-Infinity"}, step=2)
         run.log({"x": 1.5}, step=3)
-    with ll.Client(server.url) as client:
+    with inprocess_http.client() as client:
         history = client.get_metric_history(run.id, "x", max_points=None)
         assert client.get_run(run.id).status is ll.RunStatus.FINISHED
     assert history.steps.tolist() == [0, 1, 2, 3]

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labledger.core.artifact_validation import check_artifact_path
 from labledger.core.entities import (
@@ -23,6 +23,9 @@ from labledger.sdk.downloads import ArtifactReader, download
 from labledger.sdk.history import MetricHistory
 from labledger.sdk.transport import Transport, open_transport
 
+if TYPE_CHECKING:
+    import httpx
+
 
 class RunList(list[Run]):
     """A page of runs; ``next_page_token`` fetches the next page (None on the last)."""
@@ -31,14 +34,21 @@ class RunList(list[Run]):
 
 
 class Client:
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        *,
+        _http_transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """``_http_transport`` is for tests: an app in this process (see ``open_transport``)."""
         self.settings = Settings.from_env(tracking_uri=tracking_uri)
+        self._http_transport = _http_transport
         self._transport: Transport | None = None
 
     @property
     def transport(self) -> Transport:
         if self._transport is None:
-            self._transport = open_transport(self.settings)
+            self._transport = open_transport(self.settings, http_transport=self._http_transport)
         return self._transport
 
     def get_run(self, run_id: str) -> Run:

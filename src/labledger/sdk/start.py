@@ -19,6 +19,8 @@ from labledger.sdk.run import Run
 from labledger.sdk.transport import open_transport
 
 if TYPE_CHECKING:
+    import httpx
+
     from labledger.sdk.capture.environment import Captured
 
 log = logging.getLogger("labledger.sdk")
@@ -35,8 +37,10 @@ def init(
     group: str | None = None,
     notes: str | None = None,
     tracking_uri: str | None = None,
+    _http_transport: httpx.BaseTransport | None = None,
 ) -> Run:
-    """Start (or, with the same ``run_key``, resume) a run and make it the active run."""
+    """Start (or, with the same ``run_key``, resume) a run and make it the active run.
+    (``_http_transport`` is for tests: an app in this process, see ``open_transport``.)"""
     settings = Settings.from_env(tracking_uri=tracking_uri)
     mode = check_mode(settings.mode)
     captured = _capture(settings)
@@ -68,7 +72,7 @@ def init(
     if mode == "offline":
         run = Run(offline_record(spec), offline_transport(), settings, offline_spec=spec)
         return _started(run, captured)
-    transport = open_transport(settings)
+    transport = open_transport(settings, http_transport=_http_transport)
     try:
         record, created = transport.runs.create_run(spec)
     except TransportError:

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from labledger.core.settings import Settings
 from labledger.sdk.transport.artifacts import ArtifactsTransport
 from labledger.sdk.transport.provenance import ProvenanceTransport
 from labledger.sdk.transport.runs import RunsTransport
 from labledger.sdk.transport.search import SearchTransport
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Connection(Protocol):
@@ -75,13 +78,21 @@ def compose(kind: str, connection: Connection) -> Transport:
     )
 
 
-def open_transport(settings: Settings) -> Transport:
+def open_transport(
+    settings: Settings, *, http_transport: httpx.BaseTransport | None = None
+) -> Transport:
     """A folder path means the embedded store (in-process services, loaded lazily); an
-    ``http(s)://`` URI means a LabLedger server."""
+    ``http(s)://`` URI means a LabLedger server, reached through ``http_transport`` when
+    one is given (an app in this process, for tests) instead of the network."""
     if settings.is_remote:
         from labledger.sdk.transport.http import HttpConnection
 
-        return compose("http", HttpConnection(settings.tracking_uri, token=settings.token))
+        connection = HttpConnection(
+            settings.tracking_uri, token=settings.token, transport=http_transport
+        )
+        return compose("http", connection)
+    if http_transport is not None:
+        raise ValueError(f"{settings.tracking_uri!r} is not an http(s) URI: no HTTP to send")
     from labledger.services.tracker import Tracker
 
     tracker = Tracker.from_settings(settings)

@@ -44,13 +44,26 @@ def run_from_wire(data: dict[str, Any]) -> Run:
 
 
 class HttpConnection:
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 60.0) -> None:
+    """``transport``: an httpx transport to send through instead of the network; tests pass
+    the one ``fastapi.testclient.TestClient`` holds, to talk to an app in this process."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         headers = {"User-Agent": "labledger-sdk"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.base_url = base_url.rstrip("/")
         self.client = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
