@@ -191,8 +191,8 @@ def test_a_deletion_reason_is_checked_by_the_service(both, reason):
 def test_a_page_size_out_of_range_is_refused_by_the_service(both, limit):
     tracker, client = both
     for call, path, method in (
-        (lambda: tracker.provenance.sealed_run_ids(None, None, limit), "/api/v1/seals", "GET"),
-        (lambda: tracker.provenance.verify_blob_page(None, limit), "/api/v1/blobs/verify", "POST"),
+        (lambda: tracker.provenance.list_sealed_runs(None, None, limit), "/api/v1/seals", "GET"),
+        (lambda: tracker.provenance.verify_blobs(None, limit), "/api/v1/blobs/verify", "POST"),
     ):
         err = refused(call)
         assert err.details["field"] == "limit"

@@ -96,6 +96,11 @@ def _check_path_length(field: str, path: str) -> None:
         )
 
 
+def is_digest(value: object) -> bool:
+    """A SHA-256 digest as LabLedger writes them: 64 lowercase hex characters."""
+    return isinstance(value, str) and _DIGEST_RE.fullmatch(value) is not None
+
+
 def check_digest(field: str, digest: object) -> str:
     if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
         raise InvalidInputError(

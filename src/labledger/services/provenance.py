@@ -3,16 +3,18 @@ runs and blobs; the fields a project requires of its runs (metadata completeness
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from labledger.artifacts import BlobStore
 from labledger.core import limits
-from labledger.core.artifact_validation import check_digest
+from labledger.core.artifact_validation import check_digest, is_digest
 from labledger.core.entities import DatasetRef, Run
 from labledger.core.errors import InvalidInputError, LimitExceededError, RunNotFoundError
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
+from labledger.core.paging import decode_page_token, encode_page_token
 from labledger.core.validation import check_key, check_page_size, check_project_name
 from labledger.services import sealing
 from labledger.services.access import Guarded
@@ -58,6 +60,66 @@ class RunCompleteness:
     def to_dict(self) -> dict[str, Any]:
         """The report as every door answers it (the server's JSON, the embedded SDK)."""
         return {"required": self.required, "missing": self.missing}
+
+
+# -- pages by position ---------------------------------------------------------------------
+SEALS = "seals"
+BLOBS = "blobs"
+
+
+def _start(
+    listing: str, page_token: str | None, after: str | None, is_position: Callable[[str], bool]
+) -> str | None:
+    """Where a page starts: after the position ``page_token`` stands for, or (deprecated)
+    after ``after``; None for the first page, and for an ``after`` that is no position (the
+    caller refuses it naming what it must be)."""
+    if page_token is not None and after is not None:
+        raise InvalidInputError(
+            "give page_token or after (deprecated), not both", details={"field": "after"}
+        )
+    if page_token is not None:
+        return decode_page_token(listing, page_token, is_position)
+    if after is not None and isinstance(after, str) and is_position(after):
+        return after
+    return None
+
+
+@dataclass
+class SealedRunsPage:
+    run_ids: list[str]
+    next_after: str | None  # the last id when there is more: the deprecated ``after`` style
+
+    @property
+    def next_page_token(self) -> str | None:
+        return None if self.next_after is None else encode_page_token(SEALS, self.next_after)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The page as every door answers it."""
+        return {
+            "run_ids": self.run_ids,
+            "next_page_token": self.next_page_token,
+            "next_after": self.next_after,
+        }
+
+
+@dataclass
+class BlobCheckPage:
+    checked: int
+    problems: list[str]
+    next_after: str | None  # the last digest when there is more: the deprecated style
+
+    @property
+    def next_page_token(self) -> str | None:
+        return None if self.next_after is None else encode_page_token(BLOBS, self.next_after)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The page as every door answers it."""
+        return {
+            "checked": self.checked,
+            "problems": self.problems,
+            "next_page_token": self.next_page_token,
+            "next_after": self.next_after,
+        }
 
 
 class ProvenanceService(Guarded):
@@ -108,14 +170,21 @@ class ProvenanceService(Guarded):
         sealing.verify_blobs(self.blob_store, [e for e in entries if e[1] in stored], result)
         return result
 
-    def sealed_run_ids(
-        self, project: str | None, after: str | None, limit: int
-    ) -> tuple[list[str], str | None]:
-        """A page of the ids ``verify --all`` checks (by id), and the id to continue after:
-        every run that ended or was ever marked sealed, and every deleted run."""
+    def list_sealed_runs(
+        self,
+        project: str | None = None,
+        page_token: str | None = None,
+        limit: int = 1000,
+        *,
+        after: str | None = None,
+    ) -> SealedRunsPage:
+        """A page of the ids ``verify --all`` checks (by id): every run that ended or was ever
+        marked sealed, and every deleted run.  ``page_token`` is the previous page's
+        ``next_page_token``; ``after`` (deprecated, kept for one release) its last id."""
         self.allow(Action.READ, project=project)
         check_page_size(limit)
-        if after is not None and not is_valid_id(after):
+        start = _start(SEALS, page_token, after, is_valid_id)
+        if after is not None and start is None:
             raise InvalidInputError(
                 f"after must be a run id (32 lowercase hex characters), got {after!r}",
                 details={"field": "after"},
@@ -124,19 +193,33 @@ class ProvenanceService(Guarded):
             name = None if project is None else check_project_name(project)
             if name is not None:
                 project_repo.get_project_id(conn, name)  # ProjectNotFoundError
-            ids = seal_repo.verifiable_run_ids(conn, name, after, limit + 1)
+            ids = seal_repo.verifiable_run_ids(conn, name, start, limit + 1)
         more = len(ids) > limit
         ids = ids[:limit]
-        return ids, (ids[-1] if more else None)
+        return SealedRunsPage(ids, ids[-1] if more else None)
 
-    def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
-        """Check a page of stored blobs (by digest): (checked, problems, next ``after``)."""
+    def sealed_run_ids(
+        self, project: str | None, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """Deprecated: ``list_sealed_runs`` by ``after`` (the embedded SDK's call until it
+        pages by token)."""
+        self.allow(Action.READ, project=project)
+        page = self.list_sealed_runs(project, None, limit, after=after)
+        return page.run_ids, page.next_after
+
+    def verify_blobs(
+        self, page_token: str | None = None, limit: int = 200, *, after: str | None = None
+    ) -> BlobCheckPage:
+        """Re-hash a page of stored blobs (by digest).  ``page_token`` is the previous
+        page's ``next_page_token``; ``after`` (deprecated, kept for one release) its last
+        digest."""
         self.allow(Action.ADMIN)
         check_page_size(limit)
-        if after is not None:
+        start = _start(BLOBS, page_token, after, is_digest)
+        if after is not None and start is None:
             check_digest("after", after)
         with self.db.read() as conn:
-            rows = artifact_repo.blob_page(conn, after, limit + 1)
+            rows = artifact_repo.blob_page(conn, start, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         problems = [
@@ -144,7 +227,14 @@ class ProvenanceService(Guarded):
             for p in (sealing.blob_problem(self.blob_store, digest, size) for digest, size in rows)
             if p
         ]
-        return len(rows), problems, (rows[-1][0] if more else None)
+        return BlobCheckPage(len(rows), problems, rows[-1][0] if more else None)
+
+    def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
+        """Deprecated: ``verify_blobs`` by ``after`` (the embedded SDK's call until it pages
+        by token): (checked, problems, next ``after``)."""
+        self.allow(Action.ADMIN)
+        page = self.verify_blobs(None, limit, after=after)
+        return page.checked, page.problems, page.next_after
 
     # -- metadata completeness -----------------------------------------------------------
 

@@ -176,8 +176,18 @@ export type BlobCheckPublic = {
     checked: number;
     /**
      * Next After
+     *
+     * Deprecated (one release): next_page_token replaces it.  Pass as after.  The page's last digest.
+     *
+     * @deprecated
      */
     next_after: string | null;
+    /**
+     * Next Page Token
+     *
+     * pass as page_token for the next page; null on the last page
+     */
+    next_page_token: string | null;
     /**
      * Problems
      */
@@ -1095,9 +1105,17 @@ export type SealsPublic = {
     /**
      * Next After
      *
-     * pass as `after` for the next page
+     * Deprecated (one release): next_page_token replaces it.  Pass as after.  The page's last run id.
+     *
+     * @deprecated
      */
     next_after: string | null;
+    /**
+     * Next Page Token
+     *
+     * pass as page_token for the next page; null on the last page
+     */
+    next_page_token: string | null;
     /**
      * Run Ids
      */
@@ -1273,24 +1291,32 @@ export type ProvenanceVerifyBlobsData = {
     path?: never;
     query?: {
         /**
-         * After
+         * Page Token
          *
-         * next_after of the previous page: a digest.
+         * next_page_token of the previous page of blobs.
          */
-        after?: string | null;
+        page_token?: string | null;
         /**
          * Limit
          *
          * Page size.
          */
         limit?: number;
+        /**
+         * After
+         *
+         * Deprecated (one release): use page_token.  next_after of the previous page: a digest.  Not with page_token.
+         *
+         * @deprecated
+         */
+        after?: string | null;
     };
     url: '/api/v1/blobs/verify';
 };
 
 export type ProvenanceVerifyBlobsErrors = {
     /**
-     * after is not a SHA-256 digest (invalid_input), or the body is not strict JSON.
+     * page_token is not one this listing returned, after is not a SHA-256 digest, or both are given (invalid_input); or the body is not strict JSON.
      */
     400: ErrorPublic;
     /**
@@ -2742,24 +2768,32 @@ export type ProvenanceListSealedRunsData = {
          */
         project?: string | null;
         /**
-         * After
+         * Page Token
          *
-         * next_after of the previous page: a run id.
+         * next_page_token of the previous page of sealed runs.
          */
-        after?: string | null;
+        page_token?: string | null;
         /**
          * Limit
          *
          * Page size.
          */
         limit?: number;
+        /**
+         * After
+         *
+         * Deprecated (one release): use page_token.  next_after of the previous page: a run id.  Not with page_token.
+         *
+         * @deprecated
+         */
+        after?: string | null;
     };
     url: '/api/v1/seals';
 };
 
 export type ProvenanceListSealedRunsErrors = {
     /**
-     * project is not a project name, or after is not a run id (invalid_input).
+     * project is not a project name, page_token is not one this listing returned, after is not a run id, or both are given (invalid_input).
      */
     400: ErrorPublic;
     /**

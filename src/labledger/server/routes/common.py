@@ -13,9 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from labledger.core import limits
-from labledger.core.errors import InvalidInputError, RunNotFoundError, UploadNotFoundError
+from labledger.core.errors import RunNotFoundError, UploadNotFoundError
 from labledger.core.ids import is_valid_id
-from labledger.core.validation import check_key
 from labledger.server.schemas.common import DIGEST, HEX32, KEY_RULE, PROJECT, ErrorPublic
 
 # Path parameters whose routes do not serve other text: such a route does not count in Allow
@@ -134,13 +133,6 @@ KeyPath = Annotated[
     str,
     Path(description="A metric, param or tag key (URL-encoded).", json_schema_extra=KEY_RULE),
 ]
-
-
-def checked_key(field: str, key: str) -> str:
-    """A key from a path: 400 when no key could be that (it was never stored)."""
-    if not key:
-        raise InvalidInputError(f"{field} must not be empty", details={"field": field})
-    return check_key(field, key)
 
 
 # -- documented error answers ------------------------------------------------------------------

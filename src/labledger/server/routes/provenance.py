@@ -3,7 +3,7 @@ verification; the fields a project requires (completeness)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -20,7 +20,7 @@ from labledger.server.routes.common import (
     errors,
 )
 from labledger.server.schemas import provenance as ps
-from labledger.server.schemas.common import DIGEST, HEX32, PROJECT, EmptyBody
+from labledger.server.schemas.common import DIGEST, HEX32, PAGE_TOKEN, PROJECT, EmptyBody
 from labledger.server.schemas.runs import RunPublic
 from labledger.services.provenance import ProvenanceService
 
@@ -96,10 +96,30 @@ PageLimit = Query(
 )
 
 
+def _page_token(listing: str) -> Any:
+    return Query(
+        description=f"next_page_token of the previous page of {listing}.",
+        json_schema_extra={"pattern": PAGE_TOKEN},
+    )
+
+
+def _after(position: str, pattern: str) -> Any:
+    return Query(
+        description=f"Deprecated (one release): use page_token.  next_after of the previous "
+        f"page: {position}.  Not with page_token.",
+        deprecated=True,
+        json_schema_extra={"pattern": pattern},
+    )
+
+
 @router.get(
     "/seals",
     responses=errors(
-        (400, "project is not a project name, or after is not a run id (invalid_input)."),
+        (
+            400,
+            "project is not a project name, page_token is not one this listing returned, "
+            "after is not a run id, or both are given (invalid_input).",
+        ),
         PROJECT_404,
         SHAPE_422,
     ),
@@ -113,42 +133,35 @@ def list_sealed_runs(
             json_schema_extra={"maxLength": limits.MAX_PROJECT_NAME, "pattern": PROJECT},
         ),
     ] = None,
-    after: Annotated[
-        str | None,
-        Query(
-            description="next_after of the previous page: a run id.",
-            json_schema_extra={"pattern": HEX32},
-        ),
-    ] = None,
+    page_token: Annotated[str | None, _page_token("sealed runs")] = None,
     limit: Annotated[int, PageLimit] = 1000,
+    after: Annotated[str | None, _after("a run id", HEX32)] = None,
 ) -> ps.SealsPublic:
-    ids, next_after = service.sealed_run_ids(project, after, limit)
-    return ps.SealsPublic(run_ids=ids, next_after=next_after)
+    page = service.list_sealed_runs(project, page_token, limit, after=after)
+    return ps.SealsPublic(**page.to_dict())
 
 
 @router.post(
     "/blobs/verify",
     responses=errors(
-        (400, "after is not a SHA-256 digest (invalid_input), or the body is not strict JSON."),
+        (
+            400,
+            "page_token is not one this listing returned, after is not a SHA-256 digest, or "
+            "both are given (invalid_input); or the body is not strict JSON.",
+        ),
         SHAPE_422,
     ),
 )
 def verify_blobs(
     body: EmptyBody,
     service: ProvenanceDep,
-    after: Annotated[
-        str | None,
-        Query(
-            description="next_after of the previous page: a digest.",
-            json_schema_extra={"pattern": DIGEST},
-        ),
-    ] = None,
+    page_token: Annotated[str | None, _page_token("blobs")] = None,
     limit: Annotated[int, PageLimit] = 200,
+    after: Annotated[str | None, _after("a digest", DIGEST)] = None,
 ) -> ps.BlobCheckPublic:
     """Re-hash a page of stored blobs (ordered by digest)."""
     del body
-    checked, problems, next_after = service.verify_blob_page(after, limit)
-    return ps.BlobCheckPublic(checked=checked, problems=problems, next_after=next_after)
+    return ps.BlobCheckPublic(**service.verify_blobs(page_token, limit, after=after).to_dict())
 
 
 @router.put(

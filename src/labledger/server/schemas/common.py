@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from labledger.core import artifact_validation, ids, limits, provenance, validation
+from labledger.core import artifact_validation, ids, limits, paging, provenance, validation
 from labledger.services import completeness
 
 WireFloat = float | Literal["NaN", "Infinity", "-Infinity"]
@@ -79,6 +79,9 @@ REQUIRED_FIELD = (
     rf"^(?:(?:params|tags|metrics|datasets)\.[^{_CONTROL}]*[^{_CONTROL}{_SPACE}]"
     rf"|{completeness._ENV_PATH.pattern})$"
 )
+
+DEPRECATED: dict[str, Any] = {"deprecated": True}  # a field kept for one release
+PAGE_TOKEN = paging.TOKEN_PATTERN
 
 # -- value types -------------------------------------------------------------------------------
 StrictInt = Annotated[int, Field(strict=True)]

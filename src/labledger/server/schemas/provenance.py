@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from labledger.core import limits
-from labledger.server.schemas.common import REQUIRED_FIELD, Rule, Strict
+from labledger.server.schemas.common import DEPRECATED, REQUIRED_FIELD, Rule, Strict
 
 
 class EnvironmentPublic(BaseModel):
@@ -68,15 +68,25 @@ class VerificationPublic(BaseModel):
     )
 
 
+_NEXT_PAGE = "pass as page_token for the next page; null on the last page"
+_NEXT_AFTER = "Deprecated (one release): next_page_token replaces it.  Pass as after."
+
+
 class SealsPublic(BaseModel):
     run_ids: list[str]
-    next_after: str | None = Field(description="pass as `after` for the next page")
+    next_page_token: str | None = Field(description=_NEXT_PAGE)
+    next_after: str | None = Field(
+        description=_NEXT_AFTER + "  The page's last run id.", json_schema_extra=DEPRECATED
+    )
 
 
 class BlobCheckPublic(BaseModel):
     checked: int
     problems: list[str]
-    next_after: str | None
+    next_page_token: str | None = Field(description=_NEXT_PAGE)
+    next_after: str | None = Field(
+        description=_NEXT_AFTER + "  The page's last digest.", json_schema_extra=DEPRECATED
+    )
 
 
 RequiredField = Annotated[
