@@ -181,7 +181,7 @@ def test_deleting_a_sealed_run_leaves_a_tombstone_that_verify_reports(tracker):
     tracker.runs.delete_run(run.id, reason="GDPR request 17")
     with pytest.raises(RunNotFoundError):
         tracker.runs.get_run(run.id)
-    ids, _ = tracker.provenance.sealed_run_ids(None, None, 100)
+    ids = tracker.provenance.list_sealed_runs(None, None, 100).run_ids
     assert ids == [run.id]
     result = tracker.provenance.verify_run(run.id).to_dict()
     assert result["ok"] and result["seal_hash"] == seal
@@ -217,7 +217,7 @@ def test_a_tampered_run_cannot_be_laundered_by_removing_its_seal_hash(tracker):
         tracker, "UPDATE params SET value = '0.9' WHERE run_pk = :pk", pk=pk_of(tracker, run.id)
     )
     execute(tracker, "UPDATE runs SET seal_hash = NULL WHERE id = :id", id=run.id)
-    ids, _ = tracker.provenance.sealed_run_ids(None, None, 100)
+    ids = tracker.provenance.list_sealed_runs(None, None, 100).run_ids
     assert ids == [run.id]  # still visited by verify --all
     [problem] = tracker.provenance.verify_run(run.id).problems
     assert "seal hash was removed" in problem and "params changed" in problem
@@ -232,7 +232,7 @@ def test_a_finished_run_never_sealed_is_a_finding(tracker):
     execute(
         tracker, "UPDATE runs SET status = 'finished', end_ms = start_ms WHERE id = :id", id=run.id
     )
-    assert tracker.provenance.sealed_run_ids(None, None, 100)[0] == [run.id]
+    assert tracker.provenance.list_sealed_runs(None, None, 100).run_ids == [run.id]
     [problem] = tracker.provenance.verify_run(run.id).problems
     assert "finished but was never sealed" in problem
 
@@ -240,7 +240,7 @@ def test_a_finished_run_never_sealed_is_a_finding(tracker):
 def test_a_failed_run_never_sealed_is_listed_but_not_a_difference(tracker):
     run, _ = tracker.runs.create_run(RunCreate(project="p"))
     tracker.runs.update_run(run.id, RunUpdate(status=RunStatus.FAILED))
-    assert tracker.provenance.sealed_run_ids(None, None, 100)[0] == [run.id]
+    assert tracker.provenance.list_sealed_runs(None, None, 100).run_ids == [run.id]
     result = tracker.provenance.verify_run(run.id)
     assert result.ok and result.seal_hash is None and result.status == "failed"
 

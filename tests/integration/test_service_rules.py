@@ -202,10 +202,10 @@ def test_a_page_size_out_of_range_is_refused_by_the_service(both, limit):
 
 def test_a_page_position_that_names_nothing_is_refused_by_the_service(both):
     tracker, client = both
-    err = refused(lambda: tracker.provenance.sealed_run_ids(None, "not-a-run", 10))
+    err = refused(lambda: tracker.provenance.list_sealed_runs(None, None, 10, after="not-a-run"))
     assert err.details["field"] == "after"
     same_refusal(err, client.get("/api/v1/seals", params={"after": "not-a-run"}))
-    err = refused(lambda: tracker.provenance.verify_blob_page("A" * 64, 10))
+    err = refused(lambda: tracker.provenance.verify_blobs(None, 10, after="A" * 64))
     assert err.details["field"] == "after"
     same_refusal(err, client.post("/api/v1/blobs/verify", params={"after": "A" * 64}, json={}))
 

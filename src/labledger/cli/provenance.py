@@ -62,15 +62,15 @@ def verify(
                 for problem in result["problems"]:
                     click.echo(f"        - {problem}")
         if all_runs and not no_blobs:
-            after = None
+            token = None
             while True:
-                page = client.transport.provenance.verify_blobs(after, 200)
+                page = client.transport.provenance.verify_blobs(token, 200)
                 blobs += page["checked"]
                 for problem in page["problems"]:
                     failed += 1
                     click.echo(f"FAILED  {problem}")
-                after = page["next_after"]
-                if after is None:
+                token = page["next_page_token"]
+                if token is None:
                     break
     if not as_json:
         click.echo(f"{checked} runs and {blobs} blobs checked, {failed} with differences")

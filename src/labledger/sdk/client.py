@@ -132,12 +132,13 @@ class Client:
         return self.transport.provenance.verify_run(run_id, blobs)
 
     def iter_sealed_runs(self, project: str | None = None) -> Iterator[str]:
-        after: str | None = None
+        """Every id ``verify --all`` checks: ended runs and deleted runs' tombstones."""
+        token: str | None = None
         while True:
-            page = self.transport.provenance.sealed_runs(project, after, 1000)
+            page = self.transport.provenance.sealed_runs(project, token, 1000)
             yield from page["run_ids"]
-            after = page["next_after"]
-            if after is None:
+            token = page["next_page_token"]
+            if token is None:
                 return
 
     def set_required_fields(self, project: str, fields: list[str]) -> list[str]:

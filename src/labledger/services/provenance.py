@@ -198,15 +198,6 @@ class ProvenanceService(Guarded):
         ids = ids[:limit]
         return SealedRunsPage(ids, ids[-1] if more else None)
 
-    def sealed_run_ids(
-        self, project: str | None, after: str | None, limit: int
-    ) -> tuple[list[str], str | None]:
-        """Deprecated: ``list_sealed_runs`` by ``after`` (the embedded SDK's call until it
-        pages by token)."""
-        self.allow(Action.READ, project=project)
-        page = self.list_sealed_runs(project, None, limit, after=after)
-        return page.run_ids, page.next_after
-
     def verify_blobs(
         self, page_token: str | None = None, limit: int = 200, *, after: str | None = None
     ) -> BlobCheckPage:
@@ -228,15 +219,6 @@ class ProvenanceService(Guarded):
             if p
         ]
         return BlobCheckPage(len(rows), problems, rows[-1][0] if more else None)
-
-    def verify_blob_page(self, after: str | None, limit: int) -> tuple[int, list[str], str | None]:
-        """Deprecated: ``verify_blobs`` by ``after`` (the embedded SDK's call until it pages
-        by token): (checked, problems, next ``after``)."""
-        self.allow(Action.ADMIN)
-        page = self.verify_blobs(None, limit, after=after)
-        return page.checked, page.problems, page.next_after
-
-    # -- metadata completeness -----------------------------------------------------------
 
     def set_requirements(self, project: str, fields: list[str]) -> list[str]:
         self.allow(Action.ADMIN, project=project)

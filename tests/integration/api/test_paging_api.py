@@ -87,14 +87,14 @@ def test_the_service_pages_by_token_as_the_server_does(tracker):
     assert first.run_ids == ids[:2] and first.next_after == ids[1]
     rest = tracker.provenance.list_sealed_runs(None, first.next_page_token, 2)
     assert (rest.run_ids, rest.next_page_token) == (ids[2:], None)
-    # the deprecated call the embedded SDK makes still answers (ids, next id to go after)
-    assert tracker.provenance.sealed_run_ids(None, None, 2) == (ids[:2], ids[1])
+    # the deprecated position still answers, for one release
+    assert tracker.provenance.list_sealed_runs(None, None, 2, after=ids[0]).run_ids == ids[1:3]
     digests = stored_blobs(tracker, 3)
     page = tracker.provenance.verify_blobs(None, 2)
     assert (page.checked, page.problems, page.next_after) == (2, [], digests[1])
     last = tracker.provenance.verify_blobs(page.next_page_token, 2)
     assert (last.checked, last.next_page_token) == (1, None)
-    assert tracker.provenance.verify_blob_page(None, 2) == (2, [], digests[1])
+    assert tracker.provenance.verify_blobs(None, 2, after=digests[0]).checked == 2
 
 
 BAD_TOKENS = [

@@ -34,15 +34,19 @@ class HttpProvenance(ProvenanceTransport):
         )
         return data
 
-    def sealed_runs(self, project: str | None, after: str | None, limit: int) -> dict[str, Any]:
-        params = {"project": project, "after": after, "limit": limit}
+    def sealed_runs(
+        self, project: str | None, page_token: str | None, limit: int
+    ) -> dict[str, Any]:
+        params = {"project": project, "page_token": page_token, "limit": limit}
         data: dict[str, Any] = self.http.request(
             "GET", "/api/v1/seals", params={k: v for k, v in params.items() if v is not None}
         )
         return data
 
-    def verify_blobs(self, after: str | None, limit: int) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit} | ({"after": after} if after else {})
+    def verify_blobs(self, page_token: str | None, limit: int) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if page_token is not None:
+            params["page_token"] = page_token
         data: dict[str, Any] = self.http.request(
             "POST", "/api/v1/blobs/verify", params=params, json={}, timeout=None
         )

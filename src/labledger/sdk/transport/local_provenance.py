@@ -38,31 +38,19 @@ class LocalProvenance(ProvenanceTransport):
     def verify_run(self, run_id: str, blobs: bool) -> dict[str, Any]:
         return self.tracker.provenance.verify_run(run_id, blobs=blobs).to_dict()
 
-    def sealed_runs(self, project: str | None, after: str | None, limit: int) -> dict[str, Any]:
-        ids, next_after = self.tracker.provenance.sealed_run_ids(project, after, limit)
-        return {"run_ids": ids, "next_after": next_after}
+    def sealed_runs(
+        self, project: str | None, page_token: str | None, limit: int
+    ) -> dict[str, Any]:
+        return self.tracker.provenance.list_sealed_runs(project, page_token, limit).to_dict()
 
-    def verify_blobs(self, after: str | None, limit: int) -> dict[str, Any]:
-        checked, problems, next_after = self.tracker.provenance.verify_blob_page(after, limit)
-        return {"checked": checked, "problems": problems, "next_after": next_after}
+    def verify_blobs(self, page_token: str | None, limit: int) -> dict[str, Any]:
+        return self.tracker.provenance.verify_blobs(page_token, limit).to_dict()
 
     def set_requirements(self, project: str, fields: list[str]) -> list[str]:
         return self.tracker.provenance.set_requirements(project, fields)
 
     def project_completeness(self, project: str) -> dict[str, Any]:
-        report = self.tracker.provenance.completeness(project)
-        return {
-            "project": report.project,
-            "required": report.required,
-            "runs": report.runs,
-            "complete": report.complete,
-            "percent": report.percent,
-            "incomplete": report.incomplete,
-        }
+        return self.tracker.provenance.completeness(project).to_dict()
 
     def run_completeness(self, run_id: str) -> dict[str, Any]:
-        run = self.tracker.runs.get_run(run_id)
-        return {
-            "required": self.tracker.provenance.requirements(run.project),
-            "missing": self.tracker.provenance.missing(run),
-        }
+        return self.tracker.provenance.run_completeness(run_id).to_dict()
