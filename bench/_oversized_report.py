@@ -117,7 +117,7 @@ def _intro(a: argparse.Namespace, version: str | None, announced: int) -> None:
     print(f"- LabLedger: `labledger server` (embedded SQLite, fresh store); peer: {peer_text}")
     print(
         f"- (a) `Content-Length: {announced // MIB} MiB` announced on the JSON batch route, "
-        "no body byte sent, over a raw socket; time from the head sent to the answer's "
+        "no body byte sent, over a raw socket; time from sending the head to the answer's "
         "head"
     )
     print(
@@ -227,7 +227,7 @@ def report(results: list[Result], a: argparse.Namespace, version: str | None) ->
     headers = ["measure", "LabLedger"] + (["MLflow", "LabLedger better by"] if ml_r else [])
     table(headers, _main_rows(ll_r, ml_r, announced))
     print(
-        "Per kind of request (time from the head sent to the answer; MiB handed to the "
+        "Per kind of request (time from sending the head to the answer; MiB handed to the "
         "socket before it, socket buffers included):"
     )
     table(

@@ -79,8 +79,8 @@ def send_request(
 ) -> dict[str, Any]:
     """Send the head, then the body as fast as the socket takes it, reading all along; stop
     sending when an answer starts.  Returns what happened: ``status`` (None if no answer),
-    ``outcome`` (answer, closed, reset, timeout, aborted), ``t`` (seconds from the head sent
-    to the answer or the end), ``sent`` (body bytes handed to the socket by then, socket
+    ``outcome`` (answer, closed, reset, timeout, aborted), ``t`` (seconds from sending the
+    head to the answer or the end), ``sent`` (body bytes handed to the socket by then, socket
     buffers and chunk framing included) and ``close`` (the answer said ``Connection: close``).
     The sender gives up (``aborted``) once the file ``stop`` exists."""
     out: dict[str, Any] = {"status": None, "outcome": "", "t": 0.0, "sent": 0, "close": False}
@@ -90,8 +90,8 @@ def send_request(
         out["outcome"] = f"connect: {type(exc).__name__}"
         return out
     with sock:
-        sock.sendall(head)
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # before the head: a sender descheduled inside sendall()
+        sock.sendall(head)  # must not start its clock after the answer has arrived
         sock.setblocking(False)
         buf = b""
         pending = memoryview(b"")
