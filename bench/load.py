@@ -193,6 +193,13 @@ def report(
     peer_text = f"mlflow {version} `mlflow server --workers 1` (SQLite)" if version else "none"
     print(f"- LabLedger: `labledger server` ({store}); peer: {peer_text}")
     print(
+        "- durability of an acknowledged batch: LabLedger on SQLite commits it in WAL mode "
+        "with synchronous=NORMAL (a power loss can lose the last commits, never corrupt the "
+        "store; on PostgreSQL, the server's own settings); MLflow's SQLite store keeps "
+        "SQLite's defaults, a rollback journal with synchronous=FULL (every commit synced). "
+        "Both read back in `bench.logging` (b)"
+    )
+    print(
         "- each client process: one run; batches of 2 keys (loss, acc), N/2 steps each, sent "
         f"back to back on one keep-alive httpx connection for {a.seconds:.0f} s, the next when "
         "the previous is acknowledged; the same client code for both servers; ack latency = "

@@ -21,6 +21,22 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 
 BATCH = 1000  # the REST API's limit of metrics per log_batch call
+SYNC_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}  # PRAGMA synchronous values
+
+
+def store_pragmas(client: MlflowClient) -> dict[str, str] | None:
+    """journal_mode and synchronous as a session of MLflow's own SQLite store sees them
+    (``SqlAlchemyStore.ManagedSessionMaker``); None for a store that is not SQL (HTTP)."""
+    from sqlalchemy import text
+
+    store = client._tracking_client.store  # the store behind this client's tracking URI
+    maker = getattr(store, "ManagedSessionMaker", None)
+    if maker is None or not str(getattr(store, "db_uri", "")).startswith("sqlite"):
+        return None
+    with maker() as session:
+        mode = session.execute(text("PRAGMA journal_mode")).scalar()
+        sync = session.execute(text("PRAGMA synchronous")).scalar()
+    return {"journal_mode": str(mode), "synchronous": SYNC_NAMES.get(int(sync), str(sync))}
 
 
 def peak_rss_mib() -> float:
@@ -69,7 +85,12 @@ def batch_mode(args: argparse.Namespace) -> dict[str, object]:
         client.log_batch(run_id, metrics=pending)
     client.set_terminated(run_id)
     total = time.perf_counter() - t0
-    return {"points": steps * 2, "total_s": total, "stored": count_points(args.db, run_id)}
+    return {
+        "points": steps * 2,
+        "total_s": total,
+        "stored": count_points(args.db, run_id),
+        "pragmas": store_pragmas(client),
+    }
 
 
 def async_mode(args: argparse.Namespace) -> dict[str, object]:
