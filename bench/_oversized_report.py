@@ -223,7 +223,7 @@ def report(results: list[Result], a: argparse.Namespace, version: str | None) ->
     ll_r = next(r for r in results if r["kind"] == "labledger")
     ml_r = next((r for r in results if r["kind"] == "mlflow"), None)
     if ml_r is not None:
-        print(f"The peer's clients stop if its RSS passes {a.peer_rss_cap_mib:,.0f} MiB.")
+        print(f"- the peer's clients are stopped if its RSS passes {a.peer_rss_cap_mib:,.0f} MiB")
     headers = ["measure", "LabLedger"] + (["MLflow", "LabLedger better by"] if ml_r else [])
     table(headers, _main_rows(ll_r, ml_r, announced))
     print(
