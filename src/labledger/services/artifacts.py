@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,63 +39,11 @@ from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.limits import ARTIFACT_PART_SIZE
 from labledger.services.access import Guarded
 from labledger.services.archives import Archive, build_archive
-from labledger.services.sealing import sealed_error
+from labledger.services.artifact_gc import DEFAULT_GC_GRACE_MS, GcReport, collect_garbage
+from labledger.services.manifests import check_sizes, held_unchanged
 from labledger.store import artifacts as repo
 from labledger.store import runs as run_repo
 from labledger.store.database import Connection, Database
-
-DEFAULT_GC_GRACE_MS = 3_600_000
-STALE_UPLOAD_MS = 7 * 24 * 3_600_000
-STALE_LEASE_MS = 3_600_000  # a lease is held for one request; older ones are a crash's
-
-
-@dataclass
-class GcReport:
-    blobs_deleted: int = 0
-    bytes_freed: int = 0
-    uploads_aborted: int = 0
-    digests: list[str] = field(default_factory=list)
-
-
-def _same_entry(a: ArtifactEntry, b: ArtifactEntry) -> bool:
-    """Every field a client declares (state and created_ms are the server's)."""
-    return (a.path, a.digest, a.size, a.media_type, a.mtime_ms, a.step) == (
-        b.path,
-        b.digest,
-        b.size,
-        b.media_type,
-        b.mtime_ms,
-        b.step,
-    )
-
-
-def _held_unchanged(
-    conn: Connection, ref_pk: int, run_id: str, entries: list[ArtifactEntry]
-) -> list[ArtifactEntry]:
-    """A sealed run's manifest is fixed in every field: declaring exactly what it holds is a
-    retry (answered with the entries as held, nothing written); anything else is refused."""
-    held_entries = []
-    for entry in entries:
-        held = repo.get_entry(conn, ref_pk, entry.path)
-        if held is None:
-            raise sealed_error(run_id, f"adding artifact {entry.path!r}")
-        if not _same_entry(held, entry):
-            raise sealed_error(run_id, f"changing artifact {entry.path!r}")
-        held_entries.append(held)
-    return held_entries
-
-
-def _check_sizes(conn: Connection, entries: list[ArtifactEntry]) -> None:
-    """A content's size is fixed by its digest: an entry may not claim another size than
-    the stored blob's, or than the size an upload in progress was started with."""
-    known = repo.known_sizes(conn, sorted({e.digest for e in entries}))
-    for i, entry in enumerate(entries):
-        size = known.get(entry.digest)
-        if size is not None and size != entry.size:
-            raise InvalidInputError(
-                f"artifacts[{i}].size is {entry.size} but content {entry.digest} has {size} bytes",
-                details={"field": f"artifacts[{i}].size", "path": entry.path, "size": size},
-            )
 
 
 def _check_run_id(run_id: str) -> None:
@@ -127,9 +75,9 @@ class ArtifactService(Guarded):
             ref = run_repo.get_run_for_write(conn, run_id)
             run_pk = ref.pk
             if ref.sealed:
-                held = _held_unchanged(conn, ref.pk, run_id, checked)
+                held = held_unchanged(conn, ref.pk, run_id, checked)
                 return held, sorted({e.digest for e in held if e.state is ArtifactState.PENDING})
-            _check_sizes(conn, checked)
+            check_sizes(conn, checked)
             now = now_ms()
             found = repo.touch_blobs(conn, [e.digest for e in checked], now)
             out = [
@@ -393,35 +341,10 @@ class ArtifactService(Guarded):
 
     # -- garbage collection -----------------------------------------------------------------
     def gc(self, *, grace_ms: int = DEFAULT_GC_GRACE_MS, dry_run: bool = False) -> GcReport:
-        """Free blobs no manifest refers to (and nothing has for ``grace_ms``)."""
+        """Free blobs no manifest refers to (and nothing has for ``grace_ms``), and abort
+        uploads abandoned for a week (services/artifact_gc.py)."""
         self.allow(Action.ADMIN)
-        now = now_ms()
-        cutoff = now - grace_ms
-        report = GcReport()
-        with self.db.read() as conn:
-            candidates = repo.gc_candidates(conn, cutoff)
-            stale = repo.stale_uploads(
-                conn, now - max(grace_ms, STALE_UPLOAD_MS), now - STALE_LEASE_MS
-            )
-        for digest, size in candidates:
-            if not dry_run:
-                lease_id = new_id()
-                if not self.db.run_write(repo.lease_for_gc, digest, cutoff, lease_id, now):
-                    continue  # referenced or held again since the candidates were listed
-                try:
-                    self.store.delete(digest)  # nobody can publish it while GC holds it
-                finally:
-                    self.db.run_write(repo.release_leases, [lease_id])
-            report.blobs_deleted += 1
-            report.bytes_freed += size
-            report.digests.append(digest)
-        for row in stale:
-            if not dry_run:
-                if not row.store_state.startswith("lease:"):
-                    self.store.abort_upload(row.id, row.store_state)
-                self.db.run_write(repo.delete_upload, row.id)
-            report.uploads_aborted += 1
-        return report
+        return collect_garbage(self.db, self.store, grace_ms=grace_ms, dry_run=dry_run)
 
 
 def sha256_file(path: Path) -> str:
