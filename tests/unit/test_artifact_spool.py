@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labledger.sdk.artifact_files import expand
 from labledger.sdk.artifact_spool import ArtifactRecord, ArtifactSpool, pending_records
-from labledger.sdk.artifacts import expand
 from labledger.sdk.spool import SpoolWriter, remove_writer_if_done
 
 

@@ -109,8 +109,9 @@ def put(
     In a folder, symbolic links whose target is inside it are followed; links leading
     outside it are skipped with a warning unless --follow-symlinks; broken links and cycles
     are skipped with a warning."""
+    from labledger.sdk.artifact_files import expand, media_type_of
     from labledger.sdk.artifact_spool import ArtifactRecord
-    from labledger.sdk.artifacts import GROUP_MAX_FILES, expand, media_type_of, upload_group
+    from labledger.sdk.artifacts import GROUP_MAX_FILES, upload_group
     from labledger.sdk.client import Client
 
     records: list[ArtifactRecord] = []
