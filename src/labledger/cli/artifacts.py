@@ -109,7 +109,8 @@ def put(
     In a folder, symbolic links whose target is inside it are followed; links leading
     outside it are skipped with a warning unless --follow-symlinks; broken links and cycles
     are skipped with a warning."""
-    from labledger.sdk.artifact_files import expand, media_type_of
+    from labledger.core.artifact_validation import media_type_for
+    from labledger.sdk.artifact_files import expand
     from labledger.sdk.artifact_spool import ArtifactRecord
     from labledger.sdk.artifacts import GROUP_MAX_FILES, upload_group
     from labledger.sdk.client import Client
@@ -130,7 +131,7 @@ def put(
                     logical,
                     stat.st_size,
                     stat.st_mtime_ns,
-                    media_type_of(logical),
+                    media_type_for(logical),
                 )
             )
     console = Console(stderr=True)

@@ -9,14 +9,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from labledger.core.artifact_validation import check_artifact_path, media_type_for
+from labledger.core.artifact_validation import check_artifact_path
 from labledger.core.errors import InvalidInputError
 
 log = logging.getLogger("labledger.sdk")
-
-
-def media_type_of(path: str) -> str:
-    return media_type_for(path)
 
 
 Warn = Callable[[str], None]

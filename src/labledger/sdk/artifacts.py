@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from labledger.core.artifact_validation import media_type_for
 from labledger.core.entities import ArtifactEntry
 from labledger.core.errors import (
     ArtifactChangedError,
     TrackerError,
     TransportError,
 )
-from labledger.sdk.artifact_files import expand, media_type_of
+from labledger.sdk.artifact_files import expand
 from labledger.sdk.artifact_spool import ArtifactRecord, ArtifactSpool
 from labledger.sdk.transport import Transport
 
@@ -192,7 +193,7 @@ class ArtifactUploader:
                     path=logical,
                     size=stat.st_size,
                     mtime_ns=stat.st_mtime_ns,
-                    media_type=media_type_of(logical),
+                    media_type=media_type_for(logical),
                     step=step,
                     copied=copy,
                 )

@@ -347,14 +347,6 @@ class ArtifactService(Guarded):
         return collect_garbage(self.db, self.store, grace_ms=grace_ms, dry_run=dry_run)
 
 
-def sha256_file(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            hasher.update(chunk)
-    return hasher.hexdigest()
-
-
 def _ranges(numbers: list[int]) -> str:
     """[1, 2, 3, 7] -> '1-3, 7' (at most 20 ranges)."""
     spans: list[list[int]] = []
