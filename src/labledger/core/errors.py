@@ -14,6 +14,7 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   └── ChecksumMismatchError (400 checksum_mismatch)           a part or blob body
     ├── AuthenticationError (401 unauthenticated)        no credential, or not a valid one
     ├── PermissionDeniedError (403 permission_denied)    the caller may not do this
+    ├── TooManyAttemptsError (429 too_many_attempts)     failed logins: wait, then retry
     ├── ForbiddenOriginError (403 origin_not_allowed)    a write from a foreign web page
     ├── BodyTooLargeError (413 body_too_large)           details: field, limit
     ├── UnsupportedMediaTypeError (415 unsupported_media_type)  details: expected
@@ -23,7 +24,9 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── ProjectNotFoundError (404 project_not_found)
     │   ├── MetricNotFoundError (404 metric_not_found)
     │   ├── ArtifactNotFoundError (404 artifact_not_found)
-    │   └── UploadNotFoundError (404 upload_not_found)
+    │   ├── UploadNotFoundError (404 upload_not_found)
+    │   ├── UserNotFoundError (404 user_not_found)
+    │   └── TokenNotFoundError (404 token_not_found)
     ├── ConflictError (409 conflict)
     │   ├── ParamConflictError (409 param_conflict)
     │   ├── RunKeyConflictError (409 run_key_conflict)
@@ -35,7 +38,9 @@ The server maps these to ``{"error_code", "message", "details"}`` in exactly one
     │   ├── RecordChangedError (409 record_changed)         will not seal a changed record
     │   ├── RunDeletedError (409 run_deleted)               the id belonged to a deleted run
     │   ├── EnvironmentConflictError (409 environment_conflict)  it is write-once
-    │   └── DatasetChangedError (409 dataset_changed)       details: name, expected, actual
+    │   ├── DatasetChangedError (409 dataset_changed)       details: name, expected, actual
+    │   ├── UserExistsError (409 user_exists)
+    │   └── LastOwnerError (409 last_owner)                 a project keeps one owner
     ├── SchemaOutdatedError (503 schema_outdated)
     ├── BlobStoreError (503 blob_store_unavailable)      the artifact store cannot be reached
     ├── TransportError (503 unavailable)                  raised by the SDK, never by a server
@@ -100,6 +105,14 @@ class PermissionDeniedError(TrackerError):
     http_status = 403
 
 
+class TooManyAttemptsError(TrackerError):
+    """Too many failed logins for this user or address: refused for a while (details:
+    retry_after_s)."""
+
+    error_code = "too_many_attempts"
+    http_status = 429
+
+
 class ForbiddenOriginError(TrackerError):
     """A state-changing request sent by a web page of another origin (cross-site)."""
 
@@ -147,6 +160,14 @@ class ArtifactNotFoundError(NotFoundError):
 
 class UploadNotFoundError(NotFoundError):
     error_code = "upload_not_found"
+
+
+class UserNotFoundError(NotFoundError):
+    error_code = "user_not_found"
+
+
+class TokenNotFoundError(NotFoundError):
+    error_code = "token_not_found"
 
 
 class ConflictError(TrackerError):
@@ -200,6 +221,16 @@ class EnvironmentConflictError(ConflictError):
 
 class DatasetChangedError(ConflictError):
     error_code = "dataset_changed"
+
+
+class UserExistsError(ConflictError):
+    error_code = "user_exists"
+
+
+class LastOwnerError(ConflictError):
+    """Removing or demoting the last owner of a project would leave nobody to manage it."""
+
+    error_code = "last_owner"
 
 
 class BlobStoreError(TrackerError):

@@ -148,6 +148,34 @@ class Settings:
             "Origin header names any other site is refused with 403 origin_not_allowed.",
         },
     )
+    auth: bool = field(
+        default=True,
+        metadata={
+            "env": "LABLEDGER_AUTH",
+            "doc": "A server asks every request for a credential (token or UI session) and "
+            "applies project roles. false (`labledger server --auth off`) is accepted only "
+            "when the server listens on loopback.",
+        },
+    )
+    oidc_issuer: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_OIDC_ISSUER",
+            "doc": "OpenID Connect provider for UI logins (its issuer URL; discovery at "
+            "/.well-known/openid-configuration). Users are created on first login.",
+        },
+    )
+    oidc_client_id: str | None = field(
+        default=None,
+        metadata={"env": "LABLEDGER_OIDC_CLIENT_ID", "doc": "Client id at the OIDC provider."},
+    )
+    oidc_client_secret: str | None = field(
+        default=None,
+        metadata={
+            "env": "LABLEDGER_OIDC_CLIENT_SECRET",
+            "doc": "Client secret at the OIDC provider.",
+        },
+    )
     project: str = field(
         default="default",
         metadata={

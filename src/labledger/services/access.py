@@ -3,8 +3,9 @@
 ``Guarded`` is the base of every service.  A service is built once per store for the
 ``ANONYMOUS`` principal; ``as_principal`` gives a copy bound to a caller (the server binds
 the principal of each request's credential).  The ``Policy`` decides: today
-``AllowEveryone`` (the behaviour before identity existed); project roles and token scopes
-replace it without touching the services.  A call the policy refuses raises
+``AllowEveryone`` for an embedded store and a server run with ``--auth off``, and
+``RolePolicy`` (``services/roles.py``: token scopes, server admins, project roles) for a
+server with auth on.  A call the policy refuses raises
 ``PermissionDeniedError`` before anything is read or written.
 """
 
@@ -33,6 +34,9 @@ class Policy(Protocol):
         """Return if ``principal`` may do ``action`` on the project or run; else raise
         ``PermissionDeniedError`` (or ``AuthenticationError`` for a missing caller)."""
 
+    def visible_projects(self, principal: Principal) -> frozenset[str] | None:
+        """The projects ``principal`` may read (``None``: every one); listings filter by it."""
+
 
 class AllowEveryone:
     """Every caller may do everything: LabLedger before users and roles."""
@@ -45,6 +49,9 @@ class AllowEveryone:
         project: str | None = None,  # noqa: ARG002
         run_id: str | None = None,  # noqa: ARG002
     ) -> None:
+        return None
+
+    def visible_projects(self, principal: Principal) -> frozenset[str] | None:  # noqa: ARG002
         return None
 
 
@@ -63,6 +70,9 @@ class DenyEveryone:
             f"{principal.name} may not {action.value} here",
             details={"action": action.value, "project": project, "run_id": run_id},
         )
+
+    def visible_projects(self, principal: Principal) -> frozenset[str] | None:
+        raise PermissionDeniedError(f"{principal.name} may not read here")
 
 
 ALLOW_EVERYONE = AllowEveryone()
@@ -89,3 +99,7 @@ class Guarded:
         self, action: Action, *, project: str | None = None, run_id: str | None = None
     ) -> None:
         self.policy.check(self.principal, action, project=project, run_id=run_id)
+
+    def visible_projects(self) -> frozenset[str] | None:
+        """The projects this caller may read (``None``: all of them)."""
+        return self.policy.visible_projects(self.principal)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from labledger.artifacts import BlobStore
+from labledger.core.identity import Principal
 from labledger.core.ids import new_id, now_ms
+from labledger.services import audit
 from labledger.store import artifacts as repo
-from labledger.store.database import Database
+from labledger.store.database import Connection, Database
 
 DEFAULT_GC_GRACE_MS = 3_600_000
 STALE_UPLOAD_MS = 7 * 24 * 3_600_000
@@ -28,9 +30,15 @@ class GcReport:
 
 
 def collect_garbage(
-    db: Database, store: BlobStore, *, grace_ms: int = DEFAULT_GC_GRACE_MS, dry_run: bool = False
+    db: Database,
+    store: BlobStore,
+    principal: Principal,
+    *,
+    grace_ms: int = DEFAULT_GC_GRACE_MS,
+    dry_run: bool = False,
 ) -> GcReport:
-    """Free blobs nothing has referred to for ``grace_ms``; abort stale uploads."""
+    """Free blobs nothing has referred to for ``grace_ms``; abort stale uploads.  Each blob
+    forgotten and each upload aborted is audited in the transaction that does it."""
     now = now_ms()
     cutoff = now - grace_ms
     report = GcReport()
@@ -40,7 +48,18 @@ def collect_garbage(
     for digest, size in candidates:
         if not dry_run:
             lease_id = new_id()
-            if not db.run_write(repo.lease_for_gc, digest, cutoff, lease_id, now):
+
+            def forget(
+                conn: Connection, digest: str = digest, size: int = size, lease: str = lease_id
+            ) -> bool:
+                leased = repo.lease_for_gc(conn, digest, cutoff, lease, now)
+                if leased:
+                    audit.record(
+                        conn, principal, "blob.gc", f"blob:{digest}", details={"size": size}
+                    )
+                return bool(leased)
+
+            if not db.run_write(forget):
                 continue  # referenced or held again since the candidates were listed
             try:
                 store.delete(digest)  # nobody can publish it while GC holds it
@@ -53,6 +72,11 @@ def collect_garbage(
         if not dry_run:
             if not row.store_state.startswith("lease:"):
                 store.abort_upload(row.id, row.store_state)
-            db.run_write(repo.delete_upload, row.id)
+
+            def drop(conn: Connection, upload_id: str = row.id) -> None:
+                repo.delete_upload(conn, upload_id)
+                audit.record(conn, principal, "upload.gc", f"upload:{upload_id}")
+
+            db.run_write(drop)
         report.uploads_aborted += 1
     return report

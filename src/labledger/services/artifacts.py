@@ -37,6 +37,7 @@ from labledger.core.errors import (
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.limits import ARTIFACT_PART_SIZE
+from labledger.services import audit
 from labledger.services.access import Guarded
 from labledger.services.archives import Archive, build_archive
 from labledger.services.artifact_gc import DEFAULT_GC_GRACE_MS, GcReport, collect_garbage
@@ -89,6 +90,18 @@ class ArtifactService(Guarded):
                 for e in checked
             ]
             repo.upsert_entries(conn, run_pk, out)
+            audit.record_run(
+                conn,
+                self.principal,
+                "artifacts.declare",
+                run_id,
+                ref.project_id,
+                {
+                    "count": len(out),
+                    "paths": [e.path for e in out[:20]],
+                    "bytes": sum(e.size for e in out),
+                },
+            )
             missing = sorted({e.digest for e in out if e.state is ArtifactState.PENDING})
             return out, missing
 
@@ -344,7 +357,9 @@ class ArtifactService(Guarded):
         """Free blobs no manifest refers to (and nothing has for ``grace_ms``), and abort
         uploads abandoned for a week (services/artifact_gc.py)."""
         self.allow(Action.ADMIN)
-        return collect_garbage(self.db, self.store, grace_ms=grace_ms, dry_run=dry_run)
+        return collect_garbage(
+            self.db, self.store, self.principal, grace_ms=grace_ms, dry_run=dry_run
+        )
 
 
 def _ranges(numbers: list[int]) -> str:

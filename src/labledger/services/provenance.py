@@ -16,7 +16,7 @@ from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
 from labledger.core.paging import decode_page_token, encode_page_token
 from labledger.core.validation import check_key, check_page_size, check_project_name
-from labledger.services import sealing
+from labledger.services import audit, sealing
 from labledger.services.access import Guarded
 from labledger.services.completeness import check_field, missing_fields
 from labledger.store import artifacts as artifact_repo
@@ -180,8 +180,9 @@ class ProvenanceService(Guarded):
     ) -> SealedRunsPage:
         """A page of the ids ``verify --all`` checks (by id): every run that ended or was ever
         marked sealed, and every deleted run.  ``page_token`` is the previous page's
-        ``next_page_token``; ``after`` (deprecated, kept for one release) its last id."""
-        self.allow(Action.READ, project=project)
+        ``next_page_token``; ``after`` (deprecated, kept for one release) its last id.
+        Every project's at once is for server admins; a project's for its viewers."""
+        self.allow(Action.READ if project is not None else Action.ADMIN, project=project)
         check_page_size(limit)
         start = _start(SEALS, page_token, after, is_valid_id)
         if after is not None and start is None:
@@ -221,7 +222,7 @@ class ProvenanceService(Guarded):
         return BlobCheckPage(len(rows), problems, rows[-1][0] if more else None)
 
     def set_requirements(self, project: str, fields: list[str]) -> list[str]:
-        self.allow(Action.ADMIN, project=project)
+        self.allow(Action.MAINTAIN, project=project)
         project = check_project_name(project)
         if len(fields) > limits.MAX_REQUIRED_FIELDS:
             raise LimitExceededError(
@@ -235,14 +236,24 @@ class ProvenanceService(Guarded):
 
             project_id = project_repo.get_or_create_project_id(conn, project, now_ms())
             repo.set_requirements(conn, project_id, clean)
+            audit.record(
+                conn,
+                self.principal,
+                "project.requirements",
+                f"project:{project}",
+                project=project,
+                details={"required": clean},
+            )
 
         self.db.run_write(apply)
         return clean
 
     def projects_with_requirements(self) -> list[str]:
         self.allow(Action.READ)
+        visible = self.visible_projects()
         with self.db.read() as conn:
-            return repo.projects_with_requirements(conn)
+            names = repo.projects_with_requirements(conn)
+        return names if visible is None else [n for n in names if n in visible]
 
     def requirements(self, project: str) -> list[str]:
         self.allow(Action.READ, project=project)

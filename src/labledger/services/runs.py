@@ -19,8 +19,9 @@ from labledger.core.errors import (
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.validation import check_key, check_run_create, check_str, check_timestamp
-from labledger.services import deletion, sealing
+from labledger.services import audit, deletion, sealing
 from labledger.services.access import Guarded
+from labledger.services.members import own_new_project
 from labledger.services.names import random_run_name
 from labledger.services.redaction import redact_batch, redact_create, redact_update
 from labledger.store import metrics as metric_repo
@@ -51,6 +52,33 @@ def _with_end_time(change: RunUpdate, ref: RunRef) -> RunUpdate:
     return change
 
 
+def _change_details(change: RunUpdate, ref: RunRef) -> dict[str, Any]:
+    details: dict[str, Any] = {"was": ref.status.value}
+    if change.status is not None:
+        details["status"] = change.status.value
+    if change.name is not None:
+        details["name"] = change.name
+    if change.notes is not None:
+        details["notes"] = True
+    if change.end_ms is not None:
+        details["end_ms"] = change.end_ms
+    return details
+
+
+def _batch_details(batch: Batch) -> dict[str, Any]:
+    """What an audited batch changed: keys, never values (values can be large)."""
+    details: dict[str, Any] = {}
+    if batch.params:
+        details["params"] = sorted(batch.params)[:100]
+    if batch.tags:
+        details["tags"] = sorted(batch.tags)[:100]
+    if batch.environment is not None:
+        details["environment"] = True
+    if batch.datasets:
+        details["datasets"] = len(batch.datasets)
+    return details
+
+
 class RunService(Guarded):
     def create_run(self, spec: RunCreate) -> tuple[Run, bool]:
         """Create a run, or return the existing one for the same id or (project, run_key).
@@ -66,7 +94,9 @@ class RunService(Guarded):
 
     def _create(self, conn: Connection, spec: RunCreate) -> tuple[str, bool]:
         now = now_ms()
-        project_id = project_repo.get_or_create_project_id(conn, spec.project, now)
+        project_id, new_project = project_repo.create_project_if_missing(conn, spec.project, now)
+        if new_project:
+            own_new_project(conn, self.principal, project_id, spec.project)
         if spec.parent_id is not None:
             run_repo.get_run_ref(conn, spec.parent_id)
         if spec.run_key is not None:
@@ -92,6 +122,20 @@ class RunService(Guarded):
         run_pk, _ = run_repo.get_run_ref(conn, run_id)
         run_repo.log_params(conn, run_pk, project_id, spec.params)
         run_repo.set_tags(conn, run_pk, project_id, spec.tags)
+        audit.record_run(
+            conn,
+            self.principal,
+            "run.create",
+            run_id,
+            project_id,
+            {
+                "name": spec.name,
+                "run_key": spec.run_key,
+                "parent_id": spec.parent_id,
+                "params": sorted(spec.params),
+                "tags": sorted(spec.tags),
+            },
+        )
         return run_id, True
 
     def _resume(self, conn: Connection, run_id: str, spec: RunCreate) -> str:
@@ -102,6 +146,18 @@ class RunService(Guarded):
             return run_id
         run_repo.log_params(conn, ref.pk, ref.project_id, spec.params)
         run_repo.set_tags(conn, ref.pk, ref.project_id, spec.tags)
+        audit.record_run(
+            conn,
+            self.principal,
+            "run.resume",
+            run_id,
+            ref.project_id,
+            {
+                "status": ref.status.value,
+                "params": sorted(spec.params),
+                "tags": sorted(spec.tags),
+            },
+        )
         run_repo.revive(conn, ref.pk)  # a failed or killed run resumed (a CI retry)
         run_repo.add_writer(conn, ref.pk)
         run_repo.touch_heartbeat(conn, ref.pk, now_ms())
@@ -135,6 +191,14 @@ class RunService(Guarded):
                 self._update_sealed(conn, ref, run_id, change)
                 return None
             change = _with_end_time(change, ref)
+            audit.record_run(
+                conn,
+                self.principal,
+                "run.update",
+                run_id,
+                ref.project_id,
+                _change_details(change, ref),
+            )
             if change.release and change.status is not None:
                 if run_repo.release_writer(conn, ref.pk) > 0:  # others still write to it
                     run_repo.update_run(
@@ -169,11 +233,19 @@ class RunService(Guarded):
             if old != change.notes:
                 run_repo.update_run(conn, ref.pk, RunUpdate(notes=change.notes))
                 prov_repo.record_annotation(conn, ref.pk, "notes", old, change.notes, now_ms())
+                audit.record_run(
+                    conn,
+                    self.principal,
+                    "run.annotate",
+                    run_id,
+                    ref.project_id,
+                    {"fields": ["notes"]},
+                )
 
     def seal_run(self, run_id: str) -> Run:
         """Seal an ended run now (a failed or killed run is not sealed on its own, so that
-        a retry can resume it).  Sealing a sealed run again changes nothing."""
-        self.allow(Action.WRITE, run_id=run_id)
+        a retry can resume it).  Sealing a sealed run again changes nothing.  Maintainers."""
+        self.allow(Action.MAINTAIN, run_id=run_id)
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
 
@@ -183,6 +255,9 @@ class RunService(Guarded):
                 return None
             if ref.sealed:  # interrupted, or its hash removed: only over an unchanged record
                 sealing.check_resumable(conn, ref.pk, run_id)
+                audit.record_run(
+                    conn, self.principal, "run.seal", run_id, ref.project_id, {"completed": True}
+                )
                 return ref.pk
             if not ref.status.is_terminal:
                 raise RunStateError(
@@ -190,6 +265,7 @@ class RunService(Guarded):
                     details={"run_id": run_id, "status": ref.status.value},
                 )
             sealing.begin_seal(conn, ref.pk, now_ms())
+            audit.record_run(conn, self.principal, "run.seal", run_id, ref.project_id)
             return ref.pk
 
         to_seal: int | None = self.db.run_write(apply)
@@ -224,6 +300,10 @@ class RunService(Guarded):
                 run_repo.revive(conn, ref.pk)  # marked killed for silence, yet still writing
             run_repo.log_params(conn, ref.pk, ref.project_id, batch.params)
             run_repo.set_tags(conn, ref.pk, ref.project_id, batch.tags)
+            if batch.params or batch.tags or batch.environment is not None or batch.datasets:
+                audit.record_run(
+                    conn, self.principal, "run.log", run_id, ref.project_id, _batch_details(batch)
+                )
             points = metric_repo.insert_points(self.db, conn, ref.pk, ref.project_id, batch.metrics)
             if batch.environment is not None:
                 prov_repo.set_environment(conn, ref.pk, batch.environment, now)
@@ -249,6 +329,15 @@ class RunService(Guarded):
         run_repo.set_tags(conn, ref.pk, ref.project_id, changed)
         for key, value in changed.items():
             prov_repo.record_annotation(conn, ref.pk, f"tags.{key}", current.get(key), value, now)
+        if changed:
+            audit.record_run(
+                conn,
+                self.principal,
+                "run.annotate",
+                run_id,
+                ref.project_id,
+                {"tags": sorted(changed)},
+            )
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag (a tag the run does not have: nothing to do)."""
@@ -263,7 +352,10 @@ class RunService(Guarded):
                 old = run_repo.get_run_by_pk(conn, ref.pk).tags.get(key)
                 if old is not None:
                     prov_repo.record_annotation(conn, ref.pk, f"tags.{key}", old, None, now_ms())
-            run_repo.delete_tag(conn, ref.pk, key)
+            if run_repo.delete_tag(conn, ref.pk, key):
+                audit.record_run(
+                    conn, self.principal, "run.delete_tag", run_id, ref.project_id, {"key": key}
+                )
 
         self.db.run_write(apply)
 
@@ -276,7 +368,7 @@ class RunService(Guarded):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})
         if reason is not None:
             check_str("reason", reason, limits.MAX_DELETE_REASON)
-        self.db.run_write(deletion.delete_run, run_id, reason, now_ms())
+        self.db.run_write(deletion.delete_run, run_id, reason, now_ms(), self.principal)
 
     def heartbeat(self, run_id: str) -> None:
         """A writer is alive: keeps the run from being marked killed."""
@@ -296,7 +388,22 @@ class RunService(Guarded):
         """Runs with no heartbeat for ``timeout_ms`` become ``killed`` (ended at their last
         heartbeat) instead of staying ``running`` forever."""
         self.allow(Action.ADMIN)
-        ids: list[str] = self.db.run_write(run_repo.mark_silent_runs_killed, now_ms() - timeout_ms)
+
+        def apply(conn: Connection) -> list[str]:
+            killed = run_repo.mark_silent_runs_killed(conn, now_ms() - timeout_ms)
+            for run_id in killed:
+                _, project_id = run_repo.get_run_ref(conn, run_id)
+                audit.record_run(
+                    conn,
+                    self.principal,
+                    "run.killed",
+                    run_id,
+                    project_id,
+                    {"why": f"no heartbeat for {timeout_ms} ms"},
+                )
+            return killed
+
+        ids: list[str] = self.db.run_write(apply)
         return ids
 
     def count_by_status(self) -> dict[str, int]:

@@ -26,9 +26,12 @@ def _check_page(project: str, limit: int) -> None:
 
 class SearchService(Guarded):
     def list_projects(self) -> list[Project]:
+        """The projects the caller may read, with their activity."""
         self.allow(Action.READ)
+        visible = self.visible_projects()
         with self.db.read() as conn:
-            return project_repo.list_projects(conn)
+            found = project_repo.list_projects(conn)
+        return found if visible is None else [p for p in found if p.name in visible]
 
     def search_runs(
         self,

@@ -11,9 +11,15 @@ from labledger.core.identity import Principal
 from labledger.core.settings import Settings
 from labledger.services.access import ALLOW_EVERYONE, Guarded, Policy
 from labledger.services.artifacts import ArtifactService
+from labledger.services.audit import AuditService
+from labledger.services.logins import LoginService
+from labledger.services.members import MemberService
 from labledger.services.provenance import ProvenanceService
+from labledger.services.roles import RolePolicy
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
+from labledger.services.tokens import TokenService
+from labledger.services.users import UserService
 from labledger.store.database import Database, sqlite_uri_for_dir
 from labledger.store.schema import current_revision, ensure_current, head_revision
 
@@ -34,12 +40,28 @@ class Tracker:
     search: SearchService
     artifacts: ArtifactService
     provenance: ProvenanceService
+    users: UserService
+    tokens: TokenService
+    logins: LoginService
+    members: MemberService
+    audit: AuditService
 
     def __init__(
-        self, db: Database, blob_store: BlobStore, policy: Policy = ALLOW_EVERYONE
+        self,
+        db: Database,
+        blob_store: BlobStore,
+        policy: Policy | None = None,
+        *,
+        auth: bool = False,
     ) -> None:
+        """``policy`` judges every call; by default ``RolePolicy`` when ``auth`` (a server
+        that asks for credentials), else everyone may do everything (an embedded store)."""
         self.db = db
         self.blob_store = blob_store
+        if policy is None:
+            policy = RolePolicy(db) if auth else ALLOW_EVERYONE
+        self.policy = policy
+        self.auth = auth
         for name, kind in SERVICES.items():
             service = kind(db, blob_store)
             service.policy = policy
@@ -64,7 +86,8 @@ class Tracker:
         artifact_uri: str | None = None,
         s3_endpoint_url: str | None = None,
         check_schema: bool = True,
-        policy: Policy = ALLOW_EVERYONE,
+        policy: Policy | None = None,
+        auth: bool = False,
     ) -> Tracker:
         """Open the database at ``uri`` and the blob store at ``artifact_uri`` (default: an
         ``artifacts`` folder beside a SQLite file, else the settings' default)."""
@@ -78,14 +101,16 @@ class Tracker:
             except Exception:
                 db.dispose()
                 raise
-        return cls(db, blob_store, policy)
+        return cls(db, blob_store, policy, auth=auth)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Tracker:
+    def from_settings(cls, settings: Settings, *, auth: bool = False) -> Tracker:
+        """The store the settings name; ``auth`` as a server with credentials checks."""
         return cls.open(
             db_uri_for(settings),
             artifact_uri=settings.artifact_location(),
             s3_endpoint_url=settings.s3_endpoint_url,
+            auth=auth,
         )
 
     def schema_status(self) -> tuple[str | None, str]:

@@ -15,18 +15,27 @@ DAY_MS = 86_400_000
 
 
 def get_or_create_project_id(conn: Connection, name: str, now_ms: int) -> int:
+    return create_project_if_missing(conn, name, now_ms)[0]
+
+
+def create_project_if_missing(conn: Connection, name: str, now_ms: int) -> tuple[int, bool]:
+    """(the project's id, whether this call created it)."""
     found = find_project_id(conn, name)
     if found is not None:
-        return found
+        return found, False
     stmt = _dialect.insert(conn, projects).values(name=name, created_ms=now_ms)
-    conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+    created = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"])).rowcount > 0
     found = find_project_id(conn, name)
     assert found is not None
-    return found
+    return found, created
 
 
 def find_project_id(conn: Connection, name: str) -> int | None:
     return conn.execute(select(projects.c.id).where(projects.c.name == name)).scalar()
+
+
+def project_name(conn: Connection, project_id: int) -> str | None:
+    return conn.execute(select(projects.c.name).where(projects.c.id == project_id)).scalar()
 
 
 def get_project_id(conn: Connection, name: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -39,6 +40,7 @@ projects = Table(
     Column("id", PkInt, primary_key=True, autoincrement=True),
     Column("name", String(250), nullable=False, unique=True),
     Column("created_ms", BigInteger, nullable=False),
+    Column("default_role", String(16), nullable=True),  # every signed-in user's role here
 )
 
 runs = Table(
@@ -244,6 +246,7 @@ run_tombstones = Table(
     Column("seal_parts", Text, nullable=True),  # JSON, as run_seals.parts
     Column("deleted_ms", BigInteger, nullable=False),
     Column("reason", Text, nullable=True),
+    Column("deleted_by", String(100), nullable=True),  # the actor, from the audit log
 )
 
 # Changes a sealed run may still take (annotation tags, notes), each one recorded.
@@ -266,4 +269,78 @@ project_requirements = Table(
     Column("project_id", BigInteger, nullable=False),
     Column("field", String(260), nullable=False),
     PrimaryKeyConstraint("project_id", "field"),
+)
+
+
+# -- who did what: users, their tokens and sessions, project roles, the audit log ----------
+users = Table(
+    "users",
+    metadata,
+    Column("id", PkInt, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # user | service
+    Column("is_admin", Boolean, nullable=False, server_default="0"),
+    Column("disabled_ms", BigInteger, nullable=True),
+    Column("password_hash", Text, nullable=True),  # argon2id; NULL: no password login
+    Column("oidc_subject", String(500), nullable=True, unique=True),  # issuer + sub
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# API tokens, one-time login links and UI sessions; only a SHA-256 of each secret is kept.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),  # public, for ls and revoke
+    Column("user_id", PkInt, ForeignKey("users.id"), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # api | login | session
+    Column("scope", String(16), nullable=False),  # read | write | admin
+    Column("label", String(200), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=True),
+    Column("last_used_ms", BigInteger, nullable=True),
+    Column("revoked_ms", BigInteger, nullable=True),
+    Index(None, "user_id"),
+)
+
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("project_id", PkInt, ForeignKey("projects.id"), nullable=False),
+    Column("user_id", PkInt, ForeignKey("users.id"), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer | editor | maintainer | owner
+    Column("added_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("project_id", "user_id"),
+    Index(None, "user_id"),
+)
+
+# Every change, one row each, chained by hash (core/audit_chain.py).  ``seq`` is given by
+# the single row of audit_head, which every audited transaction updates (and so locks).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("actor_id", BigInteger, nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(600), nullable=False),
+    Column("project", String(250), nullable=True),
+    Column("run_id", String(32), nullable=True),
+    Column("details", Text, nullable=False),  # JSON
+    Column("request_id", String(64), nullable=True),
+    Column("address", String(64), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "project", "seq"),
+    Index(None, "run_id", "seq"),
+    Index(None, "actor", "seq"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
 )

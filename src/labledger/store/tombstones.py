@@ -17,6 +17,7 @@ def bury(
     seal: tuple[str | None, str | None],
     deleted_ms: int,
     reason: str | None,
+    deleted_by: str | None = None,
 ) -> None:
     seal_hash, seal_parts = seal
     conn.execute(
@@ -28,6 +29,7 @@ def bury(
             seal_parts=seal_parts,
             deleted_ms=deleted_ms,
             reason=reason,
+            deleted_by=deleted_by,
         )
     )
 
