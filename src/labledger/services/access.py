@@ -12,7 +12,7 @@ server with auth on.  A call the policy refuses raises
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from labledger.core.errors import PermissionDeniedError
 from labledger.core.identity import ANONYMOUS, Action, Principal
@@ -84,6 +84,9 @@ class Guarded:
 
     principal: Principal = ANONYMOUS
     policy: Policy = ALLOW_EVERYONE
+    # Methods that take no principal's word because they are how a caller becomes known
+    # (checking a token, a password, a login link): each named here, and only these.
+    UNGUARDED: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, db: Database, blob_store: BlobStore | None = None) -> None:
         self.db = db

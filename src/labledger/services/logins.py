@@ -90,6 +90,8 @@ class FailedLogins:
 
 
 class LoginService(Guarded):
+    UNGUARDED = frozenset({"redeem_login_link", "login_password", "login_sso", "logout"})
+
     def __init__(self, db: Database, blob_store: BlobStore | None = None) -> None:
         super().__init__(db, blob_store)
         self.failures = FailedLogins()

@@ -105,6 +105,8 @@ def refusal(row: dict[str, Any] | None, now: int, kinds: tuple[str, ...]) -> str
 
 
 class TokenService(Guarded):
+    UNGUARDED = frozenset({"authenticate"})
+
     def create_token(
         self,
         user: str,
@@ -156,7 +158,9 @@ class TokenService(Guarded):
             return [_token(r, user) for r in repo.list_tokens(conn, row["id"], (API,))]
 
     def revoke_token(self, token_id: str) -> Token:
-        """Revoke at once (a token already revoked stays as it was)."""
+        """Revoke at once (a token already revoked stays as it was): the token's user or
+        an admin."""
+        self.allow(Action.WRITE)  # a valid credential that may change things; whose: below
         check_str("token_id", token_id, 32)
         with self.db.read() as conn:
             row = repo.find_token(conn, token_id)
