@@ -8,17 +8,18 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from labledger._version import __version__
 from labledger.core.identity import SYSTEM
 from labledger.core.settings import Settings
+from labledger.server.auth import build_rules, enforce_rule, missing_rules
 from labledger.server.errors import install_error_handlers
 from labledger.server.frontdoor import FrontDoor, document_refusals
 from labledger.server.metrics import RequestMiddleware, ServerMetrics
-from labledger.server.routes import HAND_PARSED_BODIES, ROUTERS
+from labledger.server.routes import HAND_PARSED_BODIES, ROUTERS, ROUTERS_AND_RULES
 from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
 
@@ -31,13 +32,15 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: Settings | None = None, *, tracker: Tracker | None = None) -> FastAPI:
-    """Build the ASGI app.  Pass ``tracker`` to share one already open (tests, embedding)."""
+    """Build the ASGI app.  Pass ``tracker`` to share one already open (tests, embedding);
+    otherwise the app opens the settings' store, asking for credentials unless
+    ``settings.auth`` is false."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = tracker is None
-        app.state.tracker = tracker or Tracker.from_settings(settings)
+        app.state.tracker = tracker or Tracker.from_settings(settings, auth=settings.auth)
         own_work = app.state.tracker.for_principal(SYSTEM)  # metrics and the reaper
         app.state.metrics = ServerMetrics(own_work)
         reaper = None
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
         version=__version__,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(enforce_rule)],  # every route's door rule, before anything
     )
     app.state.settings = settings
     if tracker is not None:
@@ -70,6 +74,10 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.rules = build_rules(ROUTERS_AND_RULES)
+    unruled = missing_rules(app.routes, app.state.rules)
+    if unruled:  # fail closed: a route nobody gave a rule never serves
+        raise RuntimeError(f"routes without an access rule: {', '.join(unruled)}")
 
     _publish_hand_parsed_bodies(app)
     install_ui(app)  # last: its catch-all route must not shadow the API

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from labledger.core.identity import ANONYMOUS, Principal
+from labledger.core.identity import Principal
+from labledger.server.auth import resolve_principal
 from labledger.server.metrics import ServerMetrics
 from labledger.services.artifacts import ArtifactService
 from labledger.services.runs import RunService
@@ -15,10 +16,8 @@ from labledger.services.tracker import Tracker
 
 
 def get_principal(request: Request) -> Principal:
-    """The caller, from the request's credential (never from its body).  No credential
-    checks exist yet: every request is ``ANONYMOUS``, which the policy allows everything."""
-    principal: Principal = getattr(request.state, "principal", ANONYMOUS)
-    return principal
+    """The caller, from the request's credential (never from its body): server/auth.py."""
+    return resolve_principal(request)
 
 
 def get_tracker(request: Request) -> Tracker:

@@ -42,6 +42,7 @@ _DUMMY_HASH = PASSWORDS.hash("not a password of anyone's")  # equal work for unk
 @dataclass(frozen=True, slots=True)
 class Session:
     user: str
+    admin: bool
     secret: str  # the cookie's value
     csrf: str
     expires_ms: int
@@ -246,7 +247,9 @@ class LoginService(Guarded):
         audit.record(
             conn, who, "login", f"user:{name}", details={"method": method, "session": token_id}
         )
-        return Session(name, secret, csrf_for(secret), now_ms() + SESSION_LIFETIME_MS)
+        row = repo.find_user_by_id(conn, user_id)
+        admin = bool(row and row["is_admin"])
+        return Session(name, admin, secret, csrf_for(secret), now_ms() + SESSION_LIFETIME_MS)
 
 
 def _free_name(conn: Connection, wanted: str) -> str:

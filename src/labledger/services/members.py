@@ -36,6 +36,20 @@ class Member:
         return {"user": self.user, "kind": self.kind, "role": self.role, "added_ms": self.added_ms}
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectMembers:
+    project: str
+    members: list[Member]
+    default_role: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "members": [m.to_dict() for m in self.members],
+            "default_role": self.default_role,
+        }
+
+
 def own_new_project(conn: Connection, principal: Principal, project_id: int, name: str) -> None:
     """The caller who just created ``project_id`` becomes its owner (an anonymous or system
     caller owns nothing: the project then has no members)."""
@@ -53,7 +67,7 @@ def own_new_project(conn: Connection, principal: Principal, project_id: int, nam
 
 
 class MemberService(Guarded):
-    def create_project(self, name: str, owner: str) -> list[Member]:
+    def create_project(self, name: str, owner: str) -> ProjectMembers:
         """Create an empty project owned by ``owner`` (server admins)."""
         self.allow(Action.ADMIN)
         name = check_project_name(name)
@@ -79,17 +93,19 @@ class MemberService(Guarded):
         self.db.run_write(apply)
         return self.list_members(name)
 
-    def list_members(self, project: str) -> list[Member]:
+    def list_members(self, project: str) -> ProjectMembers:
         self.allow(Action.READ, project=project)
         project = check_project_name(project)
         with self.db.read() as conn:
             project_id = project_repo.get_project_id(conn, project)
-            return [
+            members = [
                 Member(r["name"], r["kind"], r["role"], r["added_ms"])
                 for r in repo.list_members(conn, project_id)
             ]
+            default_role = repo.default_role(conn, project_id)
+        return ProjectMembers(project, members, default_role)
 
-    def set_member(self, project: str, user: str, role: str) -> list[Member]:
+    def set_member(self, project: str, user: str, role: str) -> ProjectMembers:
         """Add ``user`` to ``project`` with ``role``, or change its role."""
         self.allow(Action.MANAGE, project=project)
         project = check_project_name(project)
@@ -117,7 +133,7 @@ class MemberService(Guarded):
         self.db.run_write(apply)
         return self.list_members(project)
 
-    def remove_member(self, project: str, user: str) -> list[Member]:
+    def remove_member(self, project: str, user: str) -> ProjectMembers:
         self.allow(Action.MANAGE, project=project)
         project = check_project_name(project)
         user = check_user_name("user", user)

@@ -62,6 +62,10 @@ def set_default_role(conn: Connection, project_id: int, role: str | None) -> Non
     conn.execute(update(projects).where(projects.c.id == project_id).values(default_role=role))
 
 
+def default_role(conn: Connection, project_id: int) -> str | None:
+    return conn.execute(select(projects.c.default_role).where(projects.c.id == project_id)).scalar()
+
+
 def project_access(conn: Connection, name: str, user_id: int) -> tuple[int, str | None, str | None]:
     """(project id, its default role, the user's role) for a project by name; id -1 if the
     project does not exist."""

@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-import fastapi.routing
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -15,6 +14,7 @@ from starlette.routing import BaseRoute
 from labledger.core import limits
 from labledger.core.errors import RunNotFoundError, UploadNotFoundError
 from labledger.core.ids import is_valid_id
+from labledger.server.routing import flat_routes
 from labledger.server.schemas.common import DIGEST, HEX32, KEY_RULE, PROJECT, ErrorPublic
 
 # Path parameters whose routes do not serve other text: such a route does not count in Allow
@@ -66,17 +66,11 @@ UploadIdPath = Annotated[str, Depends(_upload_id)]
 REFUSAL = "method_not_allowed"  # name of the routes that only answer 405
 
 
-def _flat(routes: Iterable[BaseRoute]) -> Iterable[Any]:
-    """Every route, included routers' too (FastAPI >= 0.16x keeps them apart)."""
-    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
-    return contexts(list(routes)) if contexts is not None else routes
-
-
 def allowed_methods(routes: Iterable[BaseRoute], path: str) -> list[str]:
     """The methods some route takes at ``path``, sorted; a route matched through a run id,
     upload id or digest that is not one does not count."""
     methods: set[str] = set()
-    for route in _flat(routes):
+    for route in flat_routes(routes):
         regex: re.Pattern[str] | None = getattr(route, "path_regex", None)
         route_methods = getattr(route, "methods", None)
         if regex is None or not route_methods or getattr(route, "name", "") == REFUSAL:
