@@ -10,4 +10,5 @@ DATA="${LABLEDGER_DEMO_DIR:-.labledger-demo}"
 if [ ! -f "$DATA/labledger.db" ]; then
     .venv/bin/labledger demo --tracking-uri "$DATA"
 fi
-exec .venv/bin/labledger server --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}" --data-dir "$DATA"
+# --login-link: a fresh one-time login link every start, so the demo opens in one click
+exec .venv/bin/labledger server --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}" --data-dir "$DATA" --login-link

@@ -121,6 +121,8 @@ class ServerProcess:
         ]
         if self.db_uri:
             cmd += ["--db-uri", self.db_uri]
+        if "--auth" not in self.args:  # auth's own tests turn it on (tests/integration/auth)
+            cmd += ["--auth", "off"]
         cmd += self.args
         self.log = open(self.data_dir / f"server-{time.time_ns()}.log", "wb")  # noqa: SIM115
         env = {**os.environ, **self.env} if self.env else None
@@ -166,7 +168,7 @@ def api(tmp_path: Path):  # type: ignore[no-untyped-def]
     from labledger.core.settings import Settings
     from labledger.server.app import create_app
 
-    app = create_app(Settings(data_dir=str(tmp_path / "api-data")))
+    app = create_app(Settings(data_dir=str(tmp_path / "api-data"), auth=False))
     with TestClient(app) as client:
         yield client
 
@@ -205,6 +207,7 @@ def inprocess_app(data_dir: Path, **settings: Any) -> Iterator[InProcessServer]:
     from labledger.server.app import create_app
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    settings.setdefault("auth", False)  # auth's own tests turn it on
     app = create_app(Settings(data_dir=str(data_dir), **settings))
     # a server error is a 500 the SDK sees, as from a real server (not an exception here)
     with TestClient(app, raise_server_exceptions=False) as http:

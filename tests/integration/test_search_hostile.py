@@ -238,7 +238,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         admin.execute(f'CREATE SCHEMA "{schema}"')
         db_uri = f"{PG_URL}?options=-csearch_path%3D{schema}"
     try:
-        app = create_app(Settings(data_dir=str(data), db_uri=db_uri))
+        app = create_app(Settings(data_dir=str(data), db_uri=db_uri, auth=False))
         with TestClient(app, raise_server_exceptions=False) as api:
             _seed(api)
             yield api

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import getpass
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from labledger.core.errors import TrackerError
+
+if TYPE_CHECKING:
+    from labledger.services.tracker import Tracker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,3 +49,39 @@ def human_size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{n} B"
+
+
+def store_options(fn: F) -> F:
+    """``--data-dir`` / ``--db-uri``: the store a server serves, acted on directly."""
+    fn = click.option(
+        "--db-uri",
+        envvar="LABLEDGER_DB_URI",
+        default=None,
+        help="Metadata database URL of the server's store [env: LABLEDGER_DB_URI].",
+    )(fn)
+    return click.option(
+        "--data-dir",
+        envvar="LABLEDGER_DATA_DIR",
+        default=None,
+        help="Data directory of the server's store [env: LABLEDGER_DATA_DIR; default: "
+        "./.labledger].",
+    )(fn)
+
+
+@contextlib.contextmanager
+def operator_store(data_dir: str | None, db_uri: str | None) -> Iterator[Tracker]:
+    """The store a server serves, opened directly by an operator (no server needed): the
+    file and database permissions already let them do anything, so they may, and the
+    audit log names them (``operator:<os user>``)."""
+    from labledger.core.identity import operator
+    from labledger.core.settings import Settings
+    from labledger.services.tracker import Tracker
+
+    settings = Settings.from_env(data_dir=data_dir, db_uri=db_uri)
+    if not settings.data_dir and not settings.db_uri:
+        settings = settings.with_(data_dir=settings.tracking_uri)
+    tracker = Tracker.from_settings(settings, auth=True)
+    try:
+        yield tracker.for_principal(operator(getpass.getuser()))
+    finally:
+        tracker.close()

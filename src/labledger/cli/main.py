@@ -1,14 +1,18 @@
-"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync|doctor|verify|projects] …``."""
+"""Entry point: ``labledger [runs|artifacts|db|server|demo|sync|doctor|verify|projects|users|
+tokens|audit|login] …``."""
 
 from __future__ import annotations
 
 import click
 
 from labledger._version import __version__
+from labledger.cli.accounts import create_project, members, tokens, users
 from labledger.cli.artifacts import artifacts
+from labledger.cli.audit import audit
 from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.doctor import doctor
+from labledger.cli.login import login
 from labledger.cli.provenance import diff, env, projects, seal, verify
 from labledger.cli.reproduce import reproduce
 from labledger.cli.runs import runs
@@ -32,6 +36,12 @@ cli.add_command(doctor)
 cli.add_command(verify)
 cli.add_command(projects)
 cli.add_command(reproduce)
+cli.add_command(users)
+cli.add_command(tokens)
+cli.add_command(audit)
+cli.add_command(login)
+projects.add_command(create_project)
+projects.add_command(members)
 runs.add_command(diff)
 runs.add_command(seal)
 runs.add_command(env)

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import getpass
+import ipaddress
 import os
-from dataclasses import fields
-from typing import Any
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from labledger.cli._common import reports_errors
+from labledger.core.identity import operator
 from labledger.core.settings import Settings
+
+if TYPE_CHECKING:
+    from labledger.services.tracker import Tracker
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def first_login_link(tracker: Tracker, *, fresh: bool) -> str | None:
+    """On a store without users: create ``admin`` and return its one-time login link;
+    with ``fresh``, a new link for ``admin`` whatever the store holds."""
+    logins = tracker.for_principal(operator(getpass.getuser())).logins
+    secret = logins.ensure_first_admin()
+    if secret is None and fresh:
+        secret = logins.create_login_link("admin")
+    return secret
 
 
 @click.command()
@@ -49,6 +74,18 @@ from labledger.core.settings import Settings
     help="Server log records as text or one JSON object per line (with request ids).",
 )
 @click.option(
+    "--auth",
+    type=click.Choice(["on", "off"]),
+    default=None,
+    help="Ask every request for a credential and apply project roles (default: on; "
+    "off is accepted only on a loopback --host) [env: LABLEDGER_AUTH].",
+)
+@click.option(
+    "--login-link",
+    is_flag=True,
+    help="Print a new one-time login link for the user admin at start (make run does).",
+)
+@click.option(
     "--workers",
     default=1,
     show_default=True,
@@ -64,9 +101,14 @@ def server(
     artifact_uri: str | None,
     log_level: str,
     log_format: str,
+    auth: str | None,
+    login_link: bool,
     workers: int,
 ) -> None:
-    """Serve the REST API (and the web UI) over HTTP."""
+    """Serve the REST API (and the web UI) over HTTP.
+
+    On an empty store the first start creates the user ``admin`` and prints a one-time
+    login link for it (only the link's hash is kept)."""
     import uvicorn
 
     from labledger.server import logs
@@ -77,15 +119,29 @@ def server(
     settings = Settings.from_env(data_dir=data_dir, db_uri=db_uri, artifact_uri=artifact_uri)
     if not settings.data_dir and not settings.db_uri:
         settings = settings.with_(data_dir=settings.tracking_uri)
-    tracker = Tracker.from_settings(settings)  # fail fast: schema and store checks first
+    if auth is not None:
+        settings = replace(settings, auth=auth == "on")
+    if not settings.auth and not is_loopback(host):
+        raise click.UsageError(
+            f"--auth off is refused with --host {host}: anyone who can reach that address "
+            "could change or delete every run. Keep auth on (give people tokens with "
+            "`labledger tokens create`), or listen on 127.0.0.1 only."
+        )
+    tracker = Tracker.from_settings(settings, auth=settings.auth)  # fail fast: schema, store
     try:
         tracker.blob_store.check()
+        link = first_login_link(tracker, fresh=login_link) if settings.auth else None
     finally:
         tracker.close()
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo(
         f"LabLedger serving on http://{host}:{port}  (data: "
         f"{settings.db_uri or settings.local_dir()}, artifacts: {settings.artifact_location()})"
     )
+    if not settings.auth:
+        click.echo("auth is off: every request may do everything (loopback only)")
+    if link is not None:
+        click.echo(f"Log in (one-time link, keep it private): {base}/auth/link?token={link}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -153,6 +153,31 @@ class Client:
         """The project's required fields this run lacks."""
         return list(self.transport.provenance.run_completeness(run_id)["missing"])
 
+    # -- audit ------------------------------------------------------------------------------
+    def audit_entries(
+        self,
+        *,
+        project: str | None = None,
+        run_id: str | None = None,
+        actor: str | None = None,
+        since_ms: int | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Audit log entries, newest first (server admins; a project's maintainers; the
+        readers of a run)."""
+        query = {
+            "project": project,
+            "run_id": run_id,
+            "actor": actor,
+            "since_ms": since_ms,
+            "limit": limit,
+        }
+        return list(self.transport.audit.entries(query)["entries"])
+
+    def verify_audit(self) -> dict[str, Any]:
+        """Walk the audit log's hash chain: ``ok``, ``checked``, ``head``, ``problem``."""
+        return self.transport.audit.verify()
+
     # -- artifacts --------------------------------------------------------------------------
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
         """Manifest entries under ``path`` (recursive, sorted), with ``state``."""

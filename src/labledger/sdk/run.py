@@ -358,7 +358,8 @@ class Run:
             left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
             uploaded = self._artifacts.close(left)
             error = self._sender.error or self._artifacts.error
-            if self.offline:  # sync applies it after creating the run
+            refused = self._sender.refused
+            if self.offline or refused is not None:  # sync applies it after the batches
                 end_ms = time.time_ns() // 1_000_000
                 self._spool.update_meta(final={"status": RunStatus(status).value, "end_ms": end_ms})
             else:
@@ -370,6 +371,12 @@ class Run:
             self._journal.close()
             self._spool.close()
             self._transport.close()
+        if refused is not None:
+            raise type(refused)(
+                f"{refused.message} — run {self.id}: everything logged stays in the spool; "
+                "`labledger sync` sends it once the credential is fixed",
+                details=refused.details,
+            )
         if not delivered or not uploaded:
             raise TimeoutError(
                 f"run {self.id}: some batches or artifact files were not acknowledged within "

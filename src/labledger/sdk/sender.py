@@ -18,7 +18,12 @@ import time
 from collections import deque
 from typing import Any
 
-from labledger.core.errors import TrackerError, TransportError
+from labledger.core.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    TrackerError,
+    TransportError,
+)
 from labledger.sdk.journal import Journal
 from labledger.sdk.spool import Frame, SpoolWriter
 from labledger.sdk.transport import Transport
@@ -54,6 +59,12 @@ def _retryable(exc: BaseException) -> bool:
     )
 
 
+def _refused(exc: BaseException) -> bool:
+    """The server will not take anything from this credential (expired, revoked, a role
+    taken away): sending stops, every batch stays in the spool for `labledger sync`."""
+    return isinstance(exc, AuthenticationError | PermissionDeniedError)
+
+
 class Sender:
     def __init__(
         self,
@@ -76,6 +87,7 @@ class Sender:
         self.items_spooled = 0  # journal items (points, params, tags) now in spool frames
         self.queue: deque[Any] = deque()
         self.error: TrackerError | None = None
+        self.refused: TrackerError | None = None  # set once the server refuses the credential
         self._wake = threading.Event()
         self._stop = False
         self._pending: deque[Frame] = deque()
@@ -105,7 +117,7 @@ class Sender:
                 self.spool.sync()
             except OSError:
                 pass
-        return ok
+        return ok and self.refused is None
 
     def close(self, timeout: float | None = None) -> bool:
         ok = self.flush(timeout)
@@ -149,6 +161,13 @@ class Sender:
                 self._wake.clear()
                 continue
             spool_backoff = 0.0
+            if self.refused is not None:  # kept in the spool; flushes return at once
+                self._release_waiters(all_=True)
+                if self._stop:
+                    return
+                self._wake.wait(IDLE_WAIT_S)
+                self._wake.clear()
+                continue
             if self._pending:
                 if self._send_pending():
                     backoff = 0.0
@@ -258,6 +277,13 @@ class Sender:
                 body = self.spool.read(frame)
                 points = self.transport.runs.log_batch(self.run_id, body)
             except Exception as exc:  # noqa: BLE001 - every failure is either retried or kept
+                if _refused(exc):
+                    assert isinstance(exc, TrackerError)
+                    log.error(
+                        "the server refused batch %s; it stays in the spool: %s", frame.seq, exc
+                    )
+                    self.refused = self.error = exc
+                    return False
                 if _retryable(exc):
                     log.warning("sending batch %s failed, will retry: %s", frame.seq, exc)
                     return False

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from labledger.core.settings import Settings
 from labledger.sdk.transport.artifacts import ArtifactsTransport
+from labledger.sdk.transport.audit import AuditTransport
 from labledger.sdk.transport.provenance import ProvenanceTransport
 from labledger.sdk.transport.runs import RunsTransport
 from labledger.sdk.transport.search import SearchTransport
@@ -48,6 +49,7 @@ class Transport:
     search: SearchTransport
     artifacts: ArtifactsTransport
     provenance: ProvenanceTransport
+    audit: AuditTransport
 
     def __init__(self, connection: Connection, parts: Mapping[str, Any]) -> None:
         if set(parts) != set(RESOURCES):
@@ -85,11 +87,11 @@ def open_transport(
     ``http(s)://`` URI means a LabLedger server, reached through ``http_transport`` when
     one is given (an app in this process, for tests) instead of the network."""
     if settings.is_remote:
+        from labledger.sdk.credentials import token_for
         from labledger.sdk.transport.http import HttpConnection
 
-        connection = HttpConnection(
-            settings.tracking_uri, token=settings.token, transport=http_transport
-        )
+        token = settings.token or token_for(settings.tracking_uri)
+        connection = HttpConnection(settings.tracking_uri, token=token, transport=http_transport)
         return compose("http", connection)
     if http_transport is not None:
         raise ValueError(f"{settings.tracking_uri!r} is not an http(s) URI: no HTTP to send")
