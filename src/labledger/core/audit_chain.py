@@ -40,8 +40,11 @@ def entry_hash(entry: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class ChainCheck:
-    """Walks entries in ``seq`` order; ``problem`` names the first break found."""
+    """Walks entries in ``seq`` order; ``problem`` names the first break found.
+    ``head_seq`` is the number of the last entry written (kept apart from the entries):
+    anything after it was inserted."""
 
+    head_seq: int
     checked: int = 0
     last_seq: int = 0
     last_hash: str = GENESIS
@@ -50,6 +53,12 @@ class ChainCheck:
     def feed(self, entry: dict[str, Any]) -> bool:
         """Check the next entry; False once a break is found (stop feeding then)."""
         seq = entry["seq"]
+        if seq > self.head_seq:
+            return self._broken(
+                "inserted",
+                seq,
+                f"entry {seq} was added after the last entry written ({self.head_seq})",
+            )
         if seq != self.last_seq + 1:
             kind = "removed" if seq > self.last_seq + 1 else "inserted"
             missing = self.last_seq + 1
@@ -72,24 +81,20 @@ class ChainCheck:
         self.last_seq, self.last_hash = seq, entry["hash"]
         return True
 
-    def finish(self, head_seq: int, head_hash: str) -> None:
+    def finish(self, head_hash: str) -> None:
         """The chain must end where the head (the last entry written) says."""
         if self.problem is not None:
             return
-        if self.last_seq < head_seq:
+        if self.last_seq < self.head_seq:
             self._broken(
                 "removed",
                 self.last_seq + 1,
-                f"entries {self.last_seq + 1}..{head_seq} are missing from the end",
-            )
-        elif self.last_seq > head_seq:
-            self._broken(
-                "inserted",
-                head_seq + 1,
-                f"entry {head_seq + 1} was added after the last entry written ({head_seq})",
+                f"entries {self.last_seq + 1}..{self.head_seq} are missing from the end",
             )
         elif self.last_hash != head_hash:
-            self._broken("altered", head_seq, f"entry {head_seq} differs from the one written")
+            self._broken(
+                "altered", self.head_seq, f"entry {self.head_seq} differs from the one written"
+            )
 
     def _broken(self, kind: str, seq: int, message: str) -> bool:
         self.problem = {"kind": kind, "seq": seq, "message": message}

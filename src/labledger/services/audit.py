@@ -174,13 +174,13 @@ class AuditService(Guarded):
     def verify(self) -> AuditVerification:
         """Walk the whole chain (server admins)."""
         self.allow(Action.ADMIN)
-        check = ChainCheck()
         with self.db.read() as conn:
             head_seq, head_hash = repo.head(conn)
+            check = ChainCheck(head_seq)
             for row in repo.walk(conn):
                 if not check.feed(row):
                     break
-            check.finish(head_seq, head_hash)
+            check.finish(head_hash)
         return AuditVerification(
             ok=check.problem is None,
             checked=check.checked,

@@ -75,6 +75,8 @@ def write_operations(client: Any, ids: dict[str, str]) -> list[tuple[str, str, f
         "project": "p",
         "key": "some.tag",
         "path": "a/b.txt",
+        "name": "someone",
+        "token_id": "0123456789abcdef",
     }
     ops = []
     for template, item in client.get("/openapi.json").json()["paths"].items():
