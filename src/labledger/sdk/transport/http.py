@@ -11,7 +11,12 @@ from typing import Any
 import httpx
 
 from labledger.core.entities import Run, RunStatus
-from labledger.core.errors import TrackerError, TransportError, error_from_body
+from labledger.core.errors import (
+    AuthenticationError,
+    TrackerError,
+    TransportError,
+    error_from_body,
+)
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -104,6 +109,13 @@ class HttpConnection:
         except ValueError:
             body = None
         if isinstance(body, dict) and "error_code" in body:
-            raise error_from_body(body)
+            refusal = error_from_body(body)
+            if isinstance(refusal, AuthenticationError):  # say how, from the SDK's side
+                refusal.message = (
+                    f"{refusal.message} [{self.base_url}: set LABLEDGER_TOKEN, or run "
+                    f"`labledger login {self.base_url}`]"
+                )
+                refusal.args = (refusal.message,)
+            raise refusal
         error = TransportError if response.status_code >= 500 else TrackerError
         raise error(f"HTTP {response.status_code} from {self.base_url}{path}")
