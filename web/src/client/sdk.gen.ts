@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, HealthHealthzData, HealthHealthzErrors, HealthHealthzResponses, HealthMetricsData, HealthMetricsErrors, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsErrors, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuditListEntriesData, AuditListEntriesErrors, AuditListEntriesResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthOpenLinkData, AuthOpenLinkErrors, AuthRedeemLinkData, AuthRedeemLinkErrors, AuthRedeemLinkResponses, AuthSessionData, AuthSessionErrors, AuthSessionResponses, HealthHealthzData, HealthHealthzErrors, HealthHealthzResponses, HealthMetricsData, HealthMetricsErrors, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, MembersCreateProjectData, MembersCreateProjectErrors, MembersCreateProjectResponses, MembersListMembersData, MembersListMembersErrors, MembersListMembersResponses, MembersRemoveMemberData, MembersRemoveMemberErrors, MembersRemoveMemberResponses, MembersSetDefaultRoleData, MembersSetDefaultRoleErrors, MembersSetDefaultRoleResponses, MembersSetMemberData, MembersSetMemberErrors, MembersSetMemberResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsErrors, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses, UsersAddUserData, UsersAddUserErrors, UsersAddUserResponses, UsersCreateLoginLinkData, UsersCreateLoginLinkErrors, UsersCreateLoginLinkResponses, UsersCreateTokenData, UsersCreateTokenErrors, UsersCreateTokenResponses, UsersDisableUserData, UsersDisableUserErrors, UsersDisableUserResponses, UsersEnableUserData, UsersEnableUserErrors, UsersEnableUserResponses, UsersGetUserData, UsersGetUserErrors, UsersGetUserResponses, UsersListTokensData, UsersListTokensErrors, UsersListTokensResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersRevokeTokenData, UsersRevokeTokenErrors, UsersRevokeTokenResponses, UsersSetPasswordData, UsersSetPasswordErrors, UsersSetPasswordResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -17,6 +17,102 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: Record<string, unknown>;
 };
+
+export class Audit {
+    /**
+     * List Entries
+     *
+     * Entries newest first, filtered by project, run, actor and time.
+     */
+    public static auditListEntries<ThrowOnError extends boolean = false>(options?: Options<AuditListEntriesData, ThrowOnError>) {
+        return (options?.client ?? client).get<AuditListEntriesResponses, AuditListEntriesErrors, ThrowOnError>({ url: '/api/v1/audit', ...options });
+    }
+    
+    /**
+     * Verify
+     *
+     * Walk the whole hash chain; ``problem`` names the first entry altered, removed or
+     * inserted (server admins).
+     */
+    public static auditVerify<ThrowOnError extends boolean = false>(options: Options<AuditVerifyData, ThrowOnError>) {
+        return (options.client ?? client).post<AuditVerifyResponses, AuditVerifyErrors, ThrowOnError>({
+            url: '/api/v1/audit/verify',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+}
+
+export class Auth {
+    /**
+     * Redeem Link
+     *
+     * Exchange a one-time login link's token for a session.
+     */
+    public static authRedeemLink<ThrowOnError extends boolean = false>(options: Options<AuthRedeemLinkData, ThrowOnError>) {
+        return (options.client ?? client).post<AuthRedeemLinkResponses, AuthRedeemLinkErrors, ThrowOnError>({
+            url: '/api/v1/auth/link',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Login
+     *
+     * Sign in with a user name and password: sets the session cookie.
+     */
+    public static authLogin<ThrowOnError extends boolean = false>(options: Options<AuthLoginData, ThrowOnError>) {
+        return (options.client ?? client).post<AuthLoginResponses, AuthLoginErrors, ThrowOnError>({
+            url: '/api/v1/auth/login',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Logout
+     *
+     * End this session (its cookie stops working at once).
+     */
+    public static authLogout<ThrowOnError extends boolean = false>(options: Options<AuthLogoutData, ThrowOnError>) {
+        return (options.client ?? client).post<AuthLogoutResponses, AuthLogoutErrors, ThrowOnError>({
+            url: '/api/v1/auth/logout',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Session
+     *
+     * Who the browser is signed in as (user null: nobody), and the CSRF token to send.
+     */
+    public static authSession<ThrowOnError extends boolean = false>(options?: Options<AuthSessionData, ThrowOnError>) {
+        return (options?.client ?? client).get<AuthSessionResponses, AuthSessionErrors, ThrowOnError>({ url: '/api/v1/auth/session', ...options });
+    }
+    
+    /**
+     * Open Link
+     *
+     * The link a server prints: opens a session and goes to the UI, in one click.
+     */
+    public static authOpenLink<ThrowOnError extends boolean = false>(options: Options<AuthOpenLinkData, ThrowOnError>) {
+        return (options.client ?? client).get<unknown, AuthOpenLinkErrors, ThrowOnError>({ url: '/auth/link', ...options });
+    }
+}
 
 export class Uploads {
     /**
@@ -237,6 +333,71 @@ export class Projects {
      */
     public static projectsListProjectKeys<ThrowOnError extends boolean = false>(options: Options<ProjectsListProjectKeysData, ThrowOnError>) {
         return (options.client ?? client).get<ProjectsListProjectKeysResponses, ProjectsListProjectKeysErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/keys', ...options });
+    }
+}
+
+export class Members {
+    /**
+     * Create Project
+     *
+     * Create an empty project owned by ``owner`` (server admins; anyone else creates a
+     * project by logging its first run, and owns it).
+     */
+    public static membersCreateProject<ThrowOnError extends boolean = false>(options: Options<MembersCreateProjectData, ThrowOnError>) {
+        return (options.client ?? client).post<MembersCreateProjectResponses, MembersCreateProjectErrors, ThrowOnError>({
+            url: '/api/v1/projects',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Set Default Role
+     *
+     * Every signed-in user's role here (viewer, editor, or null for members only).
+     */
+    public static membersSetDefaultRole<ThrowOnError extends boolean = false>(options: Options<MembersSetDefaultRoleData, ThrowOnError>) {
+        return (options.client ?? client).put<MembersSetDefaultRoleResponses, MembersSetDefaultRoleErrors, ThrowOnError>({
+            url: '/api/v1/projects/{project}/default-role',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List Members
+     */
+    public static membersListMembers<ThrowOnError extends boolean = false>(options: Options<MembersListMembersData, ThrowOnError>) {
+        return (options.client ?? client).get<MembersListMembersResponses, MembersListMembersErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/members', ...options });
+    }
+    
+    /**
+     * Remove Member
+     */
+    public static membersRemoveMember<ThrowOnError extends boolean = false>(options: Options<MembersRemoveMemberData, ThrowOnError>) {
+        return (options.client ?? client).delete<MembersRemoveMemberResponses, MembersRemoveMemberErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/members/{name}', ...options });
+    }
+    
+    /**
+     * Set Member
+     *
+     * Add a member or change its role (owners).
+     */
+    public static membersSetMember<ThrowOnError extends boolean = false>(options: Options<MembersSetMemberData, ThrowOnError>) {
+        return (options.client ?? client).put<MembersSetMemberResponses, MembersSetMemberErrors, ThrowOnError>({
+            url: '/api/v1/projects/{project}/members/{name}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
 }
 
@@ -462,6 +623,128 @@ export class Artifacts {
      */
     public static artifactsLatestCheckpoint<ThrowOnError extends boolean = false>(options: Options<ArtifactsLatestCheckpointData, ThrowOnError>) {
         return (options.client ?? client).get<ArtifactsLatestCheckpointResponses, ArtifactsLatestCheckpointErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/checkpoints/latest', ...options });
+    }
+}
+
+export class Users {
+    /**
+     * Revoke Token
+     *
+     * Revoke a token at once (its user or a server admin).
+     */
+    public static usersRevokeToken<ThrowOnError extends boolean = false>(options: Options<UsersRevokeTokenData, ThrowOnError>) {
+        return (options.client ?? client).delete<UsersRevokeTokenResponses, UsersRevokeTokenErrors, ThrowOnError>({ url: '/api/v1/tokens/{token_id}', ...options });
+    }
+    
+    /**
+     * List Users
+     */
+    public static usersListUsers<ThrowOnError extends boolean = false>(options?: Options<UsersListUsersData, ThrowOnError>) {
+        return (options?.client ?? client).get<UsersListUsersResponses, UsersListUsersErrors, ThrowOnError>({ url: '/api/v1/users', ...options });
+    }
+    
+    /**
+     * Add User
+     */
+    public static usersAddUser<ThrowOnError extends boolean = false>(options: Options<UsersAddUserData, ThrowOnError>) {
+        return (options.client ?? client).post<UsersAddUserResponses, UsersAddUserErrors, ThrowOnError>({
+            url: '/api/v1/users',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Get User
+     */
+    public static usersGetUser<ThrowOnError extends boolean = false>(options: Options<UsersGetUserData, ThrowOnError>) {
+        return (options.client ?? client).get<UsersGetUserResponses, UsersGetUserErrors, ThrowOnError>({ url: '/api/v1/users/{name}', ...options });
+    }
+    
+    /**
+     * Disable User
+     *
+     * Disable a user: every token and session of theirs stops working at once.
+     */
+    public static usersDisableUser<ThrowOnError extends boolean = false>(options: Options<UsersDisableUserData, ThrowOnError>) {
+        return (options.client ?? client).post<UsersDisableUserResponses, UsersDisableUserErrors, ThrowOnError>({
+            url: '/api/v1/users/{name}/disable',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Enable User
+     */
+    public static usersEnableUser<ThrowOnError extends boolean = false>(options: Options<UsersEnableUserData, ThrowOnError>) {
+        return (options.client ?? client).post<UsersEnableUserResponses, UsersEnableUserErrors, ThrowOnError>({
+            url: '/api/v1/users/{name}/enable',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Create Login Link
+     *
+     * A one-time link that opens a UI session for the user (server admins).
+     */
+    public static usersCreateLoginLink<ThrowOnError extends boolean = false>(options: Options<UsersCreateLoginLinkData, ThrowOnError>) {
+        return (options.client ?? client).post<UsersCreateLoginLinkResponses, UsersCreateLoginLinkErrors, ThrowOnError>({
+            url: '/api/v1/users/{name}/login-link',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Set Password
+     */
+    public static usersSetPassword<ThrowOnError extends boolean = false>(options: Options<UsersSetPasswordData, ThrowOnError>) {
+        return (options.client ?? client).put<UsersSetPasswordResponses, UsersSetPasswordErrors, ThrowOnError>({
+            url: '/api/v1/users/{name}/password',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * List Tokens
+     */
+    public static usersListTokens<ThrowOnError extends boolean = false>(options: Options<UsersListTokensData, ThrowOnError>) {
+        return (options.client ?? client).get<UsersListTokensResponses, UsersListTokensErrors, ThrowOnError>({ url: '/api/v1/users/{name}/tokens', ...options });
+    }
+    
+    /**
+     * Create Token
+     *
+     * A new API token; its secret is in this answer and nowhere else, ever.
+     */
+    public static usersCreateToken<ThrowOnError extends boolean = false>(options: Options<UsersCreateTokenData, ThrowOnError>) {
+        return (options.client ?? client).post<UsersCreateTokenResponses, UsersCreateTokenErrors, ThrowOnError>({
+            url: '/api/v1/users/{name}/tokens',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
 }
 

@@ -153,6 +153,107 @@ export type ArtifactsPublic = {
 };
 
 /**
+ * AuditEntryPublic
+ */
+export type AuditEntryPublic = {
+    /**
+     * Action
+     */
+    action: string;
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Address
+     */
+    address: string | null;
+    /**
+     * Details
+     */
+    details: {
+        [key: string]: unknown;
+    };
+    /**
+     * Hash
+     */
+    hash: string;
+    /**
+     * Project
+     */
+    project: string | null;
+    /**
+     * Request Id
+     */
+    request_id: string | null;
+    /**
+     * Run Id
+     */
+    run_id: string | null;
+    /**
+     * Seq
+     */
+    seq: number;
+    /**
+     * Target
+     */
+    target: string;
+    /**
+     * Time Ms
+     */
+    time_ms: number;
+};
+
+/**
+ * AuditHeadPublic
+ */
+export type AuditHeadPublic = {
+    /**
+     * Hash
+     */
+    hash: string;
+    /**
+     * Seq
+     */
+    seq: number;
+};
+
+/**
+ * AuditPagePublic
+ */
+export type AuditPagePublic = {
+    /**
+     * Entries
+     */
+    entries: Array<AuditEntryPublic>;
+    /**
+     * Next Page Token
+     */
+    next_page_token: string | null;
+};
+
+/**
+ * AuditVerificationPublic
+ */
+export type AuditVerificationPublic = {
+    /**
+     * Checked
+     */
+    checked: number;
+    head: AuditHeadPublic;
+    /**
+     * Ok
+     */
+    ok: boolean;
+    /**
+     * Problem
+     */
+    problem: {
+        [key: string]: unknown;
+    } | null;
+};
+
+/**
  * BatchResultPublic
  */
 export type BatchResultPublic = {
@@ -324,6 +425,18 @@ export type DatasetsPublic = {
 };
 
 /**
+ * DefaultRoleIn
+ */
+export type DefaultRoleIn = {
+    /**
+     * Role
+     *
+     * Every signed-in user's role in the project; null: members only.
+     */
+    role: 'viewer' | 'editor' | null;
+};
+
+/**
  * EmptyBody
  *
  * The body of an action that takes no input: ``{}``.  Required, as JSON, so that a web
@@ -408,6 +521,16 @@ export type FilterCheckPublic = {
 };
 
 /**
+ * HTTPValidationError
+ */
+export type HttpValidationError = {
+    /**
+     * Detail
+     */
+    detail?: Array<ValidationError>;
+};
+
+/**
  * HealthPublic
  */
 export type HealthPublic = {
@@ -434,6 +557,94 @@ export type HealthPublic = {
  */
 export type LatestCheckpointPublic = {
     checkpoint: ArtifactPublic | null;
+};
+
+/**
+ * LinkIn
+ */
+export type LinkIn = {
+    /**
+     * Token
+     *
+     * The login link's token.
+     */
+    token: string;
+};
+
+/**
+ * LoginIn
+ */
+export type LoginIn = {
+    /**
+     * Password
+     */
+    password: string;
+    /**
+     * User
+     */
+    user: string;
+};
+
+/**
+ * LoginLinkPublic
+ */
+export type LoginLinkPublic = {
+    /**
+     * Url
+     *
+     * Opens a UI session once; keep it private.
+     */
+    url: string;
+};
+
+/**
+ * MemberIn
+ */
+export type MemberIn = {
+    /**
+     * Role
+     */
+    role: 'viewer' | 'editor' | 'maintainer' | 'owner';
+};
+
+/**
+ * MemberPublic
+ */
+export type MemberPublic = {
+    /**
+     * Added Ms
+     */
+    added_ms: number;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Role
+     */
+    role: string;
+    /**
+     * User
+     */
+    user: string;
+};
+
+/**
+ * MembersPublic
+ */
+export type MembersPublic = {
+    /**
+     * Default Role
+     */
+    default_role?: string | null;
+    /**
+     * Members
+     */
+    members: Array<MemberPublic>;
+    /**
+     * Project
+     */
+    project: string;
 };
 
 /**
@@ -501,6 +712,60 @@ export type MetricKeysPublic = {
 };
 
 /**
+ * NewTokenPublic
+ */
+export type NewTokenPublic = {
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Expires Ms
+     */
+    expires_ms: number | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Label
+     */
+    label: string | null;
+    /**
+     * Last Used Ms
+     */
+    last_used_ms: number | null;
+    /**
+     * Revoked Ms
+     */
+    revoked_ms: number | null;
+    /**
+     * Scope
+     */
+    scope: string;
+    /**
+     * Token
+     *
+     * The secret: shown this once, never again.
+     */
+    token: string;
+    /**
+     * User
+     */
+    user: string;
+};
+
+/**
+ * PasswordIn
+ */
+export type PasswordIn = {
+    /**
+     * Password
+     */
+    password: string;
+};
+
+/**
  * ProjectCompletenessPublic
  */
 export type ProjectCompletenessPublic = {
@@ -532,6 +797,20 @@ export type ProjectCompletenessPublic = {
      * Runs
      */
     runs: number;
+};
+
+/**
+ * ProjectIn
+ */
+export type ProjectIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Owner
+     */
+    owner: string;
 };
 
 /**
@@ -1123,6 +1402,108 @@ export type SealsPublic = {
 };
 
 /**
+ * SessionPublic
+ */
+export type SessionPublic = {
+    /**
+     * Admin
+     */
+    admin: boolean;
+    /**
+     * Auth
+     *
+     * Whether this server asks for credentials at all.
+     */
+    auth: boolean;
+    /**
+     * Csrf Token
+     *
+     * Send it as X-CSRF-Token with every request that changes something.
+     */
+    csrf_token: string | null;
+    /**
+     * Methods
+     *
+     * Ways to sign in here: password, oidc.
+     */
+    methods: Array<string>;
+    /**
+     * User
+     *
+     * The signed-in user, or null.
+     */
+    user: string | null;
+};
+
+/**
+ * TokenIn
+ */
+export type TokenIn = {
+    /**
+     * Expires In
+     *
+     * Lifetime such as 30m, 12h, 90d, 4w; null: no expiry.
+     */
+    expires_in?: string | null;
+    /**
+     * Label
+     */
+    label?: string | null;
+    /**
+     * Scope
+     */
+    scope?: 'read' | 'write' | 'admin';
+};
+
+/**
+ * TokenPublic
+ */
+export type TokenPublic = {
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Expires Ms
+     */
+    expires_ms: number | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Label
+     */
+    label: string | null;
+    /**
+     * Last Used Ms
+     */
+    last_used_ms: number | null;
+    /**
+     * Revoked Ms
+     */
+    revoked_ms: number | null;
+    /**
+     * Scope
+     */
+    scope: string;
+    /**
+     * User
+     */
+    user: string;
+};
+
+/**
+ * TokensPublic
+ */
+export type TokensPublic = {
+    /**
+     * Tokens
+     */
+    tokens: Array<TokenPublic>;
+};
+
+/**
  * TombstonePublic
  */
 export type TombstonePublic = {
@@ -1201,6 +1582,98 @@ export type UploadStart = {
 };
 
 /**
+ * UserIn
+ */
+export type UserIn = {
+    /**
+     * Admin
+     */
+    admin?: boolean;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Service
+     *
+     * A service account (CI, a scheduler).
+     */
+    service?: boolean;
+};
+
+/**
+ * UserPublic
+ */
+export type UserPublic = {
+    /**
+     * Admin
+     */
+    admin: boolean;
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Disabled
+     */
+    disabled: boolean;
+    /**
+     * Has Password
+     */
+    has_password: boolean;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Sso
+     */
+    sso: boolean;
+};
+
+/**
+ * UsersPublic
+ */
+export type UsersPublic = {
+    /**
+     * Users
+     */
+    users: Array<UserPublic>;
+};
+
+/**
+ * ValidationError
+ */
+export type ValidationError = {
+    /**
+     * Context
+     */
+    ctx?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Input
+     */
+    input?: unknown;
+    /**
+     * Location
+     */
+    loc: Array<string | number>;
+    /**
+     * Message
+     */
+    msg: string;
+    /**
+     * Error Type
+     */
+    type: string;
+};
+
+/**
  * VerificationPublic
  */
 export type VerificationPublic = {
@@ -1237,6 +1710,269 @@ export type VerificationPublic = {
      */
     status?: string | null;
 };
+
+export type AuditListEntriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Project
+         */
+        project?: string | null;
+        /**
+         * Run Id
+         */
+        run_id?: string | null;
+        /**
+         * Actor
+         */
+        actor?: string | null;
+        /**
+         * Since Ms
+         */
+        since_ms?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Page Token
+         */
+        page_token?: string | null;
+    };
+    url: '/api/v1/audit';
+};
+
+export type AuditListEntriesErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Not allowed to read these entries (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuditListEntriesError = AuditListEntriesErrors[keyof AuditListEntriesErrors];
+
+export type AuditListEntriesResponses = {
+    /**
+     * Successful Response
+     */
+    200: AuditPagePublic;
+};
+
+export type AuditListEntriesResponse = AuditListEntriesResponses[keyof AuditListEntriesResponses];
+
+export type AuditVerifyData = {
+    body: EmptyBody;
+    path?: never;
+    query?: never;
+    url: '/api/v1/audit/verify';
+};
+
+export type AuditVerifyErrors = {
+    /**
+     * The body is not strict JSON, or is nested too deeply; or the URL is not UTF-8.
+     */
+    400: ErrorPublic;
+    /**
+     * Not allowed to read these entries (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuditVerifyError = AuditVerifyErrors[keyof AuditVerifyErrors];
+
+export type AuditVerifyResponses = {
+    /**
+     * Successful Response
+     */
+    200: AuditVerificationPublic;
+};
+
+export type AuditVerifyResponse = AuditVerifyResponses[keyof AuditVerifyResponses];
+
+export type AuthRedeemLinkData = {
+    body: LinkIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/link';
+};
+
+export type AuthRedeemLinkErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Not signed in, or the credential is not valid (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuthRedeemLinkError = AuthRedeemLinkErrors[keyof AuthRedeemLinkErrors];
+
+export type AuthRedeemLinkResponses = {
+    /**
+     * Successful Response
+     */
+    200: SessionPublic;
+};
+
+export type AuthRedeemLinkResponse = AuthRedeemLinkResponses[keyof AuthRedeemLinkResponses];
+
+export type AuthLoginData = {
+    body: LoginIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/login';
+};
+
+export type AuthLoginErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Not signed in, or the credential is not valid (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+    /**
+     * Too many failed logins for this user or address (too_many_attempts).
+     */
+    429: ErrorPublic;
+};
+
+export type AuthLoginError = AuthLoginErrors[keyof AuthLoginErrors];
+
+export type AuthLoginResponses = {
+    /**
+     * Successful Response
+     */
+    200: SessionPublic;
+};
+
+export type AuthLoginResponse = AuthLoginResponses[keyof AuthLoginResponses];
+
+export type AuthLogoutData = {
+    body: EmptyBody;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/logout';
+};
+
+export type AuthLogoutErrors = {
+    /**
+     * The body is not strict JSON, or is nested too deeply; or the URL is not UTF-8.
+     */
+    400: ErrorPublic;
+    /**
+     * Not signed in, or the credential is not valid (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuthLogoutError = AuthLogoutErrors[keyof AuthLogoutErrors];
+
+export type AuthLogoutResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type AuthLogoutResponse = AuthLogoutResponses[keyof AuthLogoutResponses];
+
+export type AuthSessionData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/session';
+};
+
+export type AuthSessionErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+};
+
+export type AuthSessionError = AuthSessionErrors[keyof AuthSessionErrors];
+
+export type AuthSessionResponses = {
+    /**
+     * Successful Response
+     */
+    200: SessionPublic;
+};
+
+export type AuthSessionResponse = AuthSessionResponses[keyof AuthSessionResponses];
 
 export type UploadsPutBlobsData = {
     /**
@@ -1428,6 +2164,47 @@ export type ProjectsListProjectsResponses = {
 
 export type ProjectsListProjectsResponse = ProjectsListProjectsResponses[keyof ProjectsListProjectsResponses];
 
+export type MembersCreateProjectData = {
+    body: ProjectIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/projects';
+};
+
+export type MembersCreateProjectErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * The caller's role does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type MembersCreateProjectError = MembersCreateProjectErrors[keyof MembersCreateProjectErrors];
+
+export type MembersCreateProjectResponses = {
+    /**
+     * Successful Response
+     */
+    201: MembersPublic;
+};
+
+export type MembersCreateProjectResponse = MembersCreateProjectResponses[keyof MembersCreateProjectResponses];
+
 export type ProvenanceProjectCompletenessData = {
     body?: never;
     path: {
@@ -1468,6 +2245,58 @@ export type ProvenanceProjectCompletenessResponses = {
 
 export type ProvenanceProjectCompletenessResponse = ProvenanceProjectCompletenessResponses[keyof ProvenanceProjectCompletenessResponses];
 
+export type MembersSetDefaultRoleData = {
+    body: DefaultRoleIn;
+    path: {
+        /**
+         * Project
+         *
+         * A project name.
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/default-role';
+};
+
+export type MembersSetDefaultRoleErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * The caller's role does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type MembersSetDefaultRoleError = MembersSetDefaultRoleErrors[keyof MembersSetDefaultRoleErrors];
+
+export type MembersSetDefaultRoleResponses = {
+    /**
+     * Successful Response
+     */
+    200: MembersPublic;
+};
+
+export type MembersSetDefaultRoleResponse = MembersSetDefaultRoleResponses[keyof MembersSetDefaultRoleResponses];
+
 export type ProjectsListProjectKeysData = {
     body?: never;
     path: {
@@ -1507,6 +2336,170 @@ export type ProjectsListProjectKeysResponses = {
 };
 
 export type ProjectsListProjectKeysResponse = ProjectsListProjectKeysResponses[keyof ProjectsListProjectKeysResponses];
+
+export type MembersListMembersData = {
+    body?: never;
+    path: {
+        /**
+         * Project
+         *
+         * A project name.
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/members';
+};
+
+export type MembersListMembersErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No such project (project_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type MembersListMembersError = MembersListMembersErrors[keyof MembersListMembersErrors];
+
+export type MembersListMembersResponses = {
+    /**
+     * Successful Response
+     */
+    200: MembersPublic;
+};
+
+export type MembersListMembersResponse = MembersListMembersResponses[keyof MembersListMembersResponses];
+
+export type MembersRemoveMemberData = {
+    body?: never;
+    path: {
+        /**
+         * Project
+         *
+         * A project name.
+         */
+        project: string;
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/members/{name}';
+};
+
+export type MembersRemoveMemberErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * The caller's role does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * That would leave the project without an owner (last_owner).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type MembersRemoveMemberError = MembersRemoveMemberErrors[keyof MembersRemoveMemberErrors];
+
+export type MembersRemoveMemberResponses = {
+    /**
+     * Successful Response
+     */
+    200: MembersPublic;
+};
+
+export type MembersRemoveMemberResponse = MembersRemoveMemberResponses[keyof MembersRemoveMemberResponses];
+
+export type MembersSetMemberData = {
+    body: MemberIn;
+    path: {
+        /**
+         * Project
+         *
+         * A project name.
+         */
+        project: string;
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/members/{name}';
+};
+
+export type MembersSetMemberErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * The caller's role does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * That would leave the project without an owner (last_owner).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type MembersSetMemberError = MembersSetMemberErrors[keyof MembersSetMemberErrors];
+
+export type MembersSetMemberResponses = {
+    /**
+     * Successful Response
+     */
+    200: MembersPublic;
+};
+
+export type MembersSetMemberResponse = MembersSetMemberResponses[keyof MembersSetMemberResponses];
 
 export type ProvenanceSetRequirementsData = {
     body: RequirementsIn;
@@ -2817,6 +3810,58 @@ export type ProvenanceListSealedRunsResponses = {
 
 export type ProvenanceListSealedRunsResponse = ProvenanceListSealedRunsResponses[keyof ProvenanceListSealedRunsResponses];
 
+export type UsersRevokeTokenData = {
+    body?: never;
+    path: {
+        /**
+         * Token Id
+         *
+         * A token id.
+         */
+        token_id: string;
+    };
+    query?: never;
+    url: '/api/v1/tokens/{token_id}';
+};
+
+export type UsersRevokeTokenErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such token (token_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersRevokeTokenError = UsersRevokeTokenErrors[keyof UsersRevokeTokenErrors];
+
+export type UsersRevokeTokenResponses = {
+    /**
+     * Successful Response
+     */
+    200: TokenPublic;
+};
+
+export type UsersRevokeTokenResponse = UsersRevokeTokenResponses[keyof UsersRevokeTokenResponses];
+
 export type UploadsStartUploadData = {
     body: UploadStart;
     path?: never;
@@ -3034,6 +4079,459 @@ export type UploadsPutPartResponses = {
 };
 
 export type UploadsPutPartResponse = UploadsPutPartResponses[keyof UploadsPutPartResponses];
+
+export type UsersListUsersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users';
+};
+
+export type UsersListUsersErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersListUsersError = UsersListUsersErrors[keyof UsersListUsersErrors];
+
+export type UsersListUsersResponses = {
+    /**
+     * Successful Response
+     */
+    200: UsersPublic;
+};
+
+export type UsersListUsersResponse = UsersListUsersResponses[keyof UsersListUsersResponses];
+
+export type UsersAddUserData = {
+    body: UserIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users';
+};
+
+export type UsersAddUserErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * The name is taken (user_exists).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersAddUserError = UsersAddUserErrors[keyof UsersAddUserErrors];
+
+export type UsersAddUserResponses = {
+    /**
+     * Successful Response
+     */
+    201: UserPublic;
+};
+
+export type UsersAddUserResponse = UsersAddUserResponses[keyof UsersAddUserResponses];
+
+export type UsersGetUserData = {
+    body?: never;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}';
+};
+
+export type UsersGetUserErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersGetUserError = UsersGetUserErrors[keyof UsersGetUserErrors];
+
+export type UsersGetUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserPublic;
+};
+
+export type UsersGetUserResponse = UsersGetUserResponses[keyof UsersGetUserResponses];
+
+export type UsersDisableUserData = {
+    body: EmptyBody;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}/disable';
+};
+
+export type UsersDisableUserErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersDisableUserError = UsersDisableUserErrors[keyof UsersDisableUserErrors];
+
+export type UsersDisableUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserPublic;
+};
+
+export type UsersDisableUserResponse = UsersDisableUserResponses[keyof UsersDisableUserResponses];
+
+export type UsersEnableUserData = {
+    body: EmptyBody;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}/enable';
+};
+
+export type UsersEnableUserErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersEnableUserError = UsersEnableUserErrors[keyof UsersEnableUserErrors];
+
+export type UsersEnableUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserPublic;
+};
+
+export type UsersEnableUserResponse = UsersEnableUserResponses[keyof UsersEnableUserResponses];
+
+export type UsersCreateLoginLinkData = {
+    body: EmptyBody;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}/login-link';
+};
+
+export type UsersCreateLoginLinkErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersCreateLoginLinkError = UsersCreateLoginLinkErrors[keyof UsersCreateLoginLinkErrors];
+
+export type UsersCreateLoginLinkResponses = {
+    /**
+     * Successful Response
+     */
+    201: LoginLinkPublic;
+};
+
+export type UsersCreateLoginLinkResponse = UsersCreateLoginLinkResponses[keyof UsersCreateLoginLinkResponses];
+
+export type UsersSetPasswordData = {
+    body: PasswordIn;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}/password';
+};
+
+export type UsersSetPasswordErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersSetPasswordError = UsersSetPasswordErrors[keyof UsersSetPasswordErrors];
+
+export type UsersSetPasswordResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type UsersSetPasswordResponse = UsersSetPasswordResponses[keyof UsersSetPasswordResponses];
+
+export type UsersListTokensData = {
+    body?: never;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}/tokens';
+};
+
+export type UsersListTokensErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersListTokensError = UsersListTokensErrors[keyof UsersListTokensErrors];
+
+export type UsersListTokensResponses = {
+    /**
+     * Successful Response
+     */
+    200: TokensPublic;
+};
+
+export type UsersListTokensResponse = UsersListTokensResponses[keyof UsersListTokensResponses];
+
+export type UsersCreateTokenData = {
+    body: TokenIn;
+    path: {
+        /**
+         * Name
+         *
+         * A user name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{name}/tokens';
+};
+
+export type UsersCreateTokenErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * Only the user itself or a server admin (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such user (user_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type UsersCreateTokenError = UsersCreateTokenErrors[keyof UsersCreateTokenErrors];
+
+export type UsersCreateTokenResponses = {
+    /**
+     * Successful Response
+     */
+    201: NewTokenPublic;
+};
+
+export type UsersCreateTokenResponse = UsersCreateTokenResponses[keyof UsersCreateTokenResponses];
+
+export type AuthOpenLinkData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Token
+         *
+         * The login link's token.
+         */
+        token: string;
+    };
+    url: '/auth/link';
+};
+
+export type AuthOpenLinkErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AuthOpenLinkError = AuthOpenLinkErrors[keyof AuthOpenLinkErrors];
 
 export type HealthHealthzData = {
     body?: never;
