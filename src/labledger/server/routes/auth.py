@@ -7,23 +7,26 @@ every change comes from the session probe or the login answer.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from labledger.core.accounts import csrf_for
-from labledger.core.errors import AuthenticationError
+from labledger.core.errors import AuthenticationError, NotFoundError
 from labledger.core.identity import ANONYMOUS
 from labledger.core.ids import now_ms
 from labledger.server.auth import SESSION_COOKIE, resolve_principal
 from labledger.server.deps import TrackerDep
+from labledger.server.oidc import FLOW_COOKIE, FLOW_LIFETIME_S, OidcProvider
 from labledger.server.routes.common import INPUT_400, errors
 from labledger.server.schemas import accounts as schemas
 from labledger.server.schemas.common import EmptyBody
 from labledger.services.logins import Session
 
 router = APIRouter(tags=["auth"])
+log = logging.getLogger("labledger.server")
 
 _401 = (401, "Not signed in, or the credential is not valid (unauthenticated).")
 _429 = (429, "Too many failed logins for this user or address (too_many_attempts).")
@@ -123,4 +126,74 @@ def logout(request: Request, tracker: TrackerDep, _body: EmptyBody) -> Response:
         tracker.logins.logout(principal)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _provider(request: Request) -> OidcProvider:
+    provider: OidcProvider | None = getattr(request.app.state, "oidc", None)
+    if provider is None:
+        settings = request.app.state.settings
+        if not settings.oidc_issuer:
+            raise NotFoundError("OpenID Connect is not configured on this server")
+        provider = request.app.state.oidc = OidcProvider(settings)
+    return provider
+
+
+def _callback_uri(request: Request) -> str:
+    return f"{str(request.base_url).rstrip('/')}/api/v1/auth/oidc/callback"
+
+
+_OIDC_404 = (404, "OpenID Connect is not configured on this server (not_found).")
+
+
+@router.get(
+    "/api/v1/auth/oidc/start",
+    response_class=RedirectResponse,
+    status_code=303,
+    responses={303: {"description": "To the OpenID Connect provider."}, **errors(_OIDC_404)},
+)
+def oidc_start(request: Request) -> Response:
+    """Sign in through the OpenID Connect provider (users are created on first login)."""
+    url, flow = _provider(request).start(_callback_uri(request))
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        FLOW_COOKIE,
+        flow,
+        max_age=FLOW_LIFETIME_S,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/api/v1/auth/oidc",
+    )
+    return response
+
+
+@router.get(
+    "/api/v1/auth/oidc/callback",
+    response_class=RedirectResponse,
+    status_code=303,
+    responses={
+        303: {"description": "To the UI, signed in (or to its login page)."},
+        **errors(_OIDC_404),
+    },
+)
+def oidc_callback(
+    request: Request,
+    tracker: TrackerDep,
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    state: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Where the provider sends the browser back with an authorization code."""
+    provider = _provider(request)
+    params = {k: v for k, v in (("code", code), ("state", state), ("error", error)) if v}
+    try:
+        who = provider.finish(request.cookies.get(FLOW_COOKIE), params, _callback_uri(request))
+        session = tracker.logins.login_sso(who.subject, who.preferred_name)
+    except AuthenticationError as exc:
+        log.warning("OpenID Connect login refused: %s", exc.message)
+        response: Response = RedirectResponse("/login?error=oidc", status_code=303)
+    else:
+        response = _with_cookie(RedirectResponse("/", status_code=303), request, session)
+    response.delete_cookie(FLOW_COOKIE, path="/api/v1/auth/oidc")
     return response
