@@ -18,6 +18,7 @@ from labledger.core.settings import Settings
 from labledger.server.auth import build_rules, enforce_rule, missing_rules
 from labledger.server.errors import install_error_handlers
 from labledger.server.frontdoor import FrontDoor, document_refusals
+from labledger.server.headers import CORSMiddleware, SecurityHeaders, cors_options
 from labledger.server.metrics import RequestMiddleware, ServerMetrics
 from labledger.server.routes import HAND_PARSED_BODIES, ROUTERS, ROUTERS_AND_RULES
 from labledger.server.spa import install_ui
@@ -70,6 +71,10 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
         app.state.metrics = ServerMetrics(tracker)
     # outermost last: request ids and latency wrap the front door's refusals too
     app.add_middleware(FrontDoor, schema=lambda: app.openapi(), allowed_origins=settings.origins)
+    cors = cors_options(settings.origins)
+    if cors is not None:  # preflights of the listed origins, before the door refuses them
+        app.add_middleware(CORSMiddleware, **cors)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
     for router in ROUTERS:
