@@ -5,6 +5,7 @@ roles replace the policy, not the services."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,7 +38,9 @@ class Recording:
         project: str | None = None,
         run_id: str | None = None,
     ) -> None:
-        self.calls.append((principal, action, project, run_id))
+        # who, without where from: a request's address and id are noted for the audit log
+        who = dataclasses.replace(principal, address=None, request_id=None)
+        self.calls.append((who, action, project, run_id))
         if action in self.deny:
             raise PermissionDeniedError(
                 f"{principal.name} may not {action.value}", details={"action": action.value}

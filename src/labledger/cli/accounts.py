@@ -105,7 +105,7 @@ def login_link(name: str, url: str | None, data_dir: str | None, db_uri: str | N
     link with --url)."""
     with operator_store(data_dir, db_uri) as store:
         secret = store.logins.create_login_link(name)
-    click.echo(f"{url.rstrip('/')}/auth/link?token={secret}" if url else secret)
+    click.echo(f"{url.rstrip('/')}/api/v1/auth/link?token={secret}" if url else secret)
 
 
 # -- tokens -------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ def server(
     if not settings.auth:
         click.echo("auth is off: every request may do everything (loopback only)")
     if link is not None:
-        click.echo(f"Log in (one-time link, keep it private): {base}/auth/link?token={link}")
+        click.echo(f"Log in (one-time link, keep it private): {base}/api/v1/auth/link?token={link}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -23,7 +23,7 @@ from labledger.core.errors import AuthenticationError, PermissionDeniedError
 from labledger.sdk.client import Client
 from tests.conftest import ServerProcess
 
-LINK = re.compile(r"(http://127\.0\.0\.1:\d+/auth/link\?token=ll_[A-Za-z0-9_-]{43})")
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/api/v1/auth/link\?token=ll_[A-Za-z0-9_-]{43})")
 
 
 def labledger(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

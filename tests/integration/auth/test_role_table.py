@@ -114,9 +114,9 @@ row(
 row("POST", "/api/v1/auth/link", PUBLIC, json={"token": "ll_" + "x" * 43})
 row(
     "GET",
-    "/auth/link",
+    "/api/v1/auth/link",
     PUBLIC,
-    "/auth/link?token=ll_nothing_here_at_all_xx",
+    "/api/v1/auth/link?token=ll_nothing_here_at_all_xx",
     follow_redirects=False,
 )
 row("POST", "/api/v1/auth/logout", ANY_READ, json={})

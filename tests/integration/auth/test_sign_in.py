@@ -217,11 +217,11 @@ def test_unknown_users_and_users_without_passwords_fail_alike(world: World):
 
 def test_a_login_link_works_once(world: World):
     secret = world.system.logins.create_login_link("viewer")
-    first = world.http.get(f"/auth/link?token={secret}", follow_redirects=False)
+    first = world.http.get(f"/api/v1/auth/link?token={secret}", follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/"
     assert world.http.get("/api/v1/auth/session").json()["user"] == "viewer"
     world.http.cookies.clear()
-    second = world.http.get(f"/auth/link?token={secret}", follow_redirects=False)
+    second = world.http.get(f"/api/v1/auth/link?token={secret}", follow_redirects=False)
     assert second.status_code == 303 and second.headers["location"].startswith("/login")
     assert "labledger_session" not in second.cookies
     api = world.http.post("/api/v1/auth/link", json={"token": secret})

@@ -100,10 +100,13 @@ def redeem_link(body: schemas.LinkIn, request: Request, tracker: TrackerDep) -> 
 
 
 @router.get(
-    "/auth/link",
+    "/api/v1/auth/link",
     response_class=RedirectResponse,
     status_code=303,
-    responses={303: {"description": "To the UI, signed in (or to its login page, refused)."}},
+    responses={
+        303: {"description": "To the UI, signed in (or to its login page, refused)."},
+        **errors(),
+    },
 )
 def open_link(
     request: Request,

@@ -98,7 +98,7 @@ def create_login_link(
     """A one-time link that opens a UI session for the user (server admins)."""
     secret = tracker.logins.create_login_link(name)
     base = str(request.base_url).rstrip("/")
-    return schemas.LoginLinkPublic(url=f"{base}/auth/link?token={secret}")
+    return schemas.LoginLinkPublic(url=f"{base}/api/v1/auth/link?token={secret}")
 
 
 @router.get(
