@@ -18,7 +18,7 @@ from tests.conftest import ServerProcess
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
-LINK = re.compile(r"(http://127\.0\.0\.1:\d+/auth/link\?token=ll_[A-Za-z0-9_-]{43})")
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/(?:api/v1/)?auth/link\?token=ll_[A-Za-z0-9_-]{43})")
 # what Chromium logs for an answer the test provokes on purpose
 REFUSED = {code: f"status of {code}" for code in (401, 403, 404, 409, 429)}
 
@@ -75,6 +75,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             failed.log({"loss": float("nan")}, step=0)
             failed.finish("failed")  # not sealed: a maintainer may seal it
             runs["diverged"] = failed.id
+            with ll.init(project="vision", name="scratch", tracking_uri=server.url) as scratch:
+                scratch.log({"loss": 1.0}, step=0)
+            runs["scratch"] = scratch.id  # sealed: deleting it needs a reason
             env.setenv("LABLEDGER_TOKEN", tokens["bob"])
             other = ll.init(project="secret", name="bobs-run", tracking_uri=server.url)
             other.finish()
@@ -151,26 +154,28 @@ def test_a_user_sees_only_the_projects_they_may_read(page, team, console):
     sign_out(page)
     sign_in(page, team.url, "admin")
     table.wait_for()
-    assert sorted(table.locator("tbody tr td:first-child").all_inner_texts()) == ["secret", "vision"]
+    assert sorted(table.locator("tbody tr td:first-child").all_inner_texts()) == [
+        "secret",
+        "vision",
+    ]
     assert page.get_by_role("link", name="Users").count() == 1
 
 
 def test_a_wrong_password_is_refused_and_too_many_attempts_say_how_long(page, team, console):
+    from playwright.sync_api import expect
+
     console.expect(REFUSED[401])
     console.expect(REFUSED[429])
     page.goto(f"{team.url}/login")
     submit(page, "tess", "not the password")
     error = page.get_by_test_id("login-error")
-    error.wait_for()
-    assert error.inner_text() == "Wrong user name or password."
+    expect(error).to_have_text("Wrong user name or password.")
     for _ in range(10):  # the server allows 5 failures per user in 5 minutes
-        submit(page, "tess", "still not it")
-        page.wait_for_function(
-            "document.querySelector('[data-testid=login-error]')?.textContent.length > 0"
-        )
-        if "Too many attempts" in error.inner_text():
+        with page.expect_response("**/api/v1/auth/login") as answer:
+            submit(page, "tess", "still not it")
+        if answer.value.status == 429:
             break
-    assert re.fullmatch(r"Too many attempts, try again in \d+ s\.", error.inner_text())
+    expect(error).to_have_text(re.compile(r"^Too many attempts, try again in \d+ s\.$"))
 
 
 def test_a_viewer_sees_no_write_controls_and_an_editor_and_owner_do(page, team):
@@ -215,6 +220,17 @@ def test_a_viewer_sees_no_write_controls_and_an_editor_and_owner_do(page, team):
     assert actions[0] == "run.seal" and actions[-1] == "run.create"  # newest first
     assert "run.update" in actions  # eddie's note
 
+    open_run(page, url, team.runs["scratch"], "owner")  # a sealed run is deleted with a reason
+    page.get_by_role("button", name="Delete run…").click()
+    dialog = page.get_by_role("dialog")
+    confirm = dialog.get_by_role("button", name="Delete run", exact=True)
+    expect(confirm).to_be_disabled()
+    dialog.get_by_label("Reason (required: the run is sealed)").fill("a scratch run")
+    confirm.click()
+    page.wait_for_url(f"{url}/projects/vision")
+    page.wait_for_selector("[data-testid=run-row]")
+    assert "scratch" not in page.locator("[data-testid=run-row] a").all_inner_texts()
+
 
 def test_a_change_without_the_csrf_token_is_refused(page, team, console):
     sign_in(page, team.url, "eddie")
@@ -223,7 +239,7 @@ def test_a_change_without_the_csrf_token_is_refused(page, team, console):
     assert refused["status"] == 403
     assert refused["body"]["details"]["reason"] == "csrf"
     allowed = fetch(page, "POST", "/api/v1/runs/count", csrf=True)
-    assert allowed["status"] == 200 and allowed["body"]["total"] == 2
+    assert allowed["status"] == 200 and allowed["body"]["total"] >= 1
 
 
 def test_signing_out_ends_the_session(page, team, console):
@@ -265,6 +281,8 @@ def test_the_login_link_the_server_printed_signs_in_admin_once(page, team):
 
 
 def test_an_owner_manages_members_and_sees_why_a_change_is_refused(page, team, console):
+    from playwright.sync_api import expect
+
     sign_in(page, team.url, "ana")
     page.goto(f"{team.url}/projects/vision")
     page.get_by_role("link", name="Members").click()
@@ -280,10 +298,7 @@ def test_an_owner_manages_members_and_sees_why_a_change_is_refused(page, team, c
     error.wait_for()
     assert "No such user" in error.inner_text()
     page.get_by_label("Role of ana").select_option("viewer")  # the only owner
-    page.wait_for_function(
-        "document.querySelector('[data-testid=member-error]')?.textContent.includes('owner')"
-    )
-    assert "A project keeps at least one owner" in error.inner_text()
+    expect(error).to_contain_text("A project keeps at least one owner")
     page.get_by_label("User name").fill("carol")
     page.get_by_label("Role", exact=True).select_option("viewer")
     page.get_by_role("button", name="Add member").click()
@@ -305,10 +320,10 @@ def test_an_admin_reads_the_audit_log_and_verifies_its_chain(page, team):
     page.get_by_label("Actor").fill("bob")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_function(
-        "[...document.querySelectorAll('[data-testid=audit-row] td:nth-child(3)')]"
+        "() => [...document.querySelectorAll('[data-testid=audit-row] td:nth-child(3)')]"
         ".every(td => td.textContent === 'bob')"
     )
-    assert "actor=bob" in page.url
+    assert "actor=bob" in page.url and page.locator("[data-testid=audit-row]").count() > 0
     page.get_by_role("button", name="Verify chain").click()
     result = page.get_by_test_id("chain-result")
     result.wait_for()

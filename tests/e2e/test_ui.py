@@ -39,17 +39,17 @@ def test_filter_sort_and_bad_filter_in_the_runs_table(page, ui_server):
     box = page.get_by_test_id("filter-input")
     box.fill("params.optimizer.name = 'adam'")
     box.press("Enter")
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2")
     names = rows(page).locator("a").all_inner_texts()
     assert sorted(names) == ["adam-lr0.001", "adam-lr0.01"]
     assert "filter=" in page.url  # the view is shareable
     box.fill("")
     box.press("Enter")
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 6")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 6")
     page.locator("[data-column='metrics.acc']").click()  # sort descending by acc
     page.wait_for_selector("[data-column='metrics.acc'][data-sort=desc]")
     page.wait_for_function(
-        "document.querySelector('[data-testid=run-row] a').textContent === 'sgd-lr0.1'"
+        "() => document.querySelector('[data-testid=run-row] a').textContent === 'sgd-lr0.1'"
     )
     by_acc = [
         "sgd-lr0.1",

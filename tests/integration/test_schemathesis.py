@@ -11,6 +11,7 @@ hand.  When it finds something, the failures are printed with a curl command for
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -32,10 +33,29 @@ TIMEOUT_S = 420
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server with auth on; ``server.token`` is a server admin's (the fuzzer reaches
+    every operation, and the door's 401s are tested in tests/integration/auth)."""
     data = tmp_path / "server-data"
     data.mkdir()
     db_uri = str(request.getfixturevalue("pg_url")) if request.param == "postgres" else None
-    server = ServerProcess(data, db_uri=db_uri)
+    store = ["--db-uri", db_uri] if db_uri else ["--data-dir", str(data)]
+    cli = [sys.executable, "-m", "labledger.cli"]
+    subprocess.run([*cli, "users", "add", "fuzzer", "--admin", *store], check=True)
+    made = subprocess.run(
+        [*cli, "tokens", "create", "fuzzer", "--scope", "admin", *store],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    listed = subprocess.run(
+        [*cli, "tokens", "ls", "fuzzer", "--json", *store],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    server = ServerProcess(data, db_uri=db_uri, args=["--auth", "on"])
+    server.token = made.stdout.strip()  # type: ignore[attr-defined]
+    server.token_id = json.loads(listed.stdout)[0]["id"]  # type: ignore[attr-defined]
     server.start()
     yield server
     server.stop()
@@ -50,13 +70,18 @@ def test_schemathesis_finds_nothing(served: ServerProcess, tmp_path: Path) -> No
         "--checks=all",
         f"--max-examples={EXAMPLES}",
         f"--seed={SEED}",
+        f"--header=Authorization: Bearer {served.token}",  # type: ignore[attr-defined]
         "--workers=1",
         "--no-color",
         "--report=ndjson",
         f"--report-ndjson-path={report}",
     ]
     # Hypothesis keeps its caches in the working directory unless told otherwise
-    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
+    env = {
+        **os.environ,
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis"),
+        "LABLEDGER_FUZZER_TOKEN_ID": served.token_id,  # type: ignore[attr-defined]
+    }
     try:
         run = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S

@@ -15,7 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from labledger._version import __version__
 from labledger.core.identity import SYSTEM
 from labledger.core.settings import Settings
-from labledger.server.auth import build_rules, enforce_rule, missing_rules
+from labledger.server.auth import (
+    build_rules,
+    document_credentials,
+    enforce_rule,
+    missing_rules,
+)
 from labledger.server.errors import install_error_handlers
 from labledger.server.frontdoor import FrontDoor, document_refusals
 from labledger.server.headers import CORSMiddleware, SecurityHeaders, cors_options
@@ -129,6 +134,7 @@ def _publish_hand_parsed_bodies(app: FastAPI) -> None:
                 components.setdefault(name, sub)
             components[model.__name__] = body
         document_refusals(schema)
+        document_credentials(schema, app.state.rules)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -16,7 +16,9 @@ by project role.
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from enum import StrEnum
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
@@ -149,3 +151,43 @@ def enforce_rule(request: Request) -> None:
         raise PermissionDeniedError(
             f"{request.method} {path} is for server admins", details={"reason": "admin"}
         )
+
+
+def document_credentials(schema: dict[str, Any], rules: dict[tuple[str, str], Rule]) -> None:
+    """State in the OpenAPI document how each operation is reached: its security schemes
+    (a bearer token, or the UI's session cookie) and the 401 and 403 it can answer."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {}).update(
+        {
+            "token": {"type": "http", "scheme": "bearer", "description": "An API token (ll_…)."},
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": SESSION_COOKIE,
+                "description": "The UI's session; changes also need X-CSRF-Token.",
+            },
+        }
+    )
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
+    by_document_path = {(m, re.sub(r":\w+}", "}", p)): rule for (m, p), rule in rules.items()}
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            rule = by_document_path.get((method.upper(), path))
+            if rule is None or rule is Rule.PUBLIC or not isinstance(operation, dict):
+                continue
+            operation["security"] = [{"token": []}, {"session": []}]
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "401",
+                {
+                    "description": "No credential, or not a valid one (unauthenticated).",
+                    "content": error,
+                },
+            )
+            responses.setdefault(
+                "403",
+                {
+                    "description": "The caller may not do this (permission_denied).",
+                    "content": error,
+                },
+            )

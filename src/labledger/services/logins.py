@@ -234,6 +234,9 @@ class LoginService(Guarded):
         token_id = session.token_id
 
         def apply(conn: Connection) -> None:
+            row = repo.find_token(conn, token_id)
+            if row is None or row["kind"] != SESSION:
+                return  # an API token is revoked on purpose, never by a logout
             if repo.revoke_token(conn, token_id, now_ms()):
                 audit.record(conn, self.principal, "logout", f"user:{session.name}")
 

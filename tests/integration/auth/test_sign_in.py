@@ -268,3 +268,13 @@ def test_authenticate_refuses_other_kinds_of_credential(world: World):
     link = world.system.logins.create_login_link("viewer")
     with pytest.raises(AuthenticationError):
         world.tracker.tokens.authenticate(link)
+
+
+def test_logout_with_a_bearer_token_revokes_nothing(world: World):
+    """Found by Schemathesis: a logout sent with both an API token and a session cookie
+    revoked the API token."""
+    world.http.cookies.set("labledger_session", "ll_" + "q" * 43)
+    out = world.call("editor", "POST", "/api/v1/auth/logout", json={})
+    assert out.status_code == 204
+    world.http.cookies.clear()
+    assert world.call("editor", "GET", "/api/v1/projects").status_code == 200

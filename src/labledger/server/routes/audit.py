@@ -11,7 +11,7 @@ from labledger.core.paging import TOKEN_PATTERN
 from labledger.server.deps import TrackerDep
 from labledger.server.routes.common import INPUT_400, errors
 from labledger.server.schemas import audit as schemas
-from labledger.server.schemas.common import EmptyBody
+from labledger.server.schemas.common import HEX32, PROJECT, EmptyBody
 from labledger.services.audit import AuditEntry
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -37,8 +37,8 @@ def _entry(e: AuditEntry) -> schemas.AuditEntryPublic:
 @router.get("", response_model=schemas.AuditPagePublic, responses=errors(INPUT_400, _403))
 def list_entries(
     tracker: TrackerDep,
-    project: Annotated[str | None, Query(max_length=250)] = None,
-    run_id: Annotated[str | None, Query(max_length=32)] = None,
+    project: Annotated[str | None, Query(max_length=250, pattern=PROJECT)] = None,
+    run_id: Annotated[str | None, Query(pattern=HEX32)] = None,
     actor: Annotated[str | None, Query(max_length=120)] = None,
     since_ms: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -20,7 +20,10 @@ def _members(found: ProjectMembers) -> schemas.MembersPublic:
 
 
 @router.post(
-    "", status_code=201, response_model=schemas.MembersPublic, responses=errors(INPUT_400, _403)
+    "",
+    status_code=201,
+    response_model=schemas.MembersPublic,
+    responses=errors(INPUT_400, _403, (404, "No such owner (user_not_found).")),
 )
 def create_project(body: schemas.ProjectIn, tracker: TrackerDep) -> schemas.MembersPublic:
     """Create an empty project owned by ``owner`` (server admins; anyone else creates a

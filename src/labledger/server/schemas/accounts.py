@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from labledger.core import accounts
-from labledger.server.schemas.common import Rule, Strict
+from labledger.core import accounts, limits
+from labledger.server.schemas.common import PROJECT, Rule, Strict
 
 USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@+-]*$"
 UserName = Annotated[
@@ -96,7 +96,7 @@ class LoginLinkPublic(BaseModel):
 
 
 class ProjectIn(Strict):
-    name: Annotated[str, Rule({"maxLength": 250, "minLength": 1})]
+    name: Annotated[str, Rule({"maxLength": limits.MAX_PROJECT_NAME, "pattern": PROJECT})]
     owner: UserName
 
 
