@@ -82,6 +82,8 @@ def _tombstone(stone: dict[str, Any]) -> str:
     from labledger.core.ids import format_ms
 
     text = f"{stone['project']}, {stone['status']}, deleted {format_ms(stone['deleted_ms'])}"
+    if stone.get("deleted_by"):
+        text += f" by {stone['deleted_by']}"
     if stone.get("reason"):
         text += f" ({stone['reason']})"
     if stone.get("seal_hash"):

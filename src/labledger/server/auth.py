@@ -15,8 +15,8 @@ by project role.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 

@@ -19,6 +19,7 @@ from labledger.core.errors import (
 )
 from labledger.core.identity import Action, Principal, PrincipalKind, Role
 from labledger.store import members as member_repo
+from labledger.store import tombstones
 from labledger.store.database import Database
 
 SIGN_IN = (
@@ -72,7 +73,15 @@ class RolePolicy:
         assert principal.user_id is not None
         with self.db.read() as conn:
             access = member_repo.run_access(conn, run_id, principal.user_id)
+            stone = None if access is not None else tombstones.find(conn, run_id)
         if access is None:
+            if stone is not None:  # a deleted run: its tombstone is its project's to see
+                try:
+                    self._check_project(principal, action, stone["project"])
+                except ProjectNotFoundError:  # say nothing of the project
+                    raise RunNotFoundError(
+                        f"run {run_id!r} does not exist", details={"run_id": run_id}
+                    ) from None
             return  # no such run: the service says so
         role = held_role(access[1], access[2])
         if role is None:

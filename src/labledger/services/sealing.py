@@ -227,7 +227,8 @@ def _interrupted(
 
 def verify_tombstone(stone: dict[str, Any]) -> RunVerification:
     """A deleted run: reported (when, why, the seal it had), not a difference."""
-    deleted = {k: stone[k] for k in ("project", "status", "deleted_ms", "reason", "seal_hash")}
+    keys = ("project", "status", "deleted_ms", "deleted_by", "reason", "seal_hash")
+    deleted = {k: stone[k] for k in keys}
     return RunVerification(stone["run_id"], stone["seal_hash"], deleted=deleted)
 
 

@@ -64,6 +64,12 @@ def test_every_change_of_a_run_is_recorded_with_who_made_it(world: World):
         stone = conn.execute(select(run_tombstones).where(run_tombstones.c.run_id == run_id)).one()
     assert stone.deleted_by == "maintainer" and stone.reason == "leaked data"
     assert stone.seal_hash is not None
+    verified = world.call("viewer", "POST", f"/api/v1/runs/{run_id}/verify", json={})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["deleted"]["deleted_by"] == "maintainer"
+    hidden = world.call("outsider", "POST", f"/api/v1/runs/{run_id}/verify", json={})
+    assert hidden.status_code == 404  # another project's tombstone is not the outsider's
+    assert hidden.json()["error_code"] == "run_not_found" and "alpha" not in hidden.text
 
 
 def test_each_entry_holds_actor_address_request_id_and_the_previous_hash(world: World):

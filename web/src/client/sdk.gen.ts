@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuditListEntriesData, AuditListEntriesErrors, AuditListEntriesResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthOpenLinkData, AuthOpenLinkErrors, AuthRedeemLinkData, AuthRedeemLinkErrors, AuthRedeemLinkResponses, AuthSessionData, AuthSessionErrors, AuthSessionResponses, HealthHealthzData, HealthHealthzErrors, HealthHealthzResponses, HealthMetricsData, HealthMetricsErrors, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, MembersCreateProjectData, MembersCreateProjectErrors, MembersCreateProjectResponses, MembersListMembersData, MembersListMembersErrors, MembersListMembersResponses, MembersRemoveMemberData, MembersRemoveMemberErrors, MembersRemoveMemberResponses, MembersSetDefaultRoleData, MembersSetDefaultRoleErrors, MembersSetDefaultRoleResponses, MembersSetMemberData, MembersSetMemberErrors, MembersSetMemberResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsErrors, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses, UsersAddUserData, UsersAddUserErrors, UsersAddUserResponses, UsersCreateLoginLinkData, UsersCreateLoginLinkErrors, UsersCreateLoginLinkResponses, UsersCreateTokenData, UsersCreateTokenErrors, UsersCreateTokenResponses, UsersDisableUserData, UsersDisableUserErrors, UsersDisableUserResponses, UsersEnableUserData, UsersEnableUserErrors, UsersEnableUserResponses, UsersGetUserData, UsersGetUserErrors, UsersGetUserResponses, UsersListTokensData, UsersListTokensErrors, UsersListTokensResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersRevokeTokenData, UsersRevokeTokenErrors, UsersRevokeTokenResponses, UsersSetPasswordData, UsersSetPasswordErrors, UsersSetPasswordResponses } from './types.gen';
+import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuditListEntriesData, AuditListEntriesErrors, AuditListEntriesResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthOidcCallbackData, AuthOidcCallbackErrors, AuthOidcStartData, AuthOidcStartErrors, AuthOpenLinkData, AuthOpenLinkErrors, AuthRedeemLinkData, AuthRedeemLinkErrors, AuthRedeemLinkResponses, AuthSessionData, AuthSessionErrors, AuthSessionResponses, HealthHealthzData, HealthHealthzErrors, HealthHealthzResponses, HealthMetricsData, HealthMetricsErrors, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, MembersCreateProjectData, MembersCreateProjectErrors, MembersCreateProjectResponses, MembersListMembersData, MembersListMembersErrors, MembersListMembersResponses, MembersRemoveMemberData, MembersRemoveMemberErrors, MembersRemoveMemberResponses, MembersSetDefaultRoleData, MembersSetDefaultRoleErrors, MembersSetDefaultRoleResponses, MembersSetMemberData, MembersSetMemberErrors, MembersSetMemberResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsErrors, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses, UsersAddUserData, UsersAddUserErrors, UsersAddUserResponses, UsersCreateLoginLinkData, UsersCreateLoginLinkErrors, UsersCreateLoginLinkResponses, UsersCreateTokenData, UsersCreateTokenErrors, UsersCreateTokenResponses, UsersDisableUserData, UsersDisableUserErrors, UsersDisableUserResponses, UsersEnableUserData, UsersEnableUserErrors, UsersEnableUserResponses, UsersGetUserData, UsersGetUserErrors, UsersGetUserResponses, UsersListTokensData, UsersListTokensErrors, UsersListTokensResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersRevokeTokenData, UsersRevokeTokenErrors, UsersRevokeTokenResponses, UsersSetPasswordData, UsersSetPasswordErrors, UsersSetPasswordResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -25,7 +25,15 @@ export class Audit {
      * Entries newest first, filtered by project, run, actor and time.
      */
     public static auditListEntries<ThrowOnError extends boolean = false>(options?: Options<AuditListEntriesData, ThrowOnError>) {
-        return (options?.client ?? client).get<AuditListEntriesResponses, AuditListEntriesErrors, ThrowOnError>({ url: '/api/v1/audit', ...options });
+        return (options?.client ?? client).get<AuditListEntriesResponses, AuditListEntriesErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/audit',
+            ...options
+        });
     }
     
     /**
@@ -36,6 +44,11 @@ export class Audit {
      */
     public static auditVerify<ThrowOnError extends boolean = false>(options: Options<AuditVerifyData, ThrowOnError>) {
         return (options.client ?? client).post<AuditVerifyResponses, AuditVerifyErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/audit/verify',
             ...options,
             headers: {
@@ -47,6 +60,15 @@ export class Audit {
 }
 
 export class Auth {
+    /**
+     * Open Link
+     *
+     * The link a server prints: opens a session and goes to the UI, in one click.
+     */
+    public static authOpenLink<ThrowOnError extends boolean = false>(options: Options<AuthOpenLinkData, ThrowOnError>) {
+        return (options.client ?? client).get<unknown, AuthOpenLinkErrors, ThrowOnError>({ url: '/api/v1/auth/link', ...options });
+    }
+    
     /**
      * Redeem Link
      *
@@ -86,6 +108,11 @@ export class Auth {
      */
     public static authLogout<ThrowOnError extends boolean = false>(options: Options<AuthLogoutData, ThrowOnError>) {
         return (options.client ?? client).post<AuthLogoutResponses, AuthLogoutErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/auth/logout',
             ...options,
             headers: {
@@ -96,21 +123,30 @@ export class Auth {
     }
     
     /**
+     * Oidc Callback
+     *
+     * Where the provider sends the browser back with an authorization code.
+     */
+    public static authOidcCallback<ThrowOnError extends boolean = false>(options?: Options<AuthOidcCallbackData, ThrowOnError>) {
+        return (options?.client ?? client).get<unknown, AuthOidcCallbackErrors, ThrowOnError>({ url: '/api/v1/auth/oidc/callback', ...options });
+    }
+    
+    /**
+     * Oidc Start
+     *
+     * Sign in through the OpenID Connect provider (users are created on first login).
+     */
+    public static authOidcStart<ThrowOnError extends boolean = false>(options?: Options<AuthOidcStartData, ThrowOnError>) {
+        return (options?.client ?? client).get<unknown, AuthOidcStartErrors, ThrowOnError>({ url: '/api/v1/auth/oidc/start', ...options });
+    }
+    
+    /**
      * Session
      *
      * Who the browser is signed in as (user null: nobody), and the CSRF token to send.
      */
     public static authSession<ThrowOnError extends boolean = false>(options?: Options<AuthSessionData, ThrowOnError>) {
         return (options?.client ?? client).get<AuthSessionResponses, AuthSessionErrors, ThrowOnError>({ url: '/api/v1/auth/session', ...options });
-    }
-    
-    /**
-     * Open Link
-     *
-     * The link a server prints: opens a session and goes to the UI, in one click.
-     */
-    public static authOpenLink<ThrowOnError extends boolean = false>(options: Options<AuthOpenLinkData, ThrowOnError>) {
-        return (options.client ?? client).get<unknown, AuthOpenLinkErrors, ThrowOnError>({ url: '/auth/link', ...options });
     }
 }
 
@@ -125,6 +161,11 @@ export class Uploads {
     public static uploadsPutBlobs<ThrowOnError extends boolean = false>(options: Options<UploadsPutBlobsData, ThrowOnError>) {
         return (options.client ?? client).post<UploadsPutBlobsResponses, UploadsPutBlobsErrors, ThrowOnError>({
             bodySerializer: null,
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/blobs',
             ...options,
             headers: {
@@ -143,6 +184,11 @@ export class Uploads {
     public static uploadsPutBlob<ThrowOnError extends boolean = false>(options: Options<UploadsPutBlobData, ThrowOnError>) {
         return (options.client ?? client).put<UploadsPutBlobResponses, UploadsPutBlobErrors, ThrowOnError>({
             bodySerializer: null,
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/blobs/{digest}',
             ...options,
             headers: {
@@ -160,6 +206,11 @@ export class Uploads {
      */
     public static uploadsStartUpload<ThrowOnError extends boolean = false>(options: Options<UploadsStartUploadData, ThrowOnError>) {
         return (options.client ?? client).post<UploadsStartUploadResponses, UploadsStartUploadErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/uploads',
             ...options,
             headers: {
@@ -173,7 +224,15 @@ export class Uploads {
      * Get Upload
      */
     public static uploadsGetUpload<ThrowOnError extends boolean = false>(options: Options<UploadsGetUploadData, ThrowOnError>) {
-        return (options.client ?? client).get<UploadsGetUploadResponses, UploadsGetUploadErrors, ThrowOnError>({ url: '/api/v1/uploads/{upload_id}', ...options });
+        return (options.client ?? client).get<UploadsGetUploadResponses, UploadsGetUploadErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/uploads/{upload_id}',
+            ...options
+        });
     }
     
     /**
@@ -183,6 +242,11 @@ export class Uploads {
      */
     public static uploadsCompleteUpload<ThrowOnError extends boolean = false>(options: Options<UploadsCompleteUploadData, ThrowOnError>) {
         return (options.client ?? client).post<UploadsCompleteUploadResponses, UploadsCompleteUploadErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/uploads/{upload_id}/complete',
             ...options,
             headers: {
@@ -200,6 +264,11 @@ export class Uploads {
     public static uploadsPutPart<ThrowOnError extends boolean = false>(options: Options<UploadsPutPartData, ThrowOnError>) {
         return (options.client ?? client).put<UploadsPutPartResponses, UploadsPutPartErrors, ThrowOnError>({
             bodySerializer: null,
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/uploads/{upload_id}/parts/{part_number}',
             ...options,
             headers: {
@@ -218,6 +287,11 @@ export class Provenance {
      */
     public static provenanceVerifyBlobs<ThrowOnError extends boolean = false>(options: Options<ProvenanceVerifyBlobsData, ThrowOnError>) {
         return (options.client ?? client).post<ProvenanceVerifyBlobsResponses, ProvenanceVerifyBlobsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/blobs/verify',
             ...options,
             headers: {
@@ -231,7 +305,15 @@ export class Provenance {
      * Project Completeness
      */
     public static provenanceProjectCompleteness<ThrowOnError extends boolean = false>(options: Options<ProvenanceProjectCompletenessData, ThrowOnError>) {
-        return (options.client ?? client).get<ProvenanceProjectCompletenessResponses, ProvenanceProjectCompletenessErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/completeness', ...options });
+        return (options.client ?? client).get<ProvenanceProjectCompletenessResponses, ProvenanceProjectCompletenessErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects/{project}/completeness',
+            ...options
+        });
     }
     
     /**
@@ -241,6 +323,11 @@ export class Provenance {
      */
     public static provenanceSetRequirements<ThrowOnError extends boolean = false>(options: Options<ProvenanceSetRequirementsData, ThrowOnError>) {
         return (options.client ?? client).put<ProvenanceSetRequirementsResponses, ProvenanceSetRequirementsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/projects/{project}/requirements',
             ...options,
             headers: {
@@ -254,28 +341,60 @@ export class Provenance {
      * List Annotations
      */
     public static provenanceListAnnotations<ThrowOnError extends boolean = false>(options: Options<ProvenanceListAnnotationsData, ThrowOnError>) {
-        return (options.client ?? client).get<ProvenanceListAnnotationsResponses, ProvenanceListAnnotationsErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/annotations', ...options });
+        return (options.client ?? client).get<ProvenanceListAnnotationsResponses, ProvenanceListAnnotationsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/annotations',
+            ...options
+        });
     }
     
     /**
      * Run Completeness
      */
     public static provenanceRunCompleteness<ThrowOnError extends boolean = false>(options: Options<ProvenanceRunCompletenessData, ThrowOnError>) {
-        return (options.client ?? client).get<ProvenanceRunCompletenessResponses, ProvenanceRunCompletenessErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/completeness', ...options });
+        return (options.client ?? client).get<ProvenanceRunCompletenessResponses, ProvenanceRunCompletenessErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/completeness',
+            ...options
+        });
     }
     
     /**
      * List Datasets
      */
     public static provenanceListDatasets<ThrowOnError extends boolean = false>(options: Options<ProvenanceListDatasetsData, ThrowOnError>) {
-        return (options.client ?? client).get<ProvenanceListDatasetsResponses, ProvenanceListDatasetsErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/datasets', ...options });
+        return (options.client ?? client).get<ProvenanceListDatasetsResponses, ProvenanceListDatasetsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/datasets',
+            ...options
+        });
     }
     
     /**
      * Get Environment
      */
     public static provenanceGetEnvironment<ThrowOnError extends boolean = false>(options: Options<ProvenanceGetEnvironmentData, ThrowOnError>) {
-        return (options.client ?? client).get<ProvenanceGetEnvironmentResponses, ProvenanceGetEnvironmentErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/environment', ...options });
+        return (options.client ?? client).get<ProvenanceGetEnvironmentResponses, ProvenanceGetEnvironmentErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/environment',
+            ...options
+        });
     }
     
     /**
@@ -285,6 +404,11 @@ export class Provenance {
      */
     public static provenanceSealRun<ThrowOnError extends boolean = false>(options: Options<ProvenanceSealRunData, ThrowOnError>) {
         return (options.client ?? client).post<ProvenanceSealRunResponses, ProvenanceSealRunErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/{run_id}/seal',
             ...options,
             headers: {
@@ -301,6 +425,11 @@ export class Provenance {
      */
     public static provenanceVerifyRun<ThrowOnError extends boolean = false>(options: Options<ProvenanceVerifyRunData, ThrowOnError>) {
         return (options.client ?? client).post<ProvenanceVerifyRunResponses, ProvenanceVerifyRunErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/{run_id}/verify',
             ...options,
             headers: {
@@ -314,7 +443,15 @@ export class Provenance {
      * List Sealed Runs
      */
     public static provenanceListSealedRuns<ThrowOnError extends boolean = false>(options?: Options<ProvenanceListSealedRunsData, ThrowOnError>) {
-        return (options?.client ?? client).get<ProvenanceListSealedRunsResponses, ProvenanceListSealedRunsErrors, ThrowOnError>({ url: '/api/v1/seals', ...options });
+        return (options?.client ?? client).get<ProvenanceListSealedRunsResponses, ProvenanceListSealedRunsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/seals',
+            ...options
+        });
     }
 }
 
@@ -323,7 +460,15 @@ export class Projects {
      * List Projects
      */
     public static projectsListProjects<ThrowOnError extends boolean = false>(options?: Options<ProjectsListProjectsData, ThrowOnError>) {
-        return (options?.client ?? client).get<ProjectsListProjectsResponses, ProjectsListProjectsErrors, ThrowOnError>({ url: '/api/v1/projects', ...options });
+        return (options?.client ?? client).get<ProjectsListProjectsResponses, ProjectsListProjectsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects',
+            ...options
+        });
     }
     
     /**
@@ -332,7 +477,15 @@ export class Projects {
      * Param, metric and tag keys used in the project (filter suggestions, column picker).
      */
     public static projectsListProjectKeys<ThrowOnError extends boolean = false>(options: Options<ProjectsListProjectKeysData, ThrowOnError>) {
-        return (options.client ?? client).get<ProjectsListProjectKeysResponses, ProjectsListProjectKeysErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/keys', ...options });
+        return (options.client ?? client).get<ProjectsListProjectKeysResponses, ProjectsListProjectKeysErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects/{project}/keys',
+            ...options
+        });
     }
 }
 
@@ -345,6 +498,11 @@ export class Members {
      */
     public static membersCreateProject<ThrowOnError extends boolean = false>(options: Options<MembersCreateProjectData, ThrowOnError>) {
         return (options.client ?? client).post<MembersCreateProjectResponses, MembersCreateProjectErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/projects',
             ...options,
             headers: {
@@ -361,6 +519,11 @@ export class Members {
      */
     public static membersSetDefaultRole<ThrowOnError extends boolean = false>(options: Options<MembersSetDefaultRoleData, ThrowOnError>) {
         return (options.client ?? client).put<MembersSetDefaultRoleResponses, MembersSetDefaultRoleErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/projects/{project}/default-role',
             ...options,
             headers: {
@@ -374,14 +537,30 @@ export class Members {
      * List Members
      */
     public static membersListMembers<ThrowOnError extends boolean = false>(options: Options<MembersListMembersData, ThrowOnError>) {
-        return (options.client ?? client).get<MembersListMembersResponses, MembersListMembersErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/members', ...options });
+        return (options.client ?? client).get<MembersListMembersResponses, MembersListMembersErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects/{project}/members',
+            ...options
+        });
     }
     
     /**
      * Remove Member
      */
     public static membersRemoveMember<ThrowOnError extends boolean = false>(options: Options<MembersRemoveMemberData, ThrowOnError>) {
-        return (options.client ?? client).delete<MembersRemoveMemberResponses, MembersRemoveMemberErrors, ThrowOnError>({ url: '/api/v1/projects/{project}/members/{name}', ...options });
+        return (options.client ?? client).delete<MembersRemoveMemberResponses, MembersRemoveMemberErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects/{project}/members/{name}',
+            ...options
+        });
     }
     
     /**
@@ -391,6 +570,11 @@ export class Members {
      */
     public static membersSetMember<ThrowOnError extends boolean = false>(options: Options<MembersSetMemberData, ThrowOnError>) {
         return (options.client ?? client).put<MembersSetMemberResponses, MembersSetMemberErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/projects/{project}/members/{name}',
             ...options,
             headers: {
@@ -407,6 +591,11 @@ export class Runs {
      */
     public static runsCreateRun<ThrowOnError extends boolean = false>(options: Options<RunsCreateRunData, ThrowOnError>) {
         return (options.client ?? client).post<RunsCreateRunResponses, RunsCreateRunErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs',
             ...options,
             headers: {
@@ -423,6 +612,11 @@ export class Runs {
      */
     public static runsCountRuns<ThrowOnError extends boolean = false>(options: Options<RunsCountRunsData, ThrowOnError>) {
         return (options.client ?? client).post<RunsCountRunsResponses, RunsCountRunsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/count',
             ...options,
             headers: {
@@ -439,6 +633,11 @@ export class Runs {
      */
     public static runsGroupRuns<ThrowOnError extends boolean = false>(options: Options<RunsGroupRunsData, ThrowOnError>) {
         return (options.client ?? client).post<RunsGroupRunsResponses, RunsGroupRunsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/groups',
             ...options,
             headers: {
@@ -453,6 +652,11 @@ export class Runs {
      */
     public static runsSearchRuns<ThrowOnError extends boolean = false>(options: Options<RunsSearchRunsData, ThrowOnError>) {
         return (options.client ?? client).post<RunsSearchRunsResponses, RunsSearchRunsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/search',
             ...options,
             headers: {
@@ -470,6 +674,11 @@ export class Runs {
      */
     public static runsValidateFilter<ThrowOnError extends boolean = false>(options: Options<RunsValidateFilterData, ThrowOnError>) {
         return (options.client ?? client).post<RunsValidateFilterResponses, RunsValidateFilterErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/validate-filter',
             ...options,
             headers: {
@@ -488,14 +697,30 @@ export class Runs {
      * lists it.  No other run is changed (children keep their ``parent_id``).
      */
     public static runsDeleteRun<ThrowOnError extends boolean = false>(options: Options<RunsDeleteRunData, ThrowOnError>) {
-        return (options.client ?? client).delete<RunsDeleteRunResponses, RunsDeleteRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}', ...options });
+        return (options.client ?? client).delete<RunsDeleteRunResponses, RunsDeleteRunErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}',
+            ...options
+        });
     }
     
     /**
      * Get Run
      */
     public static runsGetRun<ThrowOnError extends boolean = false>(options: Options<RunsGetRunData, ThrowOnError>) {
-        return (options.client ?? client).get<RunsGetRunResponses, RunsGetRunErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}', ...options });
+        return (options.client ?? client).get<RunsGetRunResponses, RunsGetRunErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}',
+            ...options
+        });
     }
     
     /**
@@ -503,6 +728,11 @@ export class Runs {
      */
     public static runsUpdateRun<ThrowOnError extends boolean = false>(options: Options<RunsUpdateRunData, ThrowOnError>) {
         return (options.client ?? client).patch<RunsUpdateRunResponses, RunsUpdateRunErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/{run_id}',
             ...options,
             headers: {
@@ -521,6 +751,11 @@ export class Runs {
      */
     public static runsLogBatch<ThrowOnError extends boolean = false>(options: Options<RunsLogBatchData, ThrowOnError>) {
         return (options.client ?? client).post<RunsLogBatchResponses, RunsLogBatchErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/{run_id}/batches',
             ...options,
             headers: {
@@ -537,6 +772,11 @@ export class Runs {
      */
     public static runsHeartbeat<ThrowOnError extends boolean = false>(options: Options<RunsHeartbeatData, ThrowOnError>) {
         return (options.client ?? client).post<RunsHeartbeatResponses, RunsHeartbeatErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/{run_id}/heartbeat',
             ...options,
             headers: {
@@ -550,14 +790,30 @@ export class Runs {
      * List Metric Keys
      */
     public static runsListMetricKeys<ThrowOnError extends boolean = false>(options: Options<RunsListMetricKeysData, ThrowOnError>) {
-        return (options.client ?? client).get<RunsListMetricKeysResponses, RunsListMetricKeysErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/metrics', ...options });
+        return (options.client ?? client).get<RunsListMetricKeysResponses, RunsListMetricKeysErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/metrics',
+            ...options
+        });
     }
     
     /**
      * Get Metric History
      */
     public static runsGetMetricHistory<ThrowOnError extends boolean = false>(options: Options<RunsGetMetricHistoryData, ThrowOnError>) {
-        return (options.client ?? client).get<RunsGetMetricHistoryResponses, RunsGetMetricHistoryErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/metrics/{key}/history', ...options });
+        return (options.client ?? client).get<RunsGetMetricHistoryResponses, RunsGetMetricHistoryErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/metrics/{key}/history',
+            ...options
+        });
     }
     
     /**
@@ -566,7 +822,15 @@ export class Runs {
      * Remove a tag (a tag the run does not have: nothing to do).
      */
     public static runsDeleteTag<ThrowOnError extends boolean = false>(options: Options<RunsDeleteTagData, ThrowOnError>) {
-        return (options.client ?? client).delete<RunsDeleteTagResponses, RunsDeleteTagErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/tags/{key}', ...options });
+        return (options.client ?? client).delete<RunsDeleteTagResponses, RunsDeleteTagErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/tags/{key}',
+            ...options
+        });
     }
 }
 
@@ -577,7 +841,15 @@ export class Artifacts {
      * Every manifest entry under ``path``, recursively, sorted by path.
      */
     public static artifactsListArtifacts<ThrowOnError extends boolean = false>(options: Options<ArtifactsListArtifactsData, ThrowOnError>) {
-        return (options.client ?? client).get<ArtifactsListArtifactsResponses, ArtifactsListArtifactsErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/artifacts', ...options });
+        return (options.client ?? client).get<ArtifactsListArtifactsResponses, ArtifactsListArtifactsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/artifacts',
+            ...options
+        });
     }
     
     /**
@@ -587,6 +859,11 @@ export class Artifacts {
      */
     public static artifactsDeclareArtifacts<ThrowOnError extends boolean = false>(options: Options<ArtifactsDeclareArtifactsData, ThrowOnError>) {
         return (options.client ?? client).post<ArtifactsDeclareArtifactsResponses, ArtifactsDeclareArtifactsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/runs/{run_id}/artifacts',
             ...options,
             headers: {
@@ -604,7 +881,15 @@ export class Artifacts {
      * and counted in ``X-Artifacts-Pending``.
      */
     public static artifactsDownloadArchive<ThrowOnError extends boolean = false>(options: Options<ArtifactsDownloadArchiveData, ThrowOnError>) {
-        return (options.client ?? client).get<ArtifactsDownloadArchiveResponses, ArtifactsDownloadArchiveErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/artifacts/archive', ...options });
+        return (options.client ?? client).get<ArtifactsDownloadArchiveResponses, ArtifactsDownloadArchiveErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/artifacts/archive',
+            ...options
+        });
     }
     
     /**
@@ -613,7 +898,15 @@ export class Artifacts {
      * The artifact's bytes, streamed; ``Range`` supported; ``X-Content-SHA256`` is its digest.
      */
     public static artifactsDownloadArtifact<ThrowOnError extends boolean = false>(options: Options<ArtifactsDownloadArtifactData, ThrowOnError>) {
-        return (options.client ?? client).get<ArtifactsDownloadArtifactResponses, ArtifactsDownloadArtifactErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/artifacts/files/{path}', ...options });
+        return (options.client ?? client).get<ArtifactsDownloadArtifactResponses, ArtifactsDownloadArtifactErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/artifacts/files/{path}',
+            ...options
+        });
     }
     
     /**
@@ -622,7 +915,15 @@ export class Artifacts {
      * The artifact logged with the highest step (``log_checkpoint``), or null.
      */
     public static artifactsLatestCheckpoint<ThrowOnError extends boolean = false>(options: Options<ArtifactsLatestCheckpointData, ThrowOnError>) {
-        return (options.client ?? client).get<ArtifactsLatestCheckpointResponses, ArtifactsLatestCheckpointErrors, ThrowOnError>({ url: '/api/v1/runs/{run_id}/checkpoints/latest', ...options });
+        return (options.client ?? client).get<ArtifactsLatestCheckpointResponses, ArtifactsLatestCheckpointErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/checkpoints/latest',
+            ...options
+        });
     }
 }
 
@@ -633,14 +934,30 @@ export class Users {
      * Revoke a token at once (its user or a server admin).
      */
     public static usersRevokeToken<ThrowOnError extends boolean = false>(options: Options<UsersRevokeTokenData, ThrowOnError>) {
-        return (options.client ?? client).delete<UsersRevokeTokenResponses, UsersRevokeTokenErrors, ThrowOnError>({ url: '/api/v1/tokens/{token_id}', ...options });
+        return (options.client ?? client).delete<UsersRevokeTokenResponses, UsersRevokeTokenErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/tokens/{token_id}',
+            ...options
+        });
     }
     
     /**
      * List Users
      */
     public static usersListUsers<ThrowOnError extends boolean = false>(options?: Options<UsersListUsersData, ThrowOnError>) {
-        return (options?.client ?? client).get<UsersListUsersResponses, UsersListUsersErrors, ThrowOnError>({ url: '/api/v1/users', ...options });
+        return (options?.client ?? client).get<UsersListUsersResponses, UsersListUsersErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/users',
+            ...options
+        });
     }
     
     /**
@@ -648,6 +965,11 @@ export class Users {
      */
     public static usersAddUser<ThrowOnError extends boolean = false>(options: Options<UsersAddUserData, ThrowOnError>) {
         return (options.client ?? client).post<UsersAddUserResponses, UsersAddUserErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/users',
             ...options,
             headers: {
@@ -661,7 +983,15 @@ export class Users {
      * Get User
      */
     public static usersGetUser<ThrowOnError extends boolean = false>(options: Options<UsersGetUserData, ThrowOnError>) {
-        return (options.client ?? client).get<UsersGetUserResponses, UsersGetUserErrors, ThrowOnError>({ url: '/api/v1/users/{name}', ...options });
+        return (options.client ?? client).get<UsersGetUserResponses, UsersGetUserErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/users/{name}',
+            ...options
+        });
     }
     
     /**
@@ -671,6 +1001,11 @@ export class Users {
      */
     public static usersDisableUser<ThrowOnError extends boolean = false>(options: Options<UsersDisableUserData, ThrowOnError>) {
         return (options.client ?? client).post<UsersDisableUserResponses, UsersDisableUserErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/users/{name}/disable',
             ...options,
             headers: {
@@ -685,6 +1020,11 @@ export class Users {
      */
     public static usersEnableUser<ThrowOnError extends boolean = false>(options: Options<UsersEnableUserData, ThrowOnError>) {
         return (options.client ?? client).post<UsersEnableUserResponses, UsersEnableUserErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/users/{name}/enable',
             ...options,
             headers: {
@@ -701,6 +1041,11 @@ export class Users {
      */
     public static usersCreateLoginLink<ThrowOnError extends boolean = false>(options: Options<UsersCreateLoginLinkData, ThrowOnError>) {
         return (options.client ?? client).post<UsersCreateLoginLinkResponses, UsersCreateLoginLinkErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/users/{name}/login-link',
             ...options,
             headers: {
@@ -715,6 +1060,11 @@ export class Users {
      */
     public static usersSetPassword<ThrowOnError extends boolean = false>(options: Options<UsersSetPasswordData, ThrowOnError>) {
         return (options.client ?? client).put<UsersSetPasswordResponses, UsersSetPasswordErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/users/{name}/password',
             ...options,
             headers: {
@@ -728,7 +1078,15 @@ export class Users {
      * List Tokens
      */
     public static usersListTokens<ThrowOnError extends boolean = false>(options: Options<UsersListTokensData, ThrowOnError>) {
-        return (options.client ?? client).get<UsersListTokensResponses, UsersListTokensErrors, ThrowOnError>({ url: '/api/v1/users/{name}/tokens', ...options });
+        return (options.client ?? client).get<UsersListTokensResponses, UsersListTokensErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/users/{name}/tokens',
+            ...options
+        });
     }
     
     /**
@@ -738,6 +1096,11 @@ export class Users {
      */
     public static usersCreateToken<ThrowOnError extends boolean = false>(options: Options<UsersCreateTokenData, ThrowOnError>) {
         return (options.client ?? client).post<UsersCreateTokenResponses, UsersCreateTokenErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
             url: '/api/v1/users/{name}/tokens',
             ...options,
             headers: {
@@ -762,7 +1125,15 @@ export class Health {
      * Prometheus metrics of this server process (run and storage totals from the database).
      */
     public static healthMetrics<ThrowOnError extends boolean = false>(options?: Options<HealthMetricsData, ThrowOnError>) {
-        return (options?.client ?? client).get<HealthMetricsResponses, HealthMetricsErrors, ThrowOnError>({ url: '/metrics', ...options });
+        return (options?.client ?? client).get<HealthMetricsResponses, HealthMetricsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/metrics',
+            ...options
+        });
     }
     
     /**

@@ -521,16 +521,6 @@ export type FilterCheckPublic = {
 };
 
 /**
- * HTTPValidationError
- */
-export type HttpValidationError = {
-    /**
-     * Detail
-     */
-    detail?: Array<ValidationError>;
-};
-
-/**
  * HealthPublic
  */
 export type HealthPublic = {
@@ -1508,6 +1498,10 @@ export type TokensPublic = {
  */
 export type TombstonePublic = {
     /**
+     * Deleted By
+     */
+    deleted_by?: string | null;
+    /**
      * Deleted Ms
      */
     deleted_ms: number;
@@ -1646,34 +1640,6 @@ export type UsersPublic = {
 };
 
 /**
- * ValidationError
- */
-export type ValidationError = {
-    /**
-     * Context
-     */
-    ctx?: {
-        [key: string]: unknown;
-    };
-    /**
-     * Input
-     */
-    input?: unknown;
-    /**
-     * Location
-     */
-    loc: Array<string | number>;
-    /**
-     * Message
-     */
-    msg: string;
-    /**
-     * Error Type
-     */
-    type: string;
-};
-
-/**
  * VerificationPublic
  */
 export type VerificationPublic = {
@@ -1749,6 +1715,10 @@ export type AuditListEntriesErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Not allowed to read these entries (permission_denied).
      */
     403: ErrorPublic;
@@ -1782,6 +1752,10 @@ export type AuditVerifyErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Not allowed to read these entries (permission_denied).
      */
     403: ErrorPublic;
@@ -1809,6 +1783,33 @@ export type AuditVerifyResponses = {
 };
 
 export type AuditVerifyResponse = AuditVerifyResponses[keyof AuditVerifyResponses];
+
+export type AuthOpenLinkData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Token
+         *
+         * The login link's token.
+         */
+        token: string;
+    };
+    url: '/api/v1/auth/link';
+};
+
+export type AuthOpenLinkErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuthOpenLinkError = AuthOpenLinkErrors[keyof AuthOpenLinkErrors];
 
 export type AuthRedeemLinkData = {
     body: LinkIn;
@@ -1949,6 +1950,67 @@ export type AuthLogoutResponses = {
 
 export type AuthLogoutResponse = AuthLogoutResponses[keyof AuthLogoutResponses];
 
+export type AuthOidcCallbackData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Code
+         */
+        code?: string | null;
+        /**
+         * State
+         */
+        state?: string | null;
+        /**
+         * Error
+         */
+        error?: string | null;
+    };
+    url: '/api/v1/auth/oidc/callback';
+};
+
+export type AuthOidcCallbackErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * OpenID Connect is not configured on this server (not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuthOidcCallbackError = AuthOidcCallbackErrors[keyof AuthOidcCallbackErrors];
+
+export type AuthOidcStartData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/oidc/start';
+};
+
+export type AuthOidcStartErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * OpenID Connect is not configured on this server (not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AuthOidcStartError = AuthOidcStartErrors[keyof AuthOidcStartErrors];
+
 export type AuthSessionData = {
     body?: never;
     path?: never;
@@ -1989,6 +2051,10 @@ export type UploadsPutBlobsErrors = {
      * The body is empty, or not a sequence of whole frames (invalid_input).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -2056,6 +2122,10 @@ export type ProvenanceVerifyBlobsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -2107,6 +2177,10 @@ export type UploadsPutBlobErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -2151,6 +2225,14 @@ export type ProjectsListProjectsErrors = {
      * A URL parameter is not UTF-8 once percent-decoded.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
 };
 
 export type ProjectsListProjectsError = ProjectsListProjectsErrors[keyof ProjectsListProjectsErrors];
@@ -2177,9 +2259,17 @@ export type MembersCreateProjectErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The caller's role does not allow it (permission_denied).
      */
     403: ErrorPublic;
+    /**
+     * No such owner (user_not_found).
+     */
+    404: ErrorPublic;
     /**
      * The body is over 16777216 bytes.
      */
@@ -2225,6 +2315,14 @@ export type ProvenanceProjectCompletenessErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such project (project_not_found).
      */
     404: ErrorPublic;
@@ -2264,6 +2362,10 @@ export type MembersSetDefaultRoleErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The caller's role does not allow it (permission_denied).
      */
@@ -2317,6 +2419,14 @@ export type ProjectsListProjectKeysErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such project (project_not_found).
      */
     404: ErrorPublic;
@@ -2356,6 +2466,14 @@ export type MembersListMembersErrors = {
      * A URL parameter is not UTF-8 once percent-decoded.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
     /**
      * No such project (project_not_found).
      */
@@ -2402,6 +2520,10 @@ export type MembersRemoveMemberErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The caller's role does not allow it (permission_denied).
      */
@@ -2465,6 +2587,10 @@ export type MembersSetMemberErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The caller's role does not allow it (permission_denied).
      */
     403: ErrorPublic;
@@ -2521,6 +2647,10 @@ export type ProvenanceSetRequirementsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -2561,6 +2691,10 @@ export type RunsCreateRunErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -2615,6 +2749,10 @@ export type RunsCountRunsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -2659,6 +2797,10 @@ export type RunsGroupRunsErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -2705,6 +2847,10 @@ export type RunsSearchRunsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -2749,6 +2895,10 @@ export type RunsValidateFilterErrors = {
      * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -2805,6 +2955,10 @@ export type RunsDeleteRunErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -2857,6 +3011,14 @@ export type RunsGetRunErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -2896,6 +3058,10 @@ export type RunsUpdateRunErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -2953,6 +3119,14 @@ export type ProvenanceListAnnotationsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -3000,6 +3174,14 @@ export type ArtifactsListArtifactsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -3039,6 +3221,10 @@ export type ArtifactsDeclareArtifactsErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -3102,6 +3288,14 @@ export type ArtifactsDownloadArchiveErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
     /**
      * No such run (run_not_found), or nothing there (artifact_not_found).
      */
@@ -3168,6 +3362,14 @@ export type ArtifactsDownloadArtifactErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found), or nothing there (artifact_not_found).
      */
     404: ErrorPublic;
@@ -3219,6 +3421,10 @@ export type RunsLogBatchErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -3276,6 +3482,14 @@ export type ArtifactsLatestCheckpointErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -3315,6 +3529,14 @@ export type ProvenanceRunCompletenessErrors = {
      * A URL parameter is not UTF-8 once percent-decoded.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
     /**
      * No such run (run_not_found).
      */
@@ -3356,6 +3578,14 @@ export type ProvenanceListDatasetsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -3396,6 +3626,14 @@ export type ProvenanceGetEnvironmentErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found).
      */
     404: ErrorPublic;
@@ -3435,6 +3673,10 @@ export type RunsHeartbeatErrors = {
      * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -3487,6 +3729,14 @@ export type RunsListMetricKeysErrors = {
      * A URL parameter is not UTF-8 once percent-decoded.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
     /**
      * No such run (run_not_found).
      */
@@ -3553,6 +3803,14 @@ export type RunsGetMetricHistoryErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such run (run_not_found), or the run never logged this key (metric_not_found).
      */
     404: ErrorPublic;
@@ -3592,6 +3850,10 @@ export type ProvenanceSealRunErrors = {
      * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -3655,6 +3917,10 @@ export type RunsDeleteTagErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -3717,6 +3983,10 @@ export type ProvenanceVerifyRunErrors = {
      * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -3790,6 +4060,14 @@ export type ProvenanceListSealedRunsErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such project (project_not_found).
      */
     404: ErrorPublic;
@@ -3829,6 +4107,10 @@ export type UsersRevokeTokenErrors = {
      * A URL parameter is not UTF-8 once percent-decoded.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * Only the user itself or a server admin (permission_denied).
      */
@@ -3874,6 +4156,10 @@ export type UploadsStartUploadErrors = {
      * A value breaks a documented rule, the size differs from that of the upload in progress for this digest, or the body is not strict JSON.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -3927,6 +4213,14 @@ export type UploadsGetUploadErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
      * No such upload: it completed or never started (upload_not_found).
      */
     404: ErrorPublic;
@@ -3966,6 +4260,10 @@ export type UploadsCompleteUploadErrors = {
      * The body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * The request came from a web page of another origin.
      */
@@ -4044,6 +4342,10 @@ export type UploadsPutPartErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * The request came from a web page of another origin.
      */
     403: ErrorPublic;
@@ -4093,6 +4395,10 @@ export type UsersListUsersErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Only the user itself or a server admin (permission_denied).
      */
     403: ErrorPublic;
@@ -4125,6 +4431,10 @@ export type UsersAddUserErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * Only the user itself or a server admin (permission_denied).
      */
@@ -4178,6 +4488,10 @@ export type UsersGetUserErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Only the user itself or a server admin (permission_denied).
      */
     403: ErrorPublic;
@@ -4221,6 +4535,10 @@ export type UsersDisableUserErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * Only the user itself or a server admin (permission_denied).
      */
@@ -4274,6 +4592,10 @@ export type UsersEnableUserErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Only the user itself or a server admin (permission_denied).
      */
     403: ErrorPublic;
@@ -4325,6 +4647,10 @@ export type UsersCreateLoginLinkErrors = {
      * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
     /**
      * Only the user itself or a server admin (permission_denied).
      */
@@ -4378,6 +4704,10 @@ export type UsersSetPasswordErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Only the user itself or a server admin (permission_denied).
      */
     403: ErrorPublic;
@@ -4430,6 +4760,10 @@ export type UsersListTokensErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Only the user itself or a server admin (permission_denied).
      */
     403: ErrorPublic;
@@ -4474,6 +4808,10 @@ export type UsersCreateTokenErrors = {
      */
     400: ErrorPublic;
     /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
      * Only the user itself or a server admin (permission_denied).
      */
     403: ErrorPublic;
@@ -4505,33 +4843,6 @@ export type UsersCreateTokenResponses = {
 };
 
 export type UsersCreateTokenResponse = UsersCreateTokenResponses[keyof UsersCreateTokenResponses];
-
-export type AuthOpenLinkData = {
-    body?: never;
-    path?: never;
-    query: {
-        /**
-         * Token
-         *
-         * The login link's token.
-         */
-        token: string;
-    };
-    url: '/auth/link';
-};
-
-export type AuthOpenLinkErrors = {
-    /**
-     * A URL parameter is not UTF-8 once percent-decoded.
-     */
-    400: ErrorPublic;
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type AuthOpenLinkError = AuthOpenLinkErrors[keyof AuthOpenLinkErrors];
 
 export type HealthHealthzData = {
     body?: never;
@@ -4570,6 +4881,14 @@ export type HealthMetricsErrors = {
      * A URL parameter is not UTF-8 once percent-decoded.
      */
     400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
 };
 
 export type HealthMetricsError = HealthMetricsErrors[keyof HealthMetricsErrors];

@@ -52,6 +52,7 @@ class TombstonePublic(BaseModel):
     project: str
     status: str
     deleted_ms: int
+    deleted_by: str | None = None  # who deleted it (stores from before issue 13: unknown)
     reason: str | None
     seal_hash: str | None
 
