@@ -320,7 +320,7 @@ def check_round_trip(settings: Settings) -> Check:
                         if f.read() != probe.read_bytes():
                             raise RuntimeError("the file came back different")
                     step = "deleting the probe run"
-                    client.delete_run(run.id)
+                    client.delete_run(run.id, reason="labledger doctor --write: its probe run")
             except BaseException:
                 run.finish("failed")
                 raise
