@@ -234,3 +234,20 @@ def test_services_refuse_without_a_caller_when_auth_is_on(world: World):
         viewer.runs.create_run(RunCreate(project="alpha"))
     with pytest.raises(InvalidInputError):
         world.system.runs.delete_run(run_id, reason="  ")
+
+
+def test_the_embedded_store_audits_changes_as_the_os_user(tmp_path: Path):
+    import getpass
+
+    import labledger as ll
+
+    run = ll.init(project="local", tracking_uri=str(tmp_path / "store"), config={"lr": 0.1})
+    run.log({"loss": 1.0}, step=0)
+    run.finish()
+    tracker = Tracker.open(f"sqlite:///{tmp_path / 'store' / 'labledger.db'}")
+    try:
+        found = entries(tracker, run_id=run.id)
+        assert found[0] == (f"operator:{getpass.getuser()}", "run.create", f"run:{run.id}")
+        assert tracker.for_principal(SYSTEM).audit.verify().ok
+    finally:
+        tracker.close()

@@ -241,3 +241,25 @@ def test_operator_commands_refuse_bad_input_and_change_nothing(tmp_path: Path):
     assert "owner" in out
     code, out = run("audit", "ls")
     assert out.count("\n") == 2  # user.add, project.create: the refusals left no entry
+
+
+def test_make_run_prints_a_working_link_at_every_start(tmp_path: Path):
+    """`make run` starts the demo server with --login-link: one click opens it, every time."""
+    data = tmp_path / "demo"
+    data.mkdir()
+    proc = ServerProcess(data, args=["--auth", "on", "--login-link"])
+    seen = []
+    for _ in range(2):
+        proc.start()
+        try:
+            links = LINK.findall(server_output(proc))
+            assert len(links) == 1
+            seen.append(links[0])
+            with httpx.Client() as browser:
+                assert browser.get(links[0], follow_redirects=False).status_code == 303
+                assert browser.get(f"{proc.url}/api/v1/auth/session").json()["user"] == "admin"
+        finally:
+            proc.stop()
+    assert seen[0] != seen[1]
+    run_sh = (Path(__file__).resolve().parents[3] / "scripts" / "run.sh").read_text()
+    assert "--login-link" in run_sh

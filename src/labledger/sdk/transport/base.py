@@ -97,9 +97,13 @@ def open_transport(
         raise ValueError(f"{settings.tracking_uri!r} is not an http(s) URI: no HTTP to send")
     from labledger.services.tracker import Tracker
 
+    import getpass
+
+    from labledger.core.identity import operator
+
     tracker = Tracker.from_settings(settings)
-    try:
-        return compose("local", tracker)
+    try:  # the embedded store's changes are audited as the operating system user's
+        return compose("local", tracker.for_principal(operator(getpass.getuser())))
     except BaseException:
         tracker.close()
         raise
