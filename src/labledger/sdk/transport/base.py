@@ -95,11 +95,10 @@ def open_transport(
         return compose("http", connection)
     if http_transport is not None:
         raise ValueError(f"{settings.tracking_uri!r} is not an http(s) URI: no HTTP to send")
-    from labledger.services.tracker import Tracker
-
     import getpass
 
     from labledger.core.identity import operator
+    from labledger.services.tracker import Tracker
 
     tracker = Tracker.from_settings(settings)
     try:  # the embedded store's changes are audited as the operating system user's
