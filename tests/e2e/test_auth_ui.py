@@ -66,8 +66,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             env.setenv("LABLEDGER_SPOOL_DIR", str(data / "spool"))
             env.setenv("LABLEDGER_CREDENTIALS_FILE", str(data / "no-credentials.json"))
             env.setenv("LABLEDGER_TOKEN", tokens["ana"])
-            with ll.init(project="vision", name="baseline", tracking_uri=server.url,
-                         config={"lr": 0.1}) as run:  # fmt: skip
+            with ll.init(
+                project="vision", name="baseline", tracking_uri=server.url, config={"lr": 0.1}
+            ) as run:
                 for step in range(20):
                     run.log({"loss": 1 / (step + 1)}, step=step)
             runs["baseline"] = run.id  # finished: sealed
@@ -120,7 +121,8 @@ def fetch(page, method: str, path: str, csrf: bool) -> dict:  # type: ignore[no-
             const session = await (await fetch("/api/v1/auth/session")).json();
             const headers = {"Content-Type": "application/json"};
             if (csrf) headers["X-CSRF-Token"] = session.csrf_token;
-            const r = await fetch(path, {method, headers, body: JSON.stringify({project: "vision"})});
+            const body = JSON.stringify({project: "vision"});
+            const r = await fetch(path, {method, headers, body});
             return {status: r.status, body: await r.json()};
         }""",
         [method, path, csrf],

@@ -6,6 +6,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
 import { App } from "./App";
+import { watchSession } from "./features/auth";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -18,6 +19,7 @@ const queryClient = new QueryClient({
     },
   },
 });
+watchSession(queryClient); // a 401 while using the app goes to the login page
 
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>

@@ -1,6 +1,6 @@
 /** The typed API used by the UI: the generated client, unwrapped into data or ApiError. */
 import { client } from "../client/client.gen";
-import { Artifacts, Projects, Runs } from "../client/sdk.gen";
+import { Artifacts, Projects, Provenance, Runs } from "../client/sdk.gen";
 import type {
   ArtifactPublic,
   MetricHistoryPublic,
@@ -10,6 +10,7 @@ import type {
   RunPublic,
   RunsPublic,
 } from "../client/types.gen";
+import { rawFetch } from "./credentials"; // also installs the CSRF and 401 interceptors
 
 export type { ArtifactPublic, MetricHistoryPublic, ProjectKeysPublic, ProjectPublic, RunGroupPublic, RunPublic, RunsPublic };
 
@@ -73,6 +74,10 @@ export const api = {
   getRun: (runId: string) => unwrap(Runs.runsGetRun({ path: { run_id: runId } })),
   updateRun: (runId: string, body: { notes?: string; name?: string }) =>
     unwrap(Runs.runsUpdateRun({ path: { run_id: runId }, body })),
+  /** Deletes the run (a sealed run needs a reason, kept in its tombstone). */
+  deleteRun: (runId: string, reason: string | null) =>
+    unwrap(Runs.runsDeleteRun({ path: { run_id: runId }, query: reason ? { reason } : undefined })),
+  sealRun: (runId: string) => unwrap(Provenance.provenanceSealRun({ path: { run_id: runId }, body: {} })),
   metricKeys: (runId: string) =>
     unwrap(Runs.runsListMetricKeys({ path: { run_id: runId } })).then((d) => d.keys),
   history: (runId: string, key: string, query: { max_points?: number; start_step?: number; end_step?: number }) =>
@@ -87,7 +92,7 @@ export const api = {
   artifactHead: async (url: string, maxBytes: number): Promise<Uint8Array> => {
     let response: Response;
     try {
-      response = await fetch(url, { headers: { Range: `bytes=0-${maxBytes - 1}` } });
+      response = await rawFetch(url, { headers: { Range: `bytes=0-${maxBytes - 1}` } });
     } catch (err) {
       throw new ApiError(0, "unavailable", `The LabLedger server cannot be reached (${String(err)}).`);
     }

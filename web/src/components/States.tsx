@@ -28,6 +28,10 @@ export function describeError(error: unknown): { title: string; message: string 
     if (error.code === "project_not_found") return { title: "Project not found", message: error.message };
     if (error.code === "invalid_query") return { title: "Bad filter", message: error.message };
     if (error.code === "artifact_not_found") return { title: "Artifact not found", message: error.message };
+    if (error.code === "permission_denied") return { title: "Not allowed", message: error.message };
+    if (error.code === "unauthenticated") return { title: "Not signed in", message: error.message };
+    if (error.code === "user_not_found") return { title: "No such user", message: error.message };
+    if (error.code === "user_exists") return { title: "That name is taken", message: error.message };
     if (error.code === "blob_store_unavailable") return { title: "Artifact store unavailable", message: error.message };
     return { title: `Error ${error.status}: ${error.code}`, message: error.message };
   }

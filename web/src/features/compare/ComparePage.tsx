@@ -7,6 +7,7 @@ import { api, type RunPublic } from "../../api";
 import { LineChart, PALETTE } from "../../components/charts/LineChart";
 import { ParallelCoordinates } from "../../components/charts/ParallelCoordinates";
 import { ErrorState, Loading } from "../../components/States";
+import { usePageTitle } from "../../components/usePageTitle";
 import { diffRows } from "../../lib/paramTree";
 import { fromWire } from "../../lib/wire";
 import { EnvironmentCompare } from "../run/environment";
@@ -52,6 +53,7 @@ function columnValue(run: RunPublic, field: string): number | string | undefined
 export function ComparePage() {
   const [params] = useSearchParams();
   const ids = (params.get("runs") ?? "").split(",").filter(Boolean).slice(0, 50);
+  usePageTitle(`Compare ${ids.length} runs`);
   const queries = useQueries({ queries: ids.map((id) => ({ queryKey: ["run", id], queryFn: () => api.getRun(id), retry: false })) });
   const failed = queries.find((q) => q.isError);
   const runs = queries.every((q) => q.data) ? queries.map((q) => q.data as RunPublic) : null;

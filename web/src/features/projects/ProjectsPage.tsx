@@ -4,17 +4,25 @@ import { Link } from "react-router-dom";
 import { api } from "../../api";
 import { Sparkline } from "../../components/Sparkline";
 import { Empty, ErrorState, Loading } from "../../components/States";
+import { usePageTitle } from "../../components/usePageTitle";
 import { formatAgo } from "../../lib/format";
+import { useSession } from "../auth";
 
 export function ProjectsPage() {
+  usePageTitle("Projects");
   const projects = useQuery({ queryKey: ["projects"], queryFn: api.listProjects });
+  const session = useSession();
+  const restricted = session.auth && !session.admin; // the list holds only what the user may read
   return (
     <>
       <Title order={2} mb="md">Projects</Title>
       {projects.isPending && <Loading what="projects" />}
       {projects.isError && <ErrorState error={projects.error} />}
-      {projects.data && projects.data.length === 0 && (
+      {projects.data && projects.data.length === 0 && !restricted && (
         <Empty>No projects yet. Log a run with <code>ll.init(project=…)</code> or run <code>labledger demo</code>.</Empty>
+      )}
+      {projects.data && projects.data.length === 0 && restricted && (
+        <Empty>No project you may read yet. Log a run with <code>ll.init(project=…)</code> (you own the projects you create), or ask a project's owner to add you.</Empty>
       )}
       {projects.data && projects.data.length > 0 && (
         <Paper withBorder>

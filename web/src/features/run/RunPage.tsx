@@ -5,11 +5,16 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, type RunPublic } from "../../api";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
+import { usePageTitle } from "../../components/usePageTitle";
 import { formatDuration, formatTime } from "../../lib/format";
+import type { Permissions } from "../../lib/roles";
+import { AuditLog } from "../audit";
+import { usePermissions } from "../auth";
 import { ArtifactsTab } from "./artifacts/ArtifactsTab";
 import { CompletenessFlag, EnvironmentTab } from "./environment";
 import { historyQuery, MetricPanel } from "./MetricPanel";
 import { ParamsTree } from "./ParamsTree";
+import { RunActions } from "./RunActions";
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -20,7 +25,8 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
   );
 }
 
-function Notes({ run }: { run: RunPublic }) {
+/** A viewer reads the notes; an editor (and up) edits them. */
+function Notes({ run, editable }: { run: RunPublic; editable: boolean }) {
   const client = useQueryClient();
   const [text, setText] = useState(run.notes ?? "");
   useEffect(() => setText(run.notes ?? ""), [run.notes]);
@@ -28,6 +34,14 @@ function Notes({ run }: { run: RunPublic }) {
     mutationFn: () => api.updateRun(run.id, { notes: text }),
     onSuccess: (updated) => client.setQueryData(["run", run.id], updated),
   });
+  if (!editable) {
+    return (
+      <Stack gap={4} data-testid="notes-readonly">
+        <Text size="sm" fw={500}>Notes</Text>
+        {run.notes ? <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>{run.notes}</Text> : <Text size="sm" c="dimmed">No notes.</Text>}
+      </Stack>
+    );
+  }
   return (
     <Stack gap={4}>
       <Textarea label="Notes" autosize minRows={2} value={text} data-testid="notes"
@@ -41,7 +55,7 @@ function Notes({ run }: { run: RunPublic }) {
   );
 }
 
-function Overview({ run }: { run: RunPublic }) {
+function Overview({ run, may }: { run: RunPublic; may: Permissions }) {
   const tags = Object.entries(run.tags);
   return (
     <Stack>
@@ -61,7 +75,7 @@ function Overview({ run }: { run: RunPublic }) {
         {tags.length === 0 && <Text size="sm" c="dimmed">No tags.</Text>}
         {tags.map(([k, v]) => <Badge key={k} variant="outline" style={{ textTransform: "none" }}>{k}: {v}</Badge>)}
       </Group>
-      <Notes run={run} />
+      <Notes run={run} editable={may.write} />
     </Stack>
   );
 }
@@ -83,7 +97,6 @@ function Charts({ run }: { run: RunPublic }) {
 const TABS = ["overview", "params", "charts", "artifacts", "environment", "lineage", "audit"];
 const LATER: Record<string, string> = {
   lineage: "Datasets, artifacts and model versions linked to this run appear here once lineage lands.",
-  audit: "Every write and promotion touching this run appears here once the audit log lands.",
 };
 
 export function RunPage() {
@@ -111,6 +124,8 @@ export function RunPage() {
     retry: false,
   });
   const keys = useMetricKeys(runId, run.data?.status === "running"); // fetched alongside the run
+  const may = usePermissions(run.data?.project);
+  usePageTitle(run.data ? `${run.data.name} · ${run.data.project}` : "Run");
   const client = useQueryClient();
   useEffect(() => {
     // start the charts' first requests as soon as the keys are known, not after the run
@@ -128,15 +143,17 @@ export function RunPage() {
         <StatusBadge status={r.status} />
         <Code>{r.id}</Code>
         <CompletenessFlag runId={r.id} project={r.project} running={r.status === "running"} />
+        <RunActions run={r} may={may} />
       </Group>
-      <Tabs value={tab} onChange={(t) => setView({ tab: t ?? "overview" })} keepMounted={false}>
+      <Tabs value={tab} onChange={(t) => setView({ tab: t ?? "overview" })} keepMounted={false}
+            data-testid="run-tabs" data-role={may.settled ? (may.unrestricted ? "all" : may.role ?? "none") : "pending"}>
         <Tabs.List mb="md">
           {TABS.map((t) => (
             <Tabs.Tab key={t} value={t} data-testid={`tab-${t}`}>{t[0].toUpperCase() + t.slice(1)}</Tabs.Tab>
           ))}
         </Tabs.List>
         <Tabs.Panel value="overview">
-          <Paper withBorder p="md" mb="md"><Overview run={r} /></Paper>
+          <Paper withBorder p="md" mb="md"><Overview run={r} may={may} /></Paper>
           <Charts run={r} />
         </Tabs.Panel>
         <Tabs.Panel value="params"><Paper withBorder p="md"><ParamsTree params={r.params} /></Paper></Tabs.Panel>
@@ -146,6 +163,7 @@ export function RunPage() {
                         onSelect={(path) => setView({ artifact: path })} />
         </Tabs.Panel>
         <Tabs.Panel value="environment"><EnvironmentTab run={r} /></Tabs.Panel>
+        <Tabs.Panel value="audit"><AuditLog filter={{ run_id: r.id }} showRun={false} /></Tabs.Panel>
         {Object.entries(LATER).map(([t, text]) => (
           <Tabs.Panel key={t} value={t}><Empty>{text}</Empty></Tabs.Panel>
         ))}

@@ -1,11 +1,13 @@
-import { Badge, Button, Group, MultiSelect, Select, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Group, MultiSelect, Select, Text, Title } from "@mantine/core";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api } from "../../api";
 import { Empty, ErrorState, Loading } from "../../components/States";
+import { usePageTitle } from "../../components/usePageTitle";
 import { allFields } from "../../lib/suggest";
 import { nextSort, readViewState, writeViewState, type RunsViewState } from "../../lib/urlState";
+import { useSession } from "../auth";
 import { FIXED_COLUMNS, defaultColumns, keyColumn } from "./columns";
 import { FilterBox } from "./FilterBox";
 import { GroupBar } from "./GroupBar";
@@ -16,6 +18,8 @@ const PAGE = 200;
 
 export function RunsPage() {
   const project = useParams().project as string;
+  usePageTitle(project);
+  const session = useSession();
   const [params, setParams] = useSearchParams();
   const view = readViewState(params);
   const navigate = useNavigate();
@@ -81,7 +85,12 @@ export function RunsPage() {
   return (
     <>
       <Group justify="space-between" mb="sm">
-        <Title order={2}>{project}</Title>
+        <Group gap="md" align="baseline">
+          <Title order={2}>{project}</Title>
+          {session.auth && (
+            <Anchor component={Link} size="sm" to={`/projects/${encodeURIComponent(project)}/members`}>Members</Anchor>
+          )}
+        </Group>
         <Text size="sm" c="dimmed" data-testid="row-count">
           {total != null ? `${rows.length.toLocaleString()} of ${total.toLocaleString()} runs loaded` : ""}
         </Text>

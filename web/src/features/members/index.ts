@@ -1,0 +1,2 @@
+/** A project's members and roles. */
+export { MembersPage } from "./MembersPage";

@@ -1,0 +1,2 @@
+/** The signed-in user's API tokens. */
+export { TokensPage } from "./TokensPage";

@@ -1,0 +1,2 @@
+/** Server admins' page of users. */
+export { UsersPage } from "./UsersPage";

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { endsSession, loginFailure, loginPath, needsCsrf, redirectError, safeNext } from "./signIn";
+
+describe("needsCsrf", () => {
+  it("is needed by every method that may change something", () => {
+    for (const m of ["POST", "PUT", "PATCH", "DELETE", "post"]) expect(needsCsrf(m)).toBe(true);
+    for (const m of ["GET", "HEAD", "OPTIONS", "get"]) expect(needsCsrf(m)).toBe(false);
+  });
+});
+
+describe("endsSession", () => {
+  it("treats a 401 from the app's requests as the end of the session", () => {
+    expect(endsSession("http://h:1/api/v1/projects", 401)).toBe(true);
+    expect(endsSession("/api/v1/runs/search", 401)).toBe(true);
+  });
+  it("leaves the sign-in routes' 401 (a wrong password) to the login form", () => {
+    expect(endsSession("http://h:1/api/v1/auth/login", 401)).toBe(false);
+    expect(endsSession("http://h:1/api/v1/auth/session", 401)).toBe(false);
+  });
+  it("ignores other statuses (a 403 is a refusal, not a lost session)", () => {
+    expect(endsSession("http://h:1/api/v1/projects", 403)).toBe(false);
+    expect(endsSession("http://h:1/api/v1/projects", 200)).toBe(false);
+  });
+});
+
+describe("safeNext and loginPath", () => {
+  it("keeps a path of this UI with its query", () => {
+    expect(safeNext("/runs/abc?tab=audit")).toBe("/runs/abc?tab=audit");
+  });
+  it("refuses other origins and the login page itself", () => {
+    for (const bad of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "/login", "/login?next=/x", "", null]) {
+      expect(safeNext(bad)).toBe("/");
+    }
+  });
+  it("comes back to where the user was", () => {
+    expect(loginPath("/runs/abc?tab=audit")).toBe("/login?next=%2Fruns%2Fabc%3Ftab%3Daudit");
+    expect(loginPath("/")).toBe("/login");
+  });
+});
+
+describe("the login page's messages", () => {
+  it("explains the server's redirects", () => {
+    expect(redirectError("link")).toBe("That login link was already used or is invalid.");
+    expect(redirectError("oidc")).toMatch(/OpenID Connect/);
+    expect(redirectError(null)).toBeNull();
+  });
+  it("says how long to wait after too many attempts", () => {
+    const err = { status: 429, code: "too_many_attempts", message: "too many failed logins", details: { retry_after_s: 42 } };
+    expect(loginFailure(err)).toBe("Too many attempts, try again in 42 s.");
+  });
+  it("passes the server's words on a refused password", () => {
+    const err = { status: 401, code: "unauthenticated", message: "wrong user name or password", details: {} };
+    expect(loginFailure(err)).toBe("Wrong user name or password.");
+  });
+});

@@ -1,0 +1,51 @@
+/** Small decisions of signing in, kept pure: which requests carry the CSRF token, which
+ *  answers mean the session is gone, where the login page sends the user back to, and what
+ *  the login page says about a failure. */
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** A request that may change something must send the session's CSRF token. */
+export function needsCsrf(method: string): boolean {
+  return !SAFE_METHODS.has(method.toUpperCase());
+}
+
+/** A 401 means the session ended (expired, signed out elsewhere, user disabled), except on
+ *  the sign-in routes themselves, where it answers the attempt (a wrong password). */
+export function endsSession(url: string, status: number): boolean {
+  if (status !== 401) return false;
+  const path = url.startsWith("/") ? url : new URL(url, "http://x").pathname;
+  return !path.startsWith("/api/v1/auth/");
+}
+
+/** The page to return to after signing in: a path of this UI only (never another origin,
+ *  never the login page itself). */
+export function safeNext(next: string | null | undefined): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  if (next === "/login" || next.startsWith("/login?") || next.startsWith("/login#")) return "/";
+  return next;
+}
+
+/** The login page's address that comes back to ``here`` (a path with its query). */
+export function loginPath(here: string): string {
+  const next = safeNext(here);
+  return next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
+}
+
+/** What ``/login?error=…`` (set by the server's redirects) means. */
+export function redirectError(code: string | null): string | null {
+  if (code === "link") return "That login link was already used or is invalid.";
+  if (code === "oidc") return "The OpenID Connect sign-in did not complete; try again or ask an admin.";
+  if (code) return "Signing in did not complete; try again.";
+  return null;
+}
+
+/** The login form's message for a refused attempt (an ApiError's status, code and details). */
+export function loginFailure(error: { status: number; code: string; message: string; details: Record<string, unknown> }): string {
+  if (error.code === "too_many_attempts") {
+    const wait = Number(error.details["retry_after_s"]);
+    return Number.isFinite(wait) && wait > 0 ? `Too many attempts, try again in ${wait} s.` : "Too many attempts, try again later.";
+  }
+  // the server's own words: "wrong user name or password", "user 'ana' is disabled"
+  const text = error.message || `Signing in failed (HTTP ${error.status}).`;
+  return text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+}
