@@ -105,7 +105,9 @@ class LoginService(Guarded):
         def apply(conn: Connection) -> str | None:
             if repo.count_users(conn) > 0:
                 return None
-            user_id = repo.insert_user(conn, FIRST_ADMIN, "user", True, now_ms())
+            user_id = repo.insert_user_if_absent(conn, FIRST_ADMIN, "user", True, now_ms())
+            if user_id is None:  # another server process created it a moment ago
+                return None
             audit.record(
                 conn,
                 self.principal,

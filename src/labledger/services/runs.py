@@ -97,6 +97,8 @@ class RunService(Guarded):
         project_id, new_project = project_repo.create_project_if_missing(conn, spec.project, now)
         if new_project:
             own_new_project(conn, self.principal, project_id, spec.project)
+        else:  # it may have been created by someone else since the check: ask again
+            self.allow(Action.WRITE, project=spec.project)
         if spec.parent_id is not None:
             run_repo.get_run_ref(conn, spec.parent_id)
         if spec.run_key is not None:

@@ -24,10 +24,15 @@ def create_project_if_missing(conn: Connection, name: str, now_ms: int) -> tuple
     if found is not None:
         return found, False
     stmt = _dialect.insert(conn, projects).values(name=name, created_ms=now_ms)
-    created = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"])).rowcount > 0
+    # RETURNING, not rowcount: PostgreSQL's driver may count a skipped row
+    inserted = conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["name"]).returning(projects.c.id)
+    ).first()
+    if inserted is not None:
+        return int(inserted.id), True
     found = find_project_id(conn, name)
     assert found is not None
-    return found, created
+    return found, False
 
 
 def find_project_id(conn: Connection, name: str) -> int | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from labledger.store import _dialect
 from labledger.store.tables import tokens, users
 
 
@@ -14,6 +15,20 @@ def insert_user(conn: Connection, name: str, kind: str, is_admin: bool, now_ms: 
         users.insert().values(name=name, kind=kind, is_admin=is_admin, created_ms=now_ms)
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def insert_user_if_absent(
+    conn: Connection, name: str, kind: str, is_admin: bool, now_ms: int
+) -> int | None:
+    """Create the user unless the name is taken (by a replica starting at the same moment):
+    its id, or None."""
+    stmt = _dialect.insert(conn, users).values(
+        name=name, kind=kind, is_admin=is_admin, created_ms=now_ms
+    )
+    row = conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["name"]).returning(users.c.id)
+    ).first()
+    return None if row is None else int(row.id)
 
 
 def find_user(conn: Connection, name: str) -> dict[str, Any] | None:

@@ -278,3 +278,33 @@ def test_logout_with_a_bearer_token_revokes_nothing(world: World):
     assert out.status_code == 204
     world.http.cookies.clear()
     assert world.call("editor", "GET", "/api/v1/projects").status_code == 200
+
+
+def test_replicas_starting_together_create_one_admin(store_uri: str, tmp_path):
+    """Two server processes on one empty PostgreSQL store: one admin, one link, no crash."""
+    import threading
+
+    from labledger.core.identity import SYSTEM
+    from labledger.services.tracker import Tracker
+
+    trackers = [
+        Tracker.open(store_uri, artifact_uri=(tmp_path / "a").as_uri(), auth=True) for _ in range(4)
+    ]
+    links: list[str | None] = []
+    barrier = threading.Barrier(len(trackers))
+
+    def start(t: Tracker) -> None:
+        barrier.wait()
+        links.append(t.for_principal(SYSTEM).logins.ensure_first_admin())
+
+    threads = [threading.Thread(target=start, args=(t,)) for t in trackers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len([link for link in links if link]) == 1, links
+        assert [u.name for u in trackers[0].for_principal(SYSTEM).users.list_users()] == ["admin"]
+    finally:
+        for t in trackers:
+            t.close()
