@@ -25,6 +25,7 @@ class Project:
     run_count: int = 0
     last_activity_ms: int | None = None
     runs_per_day: list[int] = field(default_factory=list)  # last 30 days, oldest first
+    role: str | None = None  # the caller's role in it (signed-in callers of a server)
 
 
 @dataclass(slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from labledger.core import limits
 from labledger.core.entities import MetricSeries, Project, ProjectKeys, RunGroup, RunPage
 from labledger.core.errors import InvalidInputError, RunNotFoundError
@@ -12,7 +14,9 @@ from labledger.core.query_limits import check_text
 from labledger.core.validation import check_key, check_page_size, check_project_name
 from labledger.services.access import Guarded
 from labledger.services.downsample import downsample_indices
+from labledger.services.roles import held_role
 from labledger.store import history as history_repo
+from labledger.store import members as member_repo
 from labledger.store import metrics as metric_repo
 from labledger.store import projects as project_repo
 from labledger.store import runs as run_repo
@@ -26,12 +30,21 @@ def _check_page(project: str, limit: int) -> None:
 
 class SearchService(Guarded):
     def list_projects(self) -> list[Project]:
-        """The projects the caller may read, with their activity."""
+        """The projects the caller may read, with their activity and the caller's role in
+        each (a signed-in caller's; ``None`` for a server admin without one)."""
         self.allow(Action.READ)
         visible = self.visible_projects()
         with self.db.read() as conn:
             found = project_repo.list_projects(conn)
-        return found if visible is None else [p for p in found if p.name in visible]
+            user_id = self.principal.user_id
+            roles = {} if user_id is None else member_repo.roles_of_user(conn, user_id)
+        out = []
+        for project in found:
+            if visible is not None and project.name not in visible:
+                continue
+            held = held_role(*roles.get(project.name, (None, None)))
+            out.append(dataclasses.replace(project, role=held.label if held else None))
+        return out
 
     def search_runs(
         self,

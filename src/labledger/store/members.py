@@ -110,3 +110,20 @@ def readable_project_names(conn: Connection, user_id: int) -> set[str]:
         )
     )
     return {r.name for r in rows}
+
+
+def roles_of_user(conn: Connection, user_id: int) -> dict[str, tuple[str | None, str | None]]:
+    """project name -> (its default role, the user's membership role), for every project
+    the user belongs to or that grants every signed-in user a role."""
+    rows = conn.execute(
+        select(projects.c.name, projects.c.default_role, project_members.c.role)
+        .select_from(
+            projects.outerjoin(
+                project_members,
+                (project_members.c.project_id == projects.c.id)
+                & (project_members.c.user_id == user_id),
+            )
+        )
+        .where(project_members.c.role.is_not(None) | projects.c.default_role.is_not(None))
+    )
+    return {r.name: (r.default_role, r.role) for r in rows}

@@ -102,3 +102,16 @@ def test_members_bad_input_changes_nothing(world: World):
     removed = world.call("admin", "DELETE", "/api/v1/projects/alpha/members/owner")
     assert removed.status_code == 409 and removed.json()["error_code"] == "last_owner"
     assert world.system.members.list_members("alpha").to_dict() == before
+
+
+def test_the_projects_page_says_each_callers_role(world: World):
+    def roles(caller: str) -> dict[str, object]:
+        listed = world.call(caller, "GET", "/api/v1/projects").json()["projects"]
+        return {p["name"]: p["role"] for p in listed}
+
+    assert roles("viewer") == {"alpha": "viewer"}
+    assert roles("maintainer") == {"alpha": "maintainer"}
+    assert roles("outsider") == {"beta": "owner"}
+    assert roles("admin") == {"alpha": None, "beta": None}  # sees all, holds no role
+    world.system.members.set_default_role("beta", "editor")
+    assert roles("viewer") == {"alpha": "viewer", "beta": "editor"}

@@ -838,6 +838,12 @@ export type ProjectPublic = {
      */
     name: string;
     /**
+     * Role
+     *
+     * The caller's role here (its membership or the project's default role, the higher); null with auth off, or for a server admin who holds none.
+     */
+    role?: 'viewer' | 'editor' | 'maintainer' | 'owner' | null;
+    /**
      * Run Count
      */
     run_count: number;

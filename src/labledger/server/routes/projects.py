@@ -21,6 +21,7 @@ def list_projects(service: SearchServiceDep) -> schemas.ProjectsPublic:
                 run_count=p.run_count,
                 last_activity_ms=p.last_activity_ms,
                 runs_per_day=p.runs_per_day,
+                role=p.role,  # type: ignore[arg-type]
             )
             for p in service.list_projects()
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -12,6 +14,11 @@ class ProjectPublic(BaseModel):
     last_activity_ms: int | None
     runs_per_day: list[int] = Field(
         description="Runs started per day, last 30 days, oldest first (today last)."
+    )
+    role: Literal["viewer", "editor", "maintainer", "owner"] | None = Field(
+        None,
+        description="The caller's role here (its membership or the project's default role, "
+        "the higher); null with auth off, or for a server admin who holds none.",
     )
 
 
