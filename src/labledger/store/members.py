@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from labledger.store import _dialect
 from labledger.store.tables import project_members, projects, runs, users
@@ -66,20 +66,35 @@ def default_role(conn: Connection, project_id: int) -> str | None:
     return conn.execute(select(projects.c.default_role).where(projects.c.id == project_id)).scalar()
 
 
+# Built once: these run on every service call of a server with auth on.
+_PROJECT_ACCESS = (
+    select(projects.c.id, projects.c.default_role, project_members.c.role)
+    .select_from(
+        projects.outerjoin(
+            project_members,
+            (project_members.c.project_id == projects.c.id)
+            & (project_members.c.user_id == bindparam("user_id")),
+        )
+    )
+    .where(projects.c.name == bindparam("name"))
+)
+_RUN_ACCESS = (
+    select(runs.c.project_id, projects.c.default_role, project_members.c.role)
+    .select_from(
+        runs.join(projects, projects.c.id == runs.c.project_id).outerjoin(
+            project_members,
+            (project_members.c.project_id == runs.c.project_id)
+            & (project_members.c.user_id == bindparam("user_id")),
+        )
+    )
+    .where(runs.c.id == bindparam("run_id"))
+)
+
+
 def project_access(conn: Connection, name: str, user_id: int) -> tuple[int, str | None, str | None]:
     """(project id, its default role, the user's role) for a project by name; id -1 if the
     project does not exist."""
-    row = conn.execute(
-        select(projects.c.id, projects.c.default_role, project_members.c.role)
-        .select_from(
-            projects.outerjoin(
-                project_members,
-                (project_members.c.project_id == projects.c.id)
-                & (project_members.c.user_id == user_id),
-            )
-        )
-        .where(projects.c.name == name)
-    ).first()
+    row = conn.execute(_PROJECT_ACCESS, {"name": name, "user_id": user_id}).first()
     return (-1, None, None) if row is None else (row.id, row.default_role, row.role)
 
 
@@ -87,17 +102,7 @@ def run_access(
     conn: Connection, run_id: str, user_id: int
 ) -> tuple[int, str | None, str | None] | None:
     """(project id, default role, the user's role) of a run's project; None: no such run."""
-    row = conn.execute(
-        select(runs.c.project_id, projects.c.default_role, project_members.c.role)
-        .select_from(
-            runs.join(projects, projects.c.id == runs.c.project_id).outerjoin(
-                project_members,
-                (project_members.c.project_id == runs.c.project_id)
-                & (project_members.c.user_id == user_id),
-            )
-        )
-        .where(runs.c.id == run_id)
-    ).first()
+    row = conn.execute(_RUN_ACCESS, {"run_id": run_id, "user_id": user_id}).first()
     return None if row is None else (row.project_id, row.default_role, row.role)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from labledger.store import _dialect
 from labledger.store.tables import tokens, users
@@ -63,19 +63,24 @@ def insert_token(conn: Connection, **values: Any) -> None:
     conn.execute(tokens.insert().values(**values))
 
 
+# Built once: this runs on every request of a server with auth on, and building and
+# caching a statement anew costs as much as running it.
+_CREDENTIAL = (
+    select(
+        tokens,
+        users.c.name.label("user_name"),
+        users.c.kind.label("user_kind"),
+        users.c.is_admin.label("user_is_admin"),
+        users.c.disabled_ms.label("user_disabled_ms"),
+    )
+    .join(users, users.c.id == tokens.c.user_id)
+    .where(tokens.c.secret_hash == bindparam("secret_hash"))
+)
+
+
 def find_credential(conn: Connection, secret_hash: str) -> dict[str, Any] | None:
     """A token (any kind) by the hash of its secret, with its user's fields (``user_*``)."""
-    row = conn.execute(
-        select(
-            tokens,
-            users.c.name.label("user_name"),
-            users.c.kind.label("user_kind"),
-            users.c.is_admin.label("user_is_admin"),
-            users.c.disabled_ms.label("user_disabled_ms"),
-        )
-        .join(users, users.c.id == tokens.c.user_id)
-        .where(tokens.c.secret_hash == secret_hash)
-    ).first()
+    row = conn.execute(_CREDENTIAL, {"secret_hash": secret_hash}).first()
     return None if row is None else dict(row._mapping)
 
 
