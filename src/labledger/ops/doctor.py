@@ -18,6 +18,7 @@ from pathlib import Path
 
 from labledger.core.settings import Settings
 from labledger.ops.checks import Check, Status, ok
+from labledger.sdk.credentials import ENV as CREDENTIALS_ENV
 
 HEARTBEAT_INTERVAL_S = 30  # the SDK's heartbeat period (sdk/run.py)
 JOURNAL_SEGMENT_BYTES = 16 << 20  # each open run preallocates one (sdk/journal.py)
@@ -57,6 +58,7 @@ def check_unknown_variables(env: Mapping[str, str]) -> Check:
     """A misspelt LABLEDGER_ variable is silently ignored by everything else: say so here."""
     known = _setting_variables()
     extra = {  # set by the test suite, and by `labledger server --workers` for its workers
+        CREDENTIALS_ENV,  # read by the SDK's credentials file (not a setting)
         "LABLEDGER_REQUIRE_SERVICES",
         "LABLEDGER_SERVER_LOG_LEVEL",
         "LABLEDGER_SERVER_LOG_FORMAT",

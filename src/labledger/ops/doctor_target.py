@@ -12,6 +12,7 @@ from typing import Any
 from labledger._version import __version__
 from labledger.core.settings import Settings
 from labledger.ops.checks import Check, Status, ok
+from labledger.sdk.credentials import token_for
 from labledger.store.database import display_uri
 
 MAX_CLOCK_SKEW_MS = 5_000
@@ -35,7 +36,8 @@ def check_server(settings: Settings) -> list[Check]:
     import httpx
 
     url = settings.tracking_uri.rstrip("/")
-    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
+    token = settings.token or token_for(settings.tracking_uri)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(base_url=url, headers=headers, timeout=5.0) as http:
         try:
             sent = time.time_ns() // 1_000_000
@@ -159,12 +161,14 @@ def _readiness(http: Any) -> Check:
 def _auth(http: Any, settings: Settings) -> Check:
     response = http.get("/api/v1/projects")
     if response.status_code in (401, 403):
-        what = "rejected LABLEDGER_TOKEN" if settings.token else "needs a token"
+        sent = settings.token or token_for(settings.tracking_uri)
+        what = "rejected the token sent" if sent else "needs a token"
         return Check(
             "access",
             Status.FAIL,
             f"the server {what} (HTTP {response.status_code})",
-            "Set LABLEDGER_TOKEN to a token the server accepts.",
+            "Set LABLEDGER_TOKEN to a token the server accepts, or run `labledger login "
+            f"{settings.tracking_uri}`; an admin creates one with `labledger tokens create`.",
         )
     if response.status_code != 200:
         return Check(

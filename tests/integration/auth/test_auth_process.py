@@ -263,3 +263,28 @@ def test_make_run_prints_a_working_link_at_every_start(tmp_path: Path):
     assert seen[0] != seen[1]
     run_sh = (Path(__file__).resolve().parents[3] / "scripts" / "run.sh").read_text()
     assert "--login-link" in run_sh
+
+
+def test_doctor_says_how_to_get_access_and_uses_the_saved_token(
+    guarded: ServerProcess, tmp_path: Path
+):
+    env = {**os.environ, "LABLEDGER_CREDENTIALS_FILE": str(tmp_path / "creds.json")}
+    env.pop("LABLEDGER_TOKEN", None)
+    doctor = [sys.executable, "-m", "labledger.cli", "doctor", "--tracking-uri", guarded.url]
+    refused = subprocess.run(doctor, capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 1
+    assert "labledger login" in refused.stdout and "! variables" not in refused.stdout
+    store = ["--data-dir", str(guarded.data_dir)]
+    labledger("users", "add", "dee", *store)
+    token = labledger("tokens", "create", "dee", *store).stdout.strip()
+    subprocess.run(
+        [sys.executable, "-m", "labledger.cli", "login", guarded.url, "--token-stdin"],
+        input=token + "\n",
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    ok = subprocess.run(doctor, capture_output=True, text=True, env=env, timeout=120)
+    assert "✗ access" not in ok.stdout, ok.stdout
