@@ -18,7 +18,7 @@ from tests.conftest import ServerProcess
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
-LINK = re.compile(r"(http://127\.0\.0\.1:\d+/(?:api/v1/)?auth/link\?token=ll_[A-Za-z0-9_-]{43})")
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/api/v1/auth/link\?token=ll_[A-Za-z0-9_-]{43})")
 # what Chromium logs for an answer the test provokes on purpose
 REFUSED = {code: f"status of {code}" for code in (401, 403, 404, 409, 429)}
 
@@ -185,11 +185,16 @@ def test_a_viewer_sees_no_write_controls_and_an_editor_and_owner_do(page, team):
 
     url, run = team.url, team.runs["diverged"]
     sign_in(page, url, "vic")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     open_run(page, url, run, "viewer")
     assert page.get_by_test_id("notes-readonly").is_visible()
     assert page.get_by_role("textbox", name="Notes").count() == 0
     for name in ("Save notes", "Seal run", "Delete run…"):
         assert page.get_by_role("button", name=name).count() == 0, name
+    # the role comes from the projects list, not from the project's members
+    assert any(u.endswith("/api/v1/projects") for u in asked)
+    assert not [u for u in asked if "/members" in u]
     page.goto(f"{url}/projects/vision/members")
     assert "viewer" in page.get_by_test_id("your-role").inner_text()
     assert page.get_by_role("button", name="Add member").count() == 0
@@ -342,11 +347,70 @@ def test_an_admin_adds_and_disables_a_user(page, team):
     row = page.locator("[data-testid=user-row][data-user=dora]")
     row.wait_for()
     page.get_by_role("button", name="Login link for dora").click()
-    assert "/auth/link?token=ll_" in page.get_by_test_id("login-link").inner_text()
+    assert LINK.search(page.get_by_test_id("login-link").inner_text())
     page.get_by_role("button", name="Disable dora").click()
     page.locator("[data-testid=user-row][data-user=dora][data-disabled=true]").wait_for()
     page.get_by_role("button", name="Enable dora").click()
     page.locator("[data-testid=user-row][data-user=dora][data-disabled=false]").wait_for()
+
+
+def set_password(page, new: str, repeated: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    form = page.get_by_test_id("password-form")
+    form.get_by_label("New password", exact=True).fill(new)
+    form.get_by_label("Repeat the new password", exact=True).fill(new if repeated is None else repeated)
+    form.get_by_role("button", name="Set password").click()
+
+
+def test_a_user_from_a_login_link_sets_a_password_and_signs_in_with_it(page, team):
+    from playwright.sync_api import expect
+
+    sign_in(page, team.url, "admin")
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("New user name").fill("pat")
+    page.get_by_role("button", name="Add user").click()
+    page.get_by_role("button", name="Login link for pat").click()
+    found = LINK.search(page.get_by_test_id("login-link").inner_text())
+    assert found, "the Users page shows the link"
+    sign_out(page)
+
+    page.goto(found.group(1))
+    page.get_by_test_id("signed-in-as").wait_for()
+    assert "signed in as pat" in page.get_by_test_id("signed-in-as").inner_text()
+    page.get_by_role("link", name="Account").click()
+    assert page.title() == "Your account · LabLedger"
+    expect(page.get_by_test_id("has-password")).to_have_attribute("data-set", "false")
+    puts: list[str] = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    error = page.get_by_test_id("password-error")
+    set_password(page, "too short")  # caught before asking the server
+    expect(error).to_contain_text("at least 12 characters (this one has 9)")
+    set_password(page, "pat's long passphrase", "pat's long passphrasE")
+    expect(error).to_contain_text("The two passwords differ.")
+    assert puts == []
+    set_password(page, "pat's long passphrase")  # a PUT with the CSRF token
+    expect(page.get_by_test_id("password-set")).to_contain_text("Sign in as pat with it")
+    assert error.count() == 0 and len(puts) == 1 and puts[0].endswith("/api/v1/users/pat/password")
+    expect(page.get_by_test_id("has-password")).to_have_attribute("data-set", "true")
+    sign_out(page)
+    sign_in(page, team.url, "pat", "pat's long passphrase")
+
+
+def test_an_admin_sets_a_users_password_on_the_users_page(page, team):
+    from playwright.sync_api import expect
+
+    sign_in(page, team.url, "admin")
+    page.get_by_role("link", name="Users").click()
+    row = page.locator("[data-testid=user-row][data-user=carol]")
+    expect(row.locator("td").nth(3)).to_have_text("no")
+    page.get_by_role("button", name="Set password for carol").click()
+    dialog = page.get_by_role("dialog", name="Set the password of carol")
+    set_password(dialog, "carol's new passphrase")
+    expect(dialog.get_by_test_id("password-set")).to_contain_text("carol can sign in with it")
+    expect(row.locator("td").nth(3)).to_have_text("yes")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+    sign_out(page)
+    sign_in(page, team.url, "carol", "carol's new passphrase")
 
 
 def test_a_user_creates_a_token_sees_it_once_and_revokes_it(page, team):

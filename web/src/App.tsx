@@ -13,6 +13,7 @@ const ComparePage = lazy(() => import("./features/compare/ComparePage").then((m)
 const MembersPage = lazy(() => import("./features/members").then((m) => ({ default: m.MembersPage })));
 const UsersPage = lazy(() => import("./features/users").then((m) => ({ default: m.UsersPage })));
 const TokensPage = lazy(() => import("./features/tokens").then((m) => ({ default: m.TokensPage })));
+const AccountPage = lazy(() => import("./features/account").then((m) => ({ default: m.AccountPage })));
 const AuditPage = lazy(() => import("./features/audit").then((m) => ({ default: m.AuditPage })));
 
 export function App() {
@@ -39,6 +40,7 @@ export function App() {
           <Route path="/compare" element={<ComparePage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/tokens" element={<TokensPage />} />
+          <Route path="/account" element={<AccountPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="*" element={<Empty>Nothing here. <Anchor component={Link} to="/">Back to projects</Anchor></Empty>} />
         </Routes>

@@ -53,6 +53,10 @@ export const accountsApi = {
   addUser: (body: { name: string; admin: boolean; service: boolean }) => unwrap(Users.usersAddUser({ body })),
   disableUser: (name: string) => unwrap(Users.usersDisableUser({ ...user(name), body: {} })),
   enableUser: (name: string) => unwrap(Users.usersEnableUser({ ...user(name), body: {} })),
+  getUser: (name: string) => unwrap(Users.usersGetUser(user(name))),
+  /** Sets a password (your own, or anyone's for an admin); the server wants 12 characters or more. */
+  setPassword: (name: string, password: string) =>
+    unwrap(Users.usersSetPassword({ ...user(name), body: { password } })).then(() => undefined),
   loginLink: (name: string) => unwrap(Users.usersCreateLoginLink({ ...user(name), body: {} })).then((d) => d.url),
 
   listTokens: (name: string) => unwrap(Users.usersListTokens(user(name))).then((d) => d.tokens),

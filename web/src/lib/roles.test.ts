@@ -1,36 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { allows, heldRole, permissions, roleOf } from "./roles";
+import { allows, isRole, permissions, roleIn } from "./roles";
 
 const signedIn = (user: string, admin = false) => ({ auth: true, user, admin });
-const members = (rows: [string, string][], default_role: string | null = null) => ({
-  members: rows.map(([user, role]) => ({ user, role })),
-  default_role,
+const projects = (...rows: [string, string | null | undefined][]) => rows.map(([name, role]) => ({ name, role }));
+
+describe("roleIn: the role the projects list reports", () => {
+  it("takes the named project's role as the server gives it", () => {
+    const list = projects(["vision", "editor"], ["nlp", "owner"]);
+    expect(roleIn(list, "vision")).toBe("editor");
+    expect(roleIn(list, "nlp")).toBe("owner");
+  });
+  it("is null for a project not in the list, or without a role", () => {
+    const list = projects(["vision", null], ["nlp", undefined]);
+    expect(roleIn(list, "secret")).toBeNull();
+    expect(roleIn(list, "vision")).toBeNull(); // auth off, or an admin holding none
+    expect(roleIn(list, "nlp")).toBeNull(); // an older server that sends no role
+  });
+  it("knows nothing before the list is loaded, and ignores names that are not roles", () => {
+    expect(roleIn(undefined, "vision")).toBeNull();
+    expect(roleIn(projects(["vision", "superuser"]), "vision")).toBeNull();
+  });
+  it("matches the name exactly", () => {
+    expect(roleIn(projects(["Vision", "owner"]), "vision")).toBeNull();
+  });
 });
 
-describe("heldRole", () => {
-  it("takes the higher of the membership and the default role", () => {
-    expect(heldRole("editor", "viewer")).toBe("editor");
-    expect(heldRole("viewer", "owner")).toBe("owner");
-    expect(heldRole(null, "maintainer")).toBe("maintainer");
-    expect(heldRole("viewer", null)).toBe("viewer");
-  });
-  it("is null with neither, and ignores names that are not roles", () => {
-    expect(heldRole(null, null)).toBeNull();
-    expect(heldRole("superuser", undefined)).toBeNull();
-  });
-});
-
-describe("roleOf", () => {
-  it("finds the signed-in user's row", () => {
-    expect(roleOf(signedIn("ana"), members([["bo", "owner"], ["ana", "editor"]]))).toBe("editor");
-  });
-  it("falls back to the default role for a user without a row", () => {
-    expect(roleOf(signedIn("cy"), members([["bo", "owner"]], "viewer"))).toBe("viewer");
-    expect(roleOf(signedIn("cy"), members([["bo", "owner"]]))).toBeNull();
-  });
-  it("knows nothing before the members are loaded or without a user", () => {
-    expect(roleOf(signedIn("ana"), undefined)).toBeNull();
-    expect(roleOf({ auth: true, user: null, admin: false }, members([["ana", "owner"]]))).toBeNull();
+describe("isRole", () => {
+  it("accepts the four roles only", () => {
+    expect(["viewer", "editor", "maintainer", "owner"].every(isRole)).toBe(true);
+    expect([null, undefined, "", "admin", "Owner"].some(isRole)).toBe(false);
   });
 });
 
@@ -53,23 +51,34 @@ describe("allows: each role includes the ones below it", () => {
 
 describe("permissions", () => {
   it("hides every write control from a viewer", () => {
-    const may = permissions(signedIn("vi"), members([["vi", "viewer"]]));
+    const may = permissions(signedIn("vi"), "viewer");
     expect(may).toMatchObject({ role: "viewer", unrestricted: false, read: true, write: false, delete: false, maintain: false, manage: false });
   });
   it("lets an editor annotate but not delete or seal", () => {
-    const may = permissions(signedIn("ed"), members([["ed", "editor"]]));
+    const may = permissions(signedIn("ed"), "editor");
     expect([may.write, may.delete, may.maintain, may.manage]).toEqual([true, false, false, false]);
   });
-  it("gives a server admin everything, member or not", () => {
-    const may = permissions(signedIn("root", true), members([]));
-    expect(may.unrestricted && may.manage && may.delete).toBe(true);
+  it("lets a maintainer seal and delete but not manage members", () => {
+    const may = permissions(signedIn("ma"), "maintainer");
+    expect([may.write, may.delete, may.maintain, may.manage]).toEqual([true, true, true, false]);
+  });
+  it("gives a server admin everything, with a role or none", () => {
+    for (const role of [null, "viewer"] as const) {
+      const may = permissions(signedIn("root", true), role);
+      expect(may.unrestricted && may.manage && may.delete).toBe(true);
+    }
   });
   it("gives everything on a server with auth off", () => {
-    const may = permissions({ auth: false, user: null, admin: false }, undefined);
+    const may = permissions({ auth: false, user: null, admin: false }, null);
     expect(may.write && may.manage).toBe(true);
+    expect(may.role).toBeNull();
   });
-  it("allows nothing while the members are unknown", () => {
-    const may = permissions(signedIn("ana"), undefined);
+  it("allows nothing while the role is unknown or none", () => {
+    const may = permissions(signedIn("ana"), null);
     expect([may.read, may.write, may.manage]).toEqual([false, false, false]);
+  });
+  it("allows nothing without a signed-in user, whatever role is passed", () => {
+    const may = permissions({ auth: true, user: null, admin: false }, "owner");
+    expect([may.role, may.read, may.manage]).toEqual([null, false, false]);
   });
 });

@@ -1,8 +1,9 @@
-/** What the signed-in user may do in a project, from the session and the project's members,
- *  mirroring the server's RolePolicy (services/roles.py): a role includes the ones below it,
- *  the role held is the higher of the user's membership and the project's default role, and
- *  a server admin (or a server with auth off) may do everything.  The server still judges
- *  every call; this only decides which controls the UI shows. */
+/** What the signed-in user may do in a project, from the session and the role the server
+ *  reports for the project (``GET /api/v1/projects``: each project's ``role``, already the
+ *  higher of the user's membership and the project's default role), mirroring the server's
+ *  RolePolicy (services/roles.py): a role includes the ones below it, and a server admin (or
+ *  a server with auth off) may do everything.  The server still judges every call; this
+ *  only decides which controls the UI shows. */
 
 export const ROLES = ["viewer", "editor", "maintainer", "owner"] as const;
 export type Role = (typeof ROLES)[number];
@@ -24,13 +25,14 @@ export interface SessionLike {
   admin: boolean;
 }
 
-export interface MembersLike {
-  members: ReadonlyArray<{ user: string; role: string }>;
-  default_role?: string | null;
+/** A project as the projects list gives it: its name and the caller's role there. */
+export interface ProjectLike {
+  name: string;
+  role?: string | null;
 }
 
 export type Permissions = Record<ProjectAction, boolean> & {
-  /** The role held in the project (null: none, or an admin/auth-off session). */
+  /** The role held in the project (null: none, not known yet, or an admin/auth-off session). */
   role: Role | null;
   /** Everything is allowed whatever the role: a server admin, or a server with auth off. */
   unrestricted: boolean;
@@ -44,31 +46,25 @@ export function isRole(name: string | null | undefined): name is Role {
   return rank(name) > 0;
 }
 
-/** The higher of two roles (either may be missing). */
-export function heldRole(defaultRole: string | null | undefined, memberRole: string | null | undefined): Role | null {
-  const best = Math.max(rank(defaultRole), rank(memberRole));
-  return best ? ROLES[best - 1] : null;
-}
-
-/** The user's role in a project from its members list (null while unknown or none). */
-export function roleOf(session: SessionLike, members: MembersLike | undefined): Role | null {
-  if (!members || !session.user) return null;
-  const row = members.members.find((m) => m.user === session.user);
-  return heldRole(members.default_role, row?.role);
+/** The caller's role in ``project`` from the projects list (null while the list is unknown,
+ *  when the project is not in it, or when the server names no role). */
+export function roleIn(projects: ReadonlyArray<ProjectLike> | undefined, project: string): Role | null {
+  const role = projects?.find((p) => p.name === project)?.role;
+  return isRole(role) ? role : null;
 }
 
 export function allows(role: Role | null, action: ProjectAction): boolean {
   return rank(role) >= rank(NEEDED[action]);
 }
 
-/** Every action's answer at once: what the UI shows.  ``members`` undefined (not loaded yet,
- *  or refused) allows nothing but what the session alone allows. */
-export function permissions(session: SessionLike, members: MembersLike | undefined): Permissions {
+/** Every action's answer at once: what the UI shows.  ``role`` null (not known yet, or
+ *  none) allows nothing but what the session alone allows. */
+export function permissions(session: SessionLike, role: Role | null): Permissions {
   const unrestricted = !session.auth || session.admin;
-  const role = roleOf(session, members);
-  const can = (action: ProjectAction) => unrestricted || allows(role, action);
+  const held = session.auth && session.user ? role : null;
+  const can = (action: ProjectAction) => unrestricted || allows(held, action);
   return {
-    role,
+    role: held,
     unrestricted,
     read: can("read"),
     write: can("write"),

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { endsSession, loginFailure, loginPath, needsCsrf, redirectError, safeNext } from "./signIn";
+import {
+  endsSession,
+  loginFailure,
+  loginPath,
+  MIN_PASSWORD,
+  needsCsrf,
+  passwordProblem,
+  passwordRefusal,
+  redirectError,
+  safeNext,
+} from "./signIn";
 
 describe("needsCsrf", () => {
   it("is needed by every method that may change something", () => {
@@ -51,5 +61,32 @@ describe("the login page's messages", () => {
   it("passes the server's words on a refused password", () => {
     const err = { status: 401, code: "unauthenticated", message: "wrong user name or password", details: {} };
     expect(loginFailure(err)).toBe("Wrong user name or password.");
+  });
+});
+
+describe("passwordProblem", () => {
+  it("wants the server's minimum length, saying how long the password is", () => {
+    expect(MIN_PASSWORD).toBe(12);
+    expect(passwordProblem("short", "short")).toBe("A password needs at least 12 characters (this one has 5).");
+    expect(passwordProblem("", "")).toMatch(/at least 12/);
+  });
+  it("wants the same password twice", () => {
+    expect(passwordProblem("correct horse battery", "correct horse batery")).toBe("The two passwords differ.");
+  });
+  it("lets a long enough, repeated password through (spaces count)", () => {
+    expect(passwordProblem("twelve chars", "twelve chars")).toBeNull();
+  });
+});
+
+describe("passwordRefusal", () => {
+  it("drops the field path of a schema error and ends the sentence", () => {
+    const error = { status: 422, code: "invalid_body", message: "password: String should have at least 12 characters" };
+    expect(passwordRefusal(error)).toBe("String should have at least 12 characters.");
+  });
+  it("keeps the server's other words, capitalised", () => {
+    expect(passwordRefusal({ status: 403, code: "permission_denied", message: "only an admin may do that" })).toBe(
+      "Only an admin may do that.",
+    );
+    expect(passwordRefusal({ status: 500, code: "http_error", message: "" })).toBe("Setting the password failed (HTTP 500).");
   });
 });

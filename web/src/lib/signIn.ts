@@ -1,6 +1,6 @@
 /** Small decisions of signing in, kept pure: which requests carry the CSRF token, which
- *  answers mean the session is gone, where the login page sends the user back to, and what
- *  the login page says about a failure. */
+ *  answers mean the session is gone, where the login page sends the user back to, what the
+ *  login page says about a failure, and whether a new password will do. */
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -47,5 +47,23 @@ export function loginFailure(error: { status: number; code: string; message: str
   }
   // the server's own words: "wrong user name or password", "user 'ana' is disabled"
   const text = error.message || `Signing in failed (HTTP ${error.status}).`;
+  return text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+}
+
+/** The server's shortest password (core/accounts.py's MIN_PASSWORD; the OpenAPI schema's
+ *  minLength, which the generated types do not carry). */
+export const MIN_PASSWORD = 12;
+
+/** Why a new password would be refused before asking the server (null: send it). */
+export function passwordProblem(password: string, repeated: string): string | null {
+  if (password.length < MIN_PASSWORD) return `A password needs at least ${MIN_PASSWORD} characters (this one has ${password.length}).`;
+  if (password !== repeated) return "The two passwords differ.";
+  return null;
+}
+
+/** The server's refusal of a new password, in words (its message, minus the field path of a
+ *  schema error: "password: String should have at least 12 characters"). */
+export function passwordRefusal(error: { status: number; code: string; message: string }): string {
+  const text = (error.message || `Setting the password failed (HTTP ${error.status}).`).replace(/^password: /, "");
   return text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 }

@@ -50,7 +50,8 @@ export function LoginPage() {
             )}
             <Text size="xs" c="dimmed">
               No password yet? An admin can give you a one-time login link
-              (<code>labledger users login-link NAME</code>) or set one (<code>labledger users passwd NAME</code>).
+              (<code>labledger users login-link NAME</code>, or the Users page); once in, set your
+              password on your Account page.
             </Text>
           </Stack>
         </form>

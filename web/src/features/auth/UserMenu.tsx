@@ -5,7 +5,8 @@ import { accountsApi } from "../../api/accounts";
 import { signedOut, useSession } from "./session";
 
 /** The header's links for a signed-in user: the admin pages (server admins), their tokens,
- *  who they are, and signing out.  Nothing on a server with auth off. */
+ *  their account (the password), who they are, and signing out.  Nothing on a server with
+ *  auth off. */
 export function UserMenu() {
   const session = useSession();
   const client = useQueryClient();
@@ -28,6 +29,7 @@ export function UserMenu() {
         </>
       )}
       <Anchor component={Link} to="/tokens" size="sm">Tokens</Anchor>
+      <Anchor component={Link} to="/account" size="sm">Account</Anchor>
       <Text size="sm" data-testid="signed-in-as">
         signed in as <b>{session.user}</b>{session.admin ? " (admin)" : ""}
       </Text>

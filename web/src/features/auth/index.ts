@@ -2,5 +2,5 @@
 export { LoginPage } from "./LoginPage";
 export { SessionGate } from "./SessionGate";
 export { signedIn, signedOut, useSession, watchSession } from "./session";
-export { membersQuery, usePermissions } from "./usePermissions";
+export { projectsQuery, usePermissions } from "./usePermissions";
 export { UserMenu } from "./UserMenu";

@@ -1,22 +1,22 @@
-/** What the signed-in user may do in a project: its role comes from the project's members
- *  (the user's row, or the project's default role) unless the session is a server admin's
- *  or the server runs without auth. */
+/** What the signed-in user may do in a project: its role is the one the projects list
+ *  reports for it (the server takes the higher of membership and default role) unless the
+ *  session is a server admin's or the server runs without auth. */
 import { useQuery } from "@tanstack/react-query";
-import { accountsApi } from "../../api/accounts";
-import { permissions, type Permissions } from "../../lib/roles";
+import { api } from "../../api";
+import { permissions, roleIn, type Permissions } from "../../lib/roles";
 import { useSession } from "./session";
 
-export function membersQuery(project: string) {
-  return { queryKey: ["members", project], queryFn: () => accountsApi.members(project) };
-}
+/** The projects the user may read, each with the user's role: one cache entry shared by the
+ *  projects page and every page that asks what the user may do. */
+export const projectsQuery = { queryKey: ["projects"], queryFn: api.listProjects };
 
-/** Nothing is allowed until the members are known (controls appear, never
- *  disappear, as the answer arrives). */
+/** Nothing is allowed until the projects list is known (controls appear, never disappear,
+ *  as the answer arrives). */
 export function usePermissions(project: string | undefined): Permissions & { settled: boolean } {
   const session = useSession();
   const needed = !!project && session.auth && !session.admin && !!session.user;
-  const members = useQuery({ ...membersQuery(project ?? ""), enabled: needed });
+  const projects = useQuery({ ...projectsQuery, enabled: needed });
   // settled: the answer will not change any more (what the page marks for tests and tools)
-  const settled = !!project && (!needed || !members.isPending);
-  return { ...permissions(session, needed ? members.data : undefined), settled };
+  const settled = !!project && (!needed || !projects.isPending);
+  return { ...permissions(session, needed ? roleIn(projects.data, project) : null), settled };
 }

@@ -8,7 +8,11 @@ import { describeError, ErrorState, Loading } from "../../components/States";
 import { usePageTitle } from "../../components/usePageTitle";
 import { formatTime } from "../../lib/format";
 import { ROLES } from "../../lib/roles";
-import { membersQuery, usePermissions } from "../auth";
+import { projectsQuery, usePermissions } from "../auth";
+
+function membersQuery(project: string) {
+  return { queryKey: ["members", project], queryFn: () => accountsApi.members(project) };
+}
 
 type Change =
   | { kind: "set"; user: string; role: MemberRole }
@@ -60,9 +64,14 @@ export function MembersPage() {
   const members = useQuery(membersQuery(project));
   const change = useMutation({
     mutationFn: (c: Change) => apply(project, c),
-    onSuccess: (answer) => client.setQueryData(membersQuery(project).queryKey, answer),
+    onSuccess: (answer) => {
+      client.setQueryData(membersQuery(project).queryKey, answer);
+      // the user's own role may have changed with it (their row, the default role)
+      void client.invalidateQueries({ queryKey: projectsQuery.queryKey });
+    },
   });
-  if (members.isPending) return <Loading what="the members" />;
+  // the controls wait for the user's role too, so they never pop in after the table
+  if (members.isPending || !may.settled) return <Loading what="the members" />;
   if (members.isError) return <ErrorState error={members.error} />;
   const { members: rows, default_role } = members.data;
   const yours = may.unrestricted ? "server admin: every right" : may.role ?? "none";

@@ -1,16 +1,15 @@
 import { Anchor, Paper, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
-import { api } from "../../api";
 import { Sparkline } from "../../components/Sparkline";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { usePageTitle } from "../../components/usePageTitle";
 import { formatAgo } from "../../lib/format";
-import { useSession } from "../auth";
+import { projectsQuery, useSession } from "../auth";
 
 export function ProjectsPage() {
   usePageTitle("Projects");
-  const projects = useQuery({ queryKey: ["projects"], queryFn: api.listProjects });
+  const projects = useQuery(projectsQuery);
   const session = useSession();
   const restricted = session.auth && !session.admin; // the list holds only what the user may read
   return (

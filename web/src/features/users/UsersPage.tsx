@@ -1,10 +1,11 @@
-import { Alert, Badge, Button, Checkbox, Code, CopyButton, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Checkbox, Code, CopyButton, Group, Modal, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { accountsApi, type UserPublic } from "../../api/accounts";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { usePageTitle } from "../../components/usePageTitle";
 import { formatTime } from "../../lib/format";
+import { PasswordForm } from "../account";
 import { useSession } from "../auth";
 
 const USERS_KEY = ["users"];
@@ -58,6 +59,7 @@ function UserRow({ user, self, onLink }: { user: UserPublic; self: boolean; onLi
     onSuccess: () => client.invalidateQueries({ queryKey: USERS_KEY }),
   });
   const link = useMutation({ mutationFn: () => accountsApi.loginLink(user.name), onSuccess: onLink });
+  const [settingPassword, setSettingPassword] = useState(false);
   const failed = toggle.error ?? link.error;
   return (
     <Table.Tr data-testid="user-row" data-user={user.name} data-disabled={user.disabled}>
@@ -84,14 +86,24 @@ function UserRow({ user, self, onLink }: { user: UserPublic; self: boolean; onLi
             <Button size="compact-xs" variant="subtle" loading={link.isPending} onClick={() => link.mutate()}
                     aria-label={`Login link for ${user.name}`}>Login link</Button>
           )}
+          {user.kind !== "service" && ( // service accounts use tokens
+            <Button size="compact-xs" variant="subtle" onClick={() => setSettingPassword(true)}
+                    aria-label={`Set password for ${user.name}`}>Set password</Button>
+          )}
           {failed && <Text size="xs" c="red">{(failed as Error).message}</Text>}
+          {settingPassword && (
+            <Modal opened onClose={() => setSettingPassword(false)} title={`Set the password of ${user.name}`}
+                   closeButtonProps={{ "aria-label": "Close" }}>
+              <PasswordForm user={user.name} self={self} />
+            </Modal>
+          )}
         </Group>
       </Table.Td>
     </Table.Tr>
   );
 }
 
-/** Server admins: every user, adding one, disabling and enabling. */
+/** Server admins: every user, adding one, disabling and enabling, login links, passwords. */
 export function UsersPage() {
   usePageTitle("Users");
   const session = useSession();

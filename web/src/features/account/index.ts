@@ -1,0 +1,3 @@
+/** The signed-in user's own account, and the password form the Users page shares. */
+export { AccountPage } from "./AccountPage";
+export { PasswordForm } from "./PasswordForm";
