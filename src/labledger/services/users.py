@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from labledger.core.accounts import MAX_PASSWORD, MIN_PASSWORD, check_user_name
-from labledger.core.errors import InvalidInputError, UserExistsError, UserNotFoundError
+from labledger.core.errors import (
+    InvalidInputError,
+    PermissionDeniedError,
+    UserExistsError,
+    UserNotFoundError,
+)
 from labledger.core.identity import Action
 from labledger.core.ids import now_ms
 from labledger.core.validation import check_str
@@ -64,6 +70,18 @@ def user_row(conn: Connection, name: str) -> dict[str, Any]:
     if row is None:
         raise UserNotFoundError(f"user {name!r} does not exist", details={"user": name})
     return row
+
+
+def _check_current(stored: str, current: str | None) -> None:
+    try:
+        ok = current is not None and PASSWORDS.verify(stored, current)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise PermissionDeniedError(
+            "changing your own password needs the current one (field current)",
+            details={"field": "current", "reason": "current_password"},
+        )
 
 
 def check_password(field: str, password: object) -> str:
@@ -137,16 +155,32 @@ class UserService(Guarded):
         self.db.run_write(apply)
         return self.get_user(name)
 
-    def set_password(self, name: str, password: str) -> None:
-        """Set a user's password (its own, or anyone's for an admin); argon2id hash only."""
+    def set_password(self, name: str, password: str, current: str | None = None) -> None:
+        """Set a user's password (argon2id hash only): its own, giving the ``current`` one
+        when it has one (a stolen session cannot take the account), or anyone's for an
+        admin.  The user's other UI sessions and login links end; API tokens stay."""
         self._allow_self_or_admin(name, Action.WRITE)
         name = check_user_name("name", name)
         hashed = PASSWORDS.hash(check_password("password", password))
+        if current is not None:
+            check_str("current", current, MAX_PASSWORD)
+        acting_on_self = self.principal.signed_in and self.principal.name == name
 
         def apply(conn: Connection) -> None:
             row = user_row(conn, name)
+            if acting_on_self and row["password_hash"] is not None:
+                _check_current(row["password_hash"], current)
             repo.set_user(conn, row["id"], password_hash=hashed)
-            audit.record(conn, self.principal, "user.password", f"user:{name}")
+            ended = repo.revoke_user_tokens(
+                conn, row["id"], now_ms(), ("session", "login"), keep=self.principal.token_id
+            )
+            audit.record(
+                conn,
+                self.principal,
+                "user.password",
+                f"user:{name}",
+                details={"sessions_ended": ended},
+            )
 
         self.db.run_write(apply)
 

@@ -108,13 +108,20 @@ def revoke_token(conn: Connection, token_id: str, now_ms: int) -> bool:
     return result.rowcount > 0
 
 
-def revoke_user_tokens(conn: Connection, user_id: int, now_ms: int) -> int:
-    result = conn.execute(
-        update(tokens)
-        .where(tokens.c.user_id == user_id, tokens.c.revoked_ms.is_(None))
-        .values(revoked_ms=now_ms)
+def revoke_user_tokens(
+    conn: Connection,
+    user_id: int,
+    now_ms: int,
+    kinds: tuple[str, ...],
+    keep: str | None = None,
+) -> int:
+    """Revoke a user's live credentials of ``kinds`` (all but ``keep``)."""
+    query = update(tokens).where(
+        tokens.c.user_id == user_id, tokens.c.revoked_ms.is_(None), tokens.c.kind.in_(kinds)
     )
-    return int(result.rowcount)
+    if keep is not None:
+        query = query.where(tokens.c.id != keep)
+    return int(conn.execute(query.values(revoked_ms=now_ms)).rowcount)
 
 
 def touch_token(conn: Connection, token_id: str, now_ms: int) -> None:

@@ -308,3 +308,57 @@ def test_replicas_starting_together_create_one_admin(store_uri: str, tmp_path):
     finally:
         for t in trackers:
             t.close()
+
+
+def test_changing_your_own_password_needs_the_current_one_and_ends_other_sessions(world: World):
+    world.system.users.set_password("viewer", "the first password")
+    first = world.http.post(
+        "/api/v1/auth/login", json={"user": "viewer", "password": "the first password"}
+    )
+    other_session = first.cookies["labledger_session"]
+    world.http.cookies.clear()
+    link = world.system.logins.create_login_link("viewer")
+    change = {"password": "the second password"}
+    no_current = world.call("viewer", "PUT", "/api/v1/users/viewer/password", json=change)
+    assert no_current.status_code == 403 and no_current.json()["details"]["field"] == "current"
+    wrong = world.call(
+        "viewer",
+        "PUT",
+        "/api/v1/users/viewer/password",
+        json={**change, "current": "not the first one"},
+    )
+    assert wrong.status_code == 403
+    assert (
+        world.http.post(
+            "/api/v1/auth/login", json={"user": "viewer", "password": "the first password"}
+        ).status_code
+        == 200
+    )  # unchanged
+    world.http.cookies.clear()
+    ok = world.call(
+        "viewer",
+        "PUT",
+        "/api/v1/users/viewer/password",
+        json={**change, "current": "the first password"},
+    )
+    assert ok.status_code == 204
+    world.http.cookies.set("labledger_session", other_session)
+    assert world.http.get("/api/v1/projects").status_code == 401  # that session ended
+    world.http.cookies.clear()
+    assert world.http.post("/api/v1/auth/link", json={"token": link}).status_code == 401
+    world.http.cookies.clear()
+    assert world.call("viewer", "GET", "/api/v1/projects").status_code == 200  # tokens stay
+    # an admin sets another's password without knowing it
+    assert (
+        world.call(
+            "admin", "PUT", "/api/v1/users/viewer/password", json={"password": "set by the admin"}
+        ).status_code
+        == 204
+    )
+    assert (
+        world.http.post(
+            "/api/v1/auth/login", json={"user": "viewer", "password": "set by the admin"}
+        ).status_code
+        == 200
+    )
+    world.http.cookies.clear()

@@ -1057,6 +1057,9 @@ export class Users {
     
     /**
      * Set Password
+     *
+     * Set a password for the login form: your own (with ``current`` when you have one),
+     * or anyone's as a server admin.  The user's other sessions and login links end.
      */
     public static usersSetPassword<ThrowOnError extends boolean = false>(options: Options<UsersSetPasswordData, ThrowOnError>) {
         return (options.client ?? client).put<UsersSetPasswordResponses, UsersSetPasswordErrors, ThrowOnError>({

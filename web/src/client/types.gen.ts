@@ -750,6 +750,12 @@ export type NewTokenPublic = {
  */
 export type PasswordIn = {
     /**
+     * Current
+     *
+     * Your current password, when changing your own and you have one.
+     */
+    current?: string | null;
+    /**
      * Password
      */
     password: string;

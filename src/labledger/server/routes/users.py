@@ -80,7 +80,9 @@ def enable_user(name: UserPath, tracker: TrackerDep, _body: EmptyBody) -> schema
     "/api/v1/users/{name}/password", status_code=204, responses=errors(INPUT_400, _403, _404)
 )
 def set_password(name: UserPath, body: schemas.PasswordIn, tracker: TrackerDep) -> None:
-    tracker.users.set_password(name, body.password)
+    """Set a password for the login form: your own (with ``current`` when you have one),
+    or anyone's as a server admin.  The user's other sessions and login links end."""
+    tracker.users.set_password(name, body.password, body.current)
 
 
 @router.post(
