@@ -19,6 +19,7 @@ from labledger.core.identity import ANONYMOUS, Action, Principal
 
 if TYPE_CHECKING:
     from labledger.artifacts import BlobStore
+    from labledger.services.access_cache import AccessCache
     from labledger.store.database import Database
 
 
@@ -87,6 +88,9 @@ class Guarded:
     # Methods that take no principal's word because they are how a caller becomes known
     # (checking a token, a password, a login link): each named here, and only these.
     UNGUARDED: ClassVar[frozenset[str]] = frozenset()
+    # What this server process remembers of credentials and roles (services/access_cache.py;
+    # None: nothing is remembered, the embedded store and --auth off).
+    access_cache: AccessCache | None = None
 
     def __init__(self, db: Database, blob_store: BlobStore | None = None) -> None:
         self.db = db
@@ -106,3 +110,9 @@ class Guarded:
     def visible_projects(self) -> frozenset[str] | None:
         """The projects this caller may read (``None``: all of them)."""
         return self.policy.visible_projects(self.principal)
+
+    def access_changed(self) -> None:
+        """After committing a change that can take access away (which moved the access
+        generation in its transaction): this process forgets what it remembered."""
+        if self.access_cache is not None:
+            self.access_cache.changed()

@@ -27,6 +27,7 @@ from labledger.services import audit
 from labledger.services.access import Guarded
 from labledger.services.tokens import LOGIN, SESSION, issue, refusal
 from labledger.services.users import PASSWORDS, user_row
+from labledger.store import access_state
 from labledger.store import users as repo
 from labledger.store.database import Connection, Database
 
@@ -240,9 +241,11 @@ class LoginService(Guarded):
             if row is None or row["kind"] != SESSION:
                 return  # an API token is revoked on purpose, never by a logout
             if repo.revoke_token(conn, token_id, now_ms()):
+                access_state.bump(conn)
                 audit.record(conn, self.principal, "logout", f"user:{session.name}")
 
         self.db.run_write(apply)
+        self.access_changed()
 
     def _open_session(self, conn: Connection, user_id: int, name: str, method: str) -> Session:
         token_id, secret = issue(

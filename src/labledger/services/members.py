@@ -20,6 +20,7 @@ from labledger.core.validation import check_project_name
 from labledger.services import audit
 from labledger.services.access import Guarded
 from labledger.services.users import user_row
+from labledger.store import access_state
 from labledger.store import members as repo
 from labledger.store import projects as project_repo
 from labledger.store.database import Connection
@@ -56,6 +57,7 @@ def own_new_project(conn: Connection, principal: Principal, project_id: int, nam
     if principal.user_id is None:
         return
     repo.set_role(conn, project_id, principal.user_id, Role.OWNER.label, now_ms())
+    access_state.bump(conn)
     audit.record(
         conn,
         principal,
@@ -81,6 +83,7 @@ class MemberService(Guarded):
                     f"project {name!r} already exists", details={"field": "name", "project": name}
                 )
             repo.set_role(conn, project_id, user["id"], Role.OWNER.label, now_ms())
+            access_state.bump(conn)
             audit.record(
                 conn,
                 self.principal,
@@ -91,6 +94,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
+        self.access_changed()
         return self.list_members(name)
 
     def list_members(self, project: str) -> ProjectMembers:
@@ -121,6 +125,7 @@ class MemberService(Guarded):
             if old == Role.OWNER.label:
                 _keep_an_owner(conn, project_id, project)
             repo.set_role(conn, project_id, member["id"], chosen.label, now_ms())
+            access_state.bump(conn)
             audit.record(
                 conn,
                 self.principal,
@@ -131,6 +136,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
+        self.access_changed()
         return self.list_members(project)
 
     def remove_member(self, project: str, user: str) -> ProjectMembers:
@@ -150,6 +156,7 @@ class MemberService(Guarded):
             if old == Role.OWNER.label:
                 _keep_an_owner(conn, project_id, project)
             repo.remove(conn, project_id, member["id"])
+            access_state.bump(conn)
             audit.record(
                 conn,
                 self.principal,
@@ -160,6 +167,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
+        self.access_changed()
         return self.list_members(project)
 
     def set_default_role(self, project: str, role: str | None) -> str | None:
@@ -176,6 +184,7 @@ class MemberService(Guarded):
         def apply(conn: Connection) -> None:
             project_id = project_repo.get_project_id(conn, project)
             repo.set_default_role(conn, project_id, chosen.label if chosen else None)
+            access_state.bump(conn)
             audit.record(
                 conn,
                 self.principal,
@@ -186,6 +195,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
+        self.access_changed()
         return chosen.label if chosen else None
 
 

@@ -18,6 +18,7 @@ from labledger.core.errors import (
     RunNotFoundError,
 )
 from labledger.core.identity import Action, Principal, PrincipalKind, Role
+from labledger.services.access_cache import AccessCache
 from labledger.store import members as member_repo
 from labledger.store import tombstones
 from labledger.store.database import Database
@@ -34,8 +35,9 @@ def held_role(default_role: str | None, member_role: str | None) -> Role | None:
 
 
 class RolePolicy:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache: AccessCache | None = None) -> None:
         self.db = db
+        self.cache = cache
 
     def check(
         self,
@@ -71,9 +73,15 @@ class RolePolicy:
 
     def _check_run(self, principal: Principal, action: Action, run_id: str) -> None:
         assert principal.user_id is not None
-        with self.db.read() as conn:
-            access = member_repo.run_access(conn, run_id, principal.user_id)
-            stone = None if access is not None else tombstones.find(conn, run_id)
+        key = ("run", principal.user_id, run_id)
+        access = self.cache.get(key) if self.cache is not None else None
+        stone = None
+        if access is None:
+            with self.db.read() as conn:
+                access = member_repo.run_access(conn, run_id, principal.user_id)
+                stone = None if access is not None else tombstones.find(conn, run_id)
+            if access is not None and self.cache is not None:
+                self.cache.put(key, access)
         if access is None:
             if stone is not None:  # a deleted run: its tombstone is its project's to see
                 try:
@@ -90,10 +98,14 @@ class RolePolicy:
 
     def _check_project(self, principal: Principal, action: Action, project: str) -> None:
         assert principal.user_id is not None
-        with self.db.read() as conn:
-            project_id, default_role, member_role = member_repo.project_access(
-                conn, project, principal.user_id
-            )
+        key = ("project", principal.user_id, project)
+        found = self.cache.get(key) if self.cache is not None else None
+        if found is None:
+            with self.db.read() as conn:
+                found = member_repo.project_access(conn, project, principal.user_id)
+            if found[0] != -1 and self.cache is not None:
+                self.cache.put(key, found)
+        project_id, default_role, member_role = found
         if project_id == -1:
             if action in (Action.READ, Action.WRITE):
                 return  # a read says "not found"; a first run creates it, owned by the caller

@@ -29,6 +29,7 @@ from labledger.core.validation import check_str
 from labledger.services import audit
 from labledger.services.access import Guarded
 from labledger.services.users import user_row
+from labledger.store import access_state
 from labledger.store import users as repo
 from labledger.store.database import Connection
 
@@ -174,6 +175,7 @@ class TokenService(Guarded):
 
         def apply(conn: Connection) -> None:
             if repo.revoke_token(conn, token_id, now_ms()):
+                access_state.bump(conn)
                 audit.record(
                     conn,
                     self.principal,
@@ -183,6 +185,7 @@ class TokenService(Guarded):
                 )
 
         self.db.run_write(apply)
+        self.access_changed()
         return self._get(token_id)
 
     def authenticate(self, secret: str, kinds: tuple[str, ...] = (API,)) -> Principal:
@@ -194,8 +197,13 @@ class TokenService(Guarded):
                 details={"reason": "malformed"},
             )
         now = now_ms()
-        with self.db.read() as conn:
-            row = repo.find_credential(conn, secret_hash(secret))
+        key = ("credential", secret_hash(secret))
+        row = self.access_cache.get(key) if self.access_cache is not None else None
+        if row is None:
+            with self.db.read() as conn:
+                row = repo.find_credential(conn, key[1])
+            if row is not None and self.access_cache is not None:
+                self.access_cache.put(key, row)  # the refusals below still apply to it
         why = refusal(row, now, kinds)
         if why is not None or row is None:
             raise AuthenticationError(
@@ -203,6 +211,7 @@ class TokenService(Guarded):
             )
         if row["last_used_ms"] is None or now - row["last_used_ms"] >= TOUCH_EVERY_MS:
             self.db.run_write(repo.touch_token, row["id"], now)
+            row["last_used_ms"] = now
         return principal_for(row)
 
     def _get(self, token_id: str) -> Token:

@@ -10,6 +10,7 @@ from labledger.artifacts import BlobStore, open_blob_store
 from labledger.core.identity import Principal
 from labledger.core.settings import Settings
 from labledger.services.access import ALLOW_EVERYONE, Guarded, Policy
+from labledger.services.access_cache import AccessCache
 from labledger.services.artifacts import ArtifactService
 from labledger.services.audit import AuditService
 from labledger.services.logins import LoginService
@@ -58,13 +59,15 @@ class Tracker:
         that asks for credentials), else everyone may do everything (an embedded store)."""
         self.db = db
         self.blob_store = blob_store
+        cache = AccessCache(db) if auth else None
         if policy is None:
-            policy = RolePolicy(db) if auth else ALLOW_EVERYONE
+            policy = RolePolicy(db, cache) if auth else ALLOW_EVERYONE
         self.policy = policy
         self.auth = auth
         for name, kind in SERVICES.items():
             service = kind(db, blob_store)
             service.policy = policy
+            service.access_cache = cache
             setattr(self, name, service)
 
     def services(self) -> tuple[Guarded, ...]:

@@ -25,6 +25,7 @@ from labledger.core.ids import now_ms
 from labledger.core.validation import check_str
 from labledger.services import audit
 from labledger.services.access import Guarded
+from labledger.store import access_state
 from labledger.store import users as repo
 from labledger.store.database import Connection
 
@@ -137,9 +138,11 @@ class UserService(Guarded):
             row = user_row(conn, name)
             if row["disabled_ms"] is None:
                 repo.set_user(conn, row["id"], disabled_ms=now_ms())
+                access_state.bump(conn)
                 audit.record(conn, self.principal, "user.disable", f"user:{name}")
 
         self.db.run_write(apply)
+        self.access_changed()
         return self.get_user(name)
 
     def enable_user(self, name: str) -> User:
@@ -150,9 +153,11 @@ class UserService(Guarded):
             row = user_row(conn, name)
             if row["disabled_ms"] is not None:
                 repo.set_user(conn, row["id"], disabled_ms=None)
+                access_state.bump(conn)
                 audit.record(conn, self.principal, "user.enable", f"user:{name}")
 
         self.db.run_write(apply)
+        self.access_changed()
         return self.get_user(name)
 
     def set_password(self, name: str, password: str, current: str | None = None) -> None:
@@ -174,6 +179,7 @@ class UserService(Guarded):
             ended = repo.revoke_user_tokens(
                 conn, row["id"], now_ms(), ("session", "login"), keep=self.principal.token_id
             )
+            access_state.bump(conn)
             audit.record(
                 conn,
                 self.principal,
@@ -183,6 +189,7 @@ class UserService(Guarded):
             )
 
         self.db.run_write(apply)
+        self.access_changed()
 
     def _allow_self_or_admin(self, name: object, action: Action = Action.READ) -> None:
         """A user acts on itself within its token's scope; on others only as an admin."""

@@ -344,3 +344,13 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Bumped in the transaction of every change that can take access away (a token revoked, a
+# user disabled, a role changed): server processes cache credentials and roles and drop
+# them when they see it move (services/access_cache.py).
+auth_generation = Table(
+    "auth_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("generation", BigInteger, nullable=False),
+)

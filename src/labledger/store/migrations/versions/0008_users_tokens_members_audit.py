@@ -1,5 +1,5 @@
-"""add users, tokens, project_members, audit_log and audit_head; projects.default_role and
-run_tombstones.deleted_by
+"""add users, tokens, project_members, audit_log, audit_head and auth_generation;
+projects.default_role and run_tombstones.deleted_by
 
 Revision ID: 0008
 Revises: 0007
@@ -98,9 +98,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
     op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
+    generation = op.create_table(
+        "auth_generation",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_generation")),
+    )
+    op.bulk_insert(generation, [{"id": 1, "generation": 0}])
 
 
 def downgrade() -> None:
+    op.drop_table("auth_generation")
     op.drop_table("audit_head")
     op.drop_table("audit_log")
     op.drop_table("project_members")
