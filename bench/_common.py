@@ -245,6 +245,9 @@ def labledger_server(
     port = free_port()
     cmd = [labledger_cli(), "server", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--db-uri", db_uri] if db_uri else ["--data-dir", str(data_dir)]
+    # the peers measured beside it ask for no credential either; bench/auth measures what
+    # auth (on by default) adds
+    cmd += ["--auth", "off"]
     base = f"http://127.0.0.1:{port}"
     with server_process(cmd, f"{base}/healthz", workdir / f"labledger-server-{port}.log"):
         yield base
