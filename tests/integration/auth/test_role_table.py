@@ -120,8 +120,13 @@ row(
     follow_redirects=False,
 )
 row("GET", "/api/v1/auth/oidc/start", PUBLIC, follow_redirects=False)  # 404: none configured
-row("GET", "/api/v1/auth/oidc/callback", PUBLIC, "/api/v1/auth/oidc/callback?code=c&state=s",
-    follow_redirects=False)
+row(
+    "GET",
+    "/api/v1/auth/oidc/callback",
+    PUBLIC,
+    "/api/v1/auth/oidc/callback?code=c&state=s",
+    follow_redirects=False,
+)
 row("POST", "/api/v1/auth/logout", ANY_READ, json={})
 row("GET", "/api/v1/projects", ANY_READ)
 row(
