@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -50,8 +51,9 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
         own_work = app.state.tracker.for_principal(SYSTEM)  # metrics and the reaper
         app.state.metrics = ServerMetrics(own_work)
         reaper = None
+        reaping = threading.Lock()  # held while a pass writes: shutdown waits for it
         if settings.heartbeat_timeout_s > 0:
-            reaper = asyncio.create_task(_reap_silent_runs(own_work, settings))
+            reaper = asyncio.create_task(_reap_silent_runs(own_work, settings, reaping))
         try:
             yield
         finally:
@@ -59,6 +61,10 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
                 reaper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reaper
+                # a cancelled pass still runs in its thread: let it finish before the
+                # store is closed under it
+                await run_in_threadpool(reaping.acquire)
+                reaping.release()
             if owned:
                 app.state.tracker.close()
 
@@ -94,19 +100,24 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     return app
 
 
-async def _reap_silent_runs(tracker: Tracker, settings: Settings) -> None:
+async def _reap_silent_runs(tracker: Tracker, settings: Settings, reaping: threading.Lock) -> None:
     """Mark runs whose writers went silent as killed, every quarter of the timeout (at most
     a minute).  Safe with several replicas: the update only touches runs still running."""
     timeout_ms = settings.heartbeat_timeout_s * 1000
     period = min(60.0, settings.heartbeat_timeout_s / 4)
     while True:
         try:
-            killed = await run_in_threadpool(tracker.runs.mark_silent_runs_killed, timeout_ms)
+            killed = await run_in_threadpool(_reap_once, tracker, timeout_ms, reaping)
             if killed:
                 log.warning("marked %d silent runs killed: %s", len(killed), ", ".join(killed))
         except Exception:  # noqa: BLE001 - the reaper must outlive a database hiccup
             log.exception("marking silent runs failed; will try again")
         await asyncio.sleep(period)
+
+
+def _reap_once(tracker: Tracker, timeout_ms: int, reaping: threading.Lock) -> list[str]:
+    with reaping:
+        return tracker.runs.mark_silent_runs_killed(timeout_ms)
 
 
 def app_from_env() -> FastAPI:
