@@ -111,7 +111,7 @@ class Guarded:
         """The projects this caller may read (``None``: all of them)."""
         return self.policy.visible_projects(self.principal)
 
-    def access_changed(self) -> None:
+    def _access_changed(self) -> None:
         """After committing a change that can take access away (which moved the access
         generation in its transaction): this process forgets what it remembered."""
         if self.access_cache is not None:

@@ -245,7 +245,7 @@ class LoginService(Guarded):
                 audit.record(conn, self.principal, "logout", f"user:{session.name}")
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
 
     def _open_session(self, conn: Connection, user_id: int, name: str, method: str) -> Session:
         token_id, secret = issue(

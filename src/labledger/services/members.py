@@ -94,7 +94,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return self.list_members(name)
 
     def list_members(self, project: str) -> ProjectMembers:
@@ -136,7 +136,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return self.list_members(project)
 
     def remove_member(self, project: str, user: str) -> ProjectMembers:
@@ -167,7 +167,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return self.list_members(project)
 
     def set_default_role(self, project: str, role: str | None) -> str | None:
@@ -195,7 +195,7 @@ class MemberService(Guarded):
             )
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return chosen.label if chosen else None
 
 

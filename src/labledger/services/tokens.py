@@ -185,7 +185,7 @@ class TokenService(Guarded):
                 )
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return self._get(token_id)
 
     def authenticate(self, secret: str, kinds: tuple[str, ...] = (API,)) -> Principal:

@@ -142,7 +142,7 @@ class UserService(Guarded):
                 audit.record(conn, self.principal, "user.disable", f"user:{name}")
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return self.get_user(name)
 
     def enable_user(self, name: str) -> User:
@@ -157,7 +157,7 @@ class UserService(Guarded):
                 audit.record(conn, self.principal, "user.enable", f"user:{name}")
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
         return self.get_user(name)
 
     def set_password(self, name: str, password: str, current: str | None = None) -> None:
@@ -189,7 +189,7 @@ class UserService(Guarded):
             )
 
         self.db.run_write(apply)
-        self.access_changed()
+        self._access_changed()
 
     def _allow_self_or_admin(self, name: object, action: Action = Action.READ) -> None:
         """A user acts on itself within its token's scope; on others only as an admin."""
