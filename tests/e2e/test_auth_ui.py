@@ -34,8 +34,9 @@ def labledger(*args: str) -> str:
 @dataclass
 class Team:
     server: ServerProcess
-    link: str  # the one-time login link the first start printed
+    link: str  # the one-time login link the first start printed (ended by admin's password)
     runs: dict[str, str]  # run name -> id
+    store: list[str]  # the operator CLI's --data-dir arguments
 
     @property
     def url(self) -> str:
@@ -45,7 +46,8 @@ class Team:
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     """``vision`` belongs to ana (who logged its runs), with vic a viewer and eddie an
-    editor; ``secret`` belongs to bob.  Everyone, admin included, has a password."""
+    editor; ``secret`` belongs to bob.  Everyone, admin included, has a password (so the
+    login link the first start printed for admin no longer works)."""
     import labledger as ll
 
     data = tmp_path_factory.mktemp("auth-ui")
@@ -85,7 +87,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             runs["bobs-run"] = other.id
         labledger("projects", "members", "add", "vision", "vic", "--role", "viewer", *store)
         labledger("projects", "members", "add", "vision", "eddie", "--role", "editor", *store)
-        yield Team(server, links[0], runs)
+        yield Team(server, links[0], runs, store)
     finally:
         server.stop()
 
@@ -275,14 +277,19 @@ def test_a_session_that_ends_while_in_use_goes_to_the_login_page(page, team, con
     assert page.url.endswith("/projects/vision")
 
 
-def test_the_login_link_the_server_printed_signs_in_admin_once(page, team):
-    page.goto(team.link)
+def test_a_login_link_signs_in_admin_once_and_a_password_ends_the_printed_one(page, team):
+    error = page.get_by_test_id("login-error")
+    page.goto(team.link)  # printed at the first start, ended when admin's password was set
+    error.wait_for()
+    assert error.inner_text() == "That login link was already used or is invalid."
+    link = labledger("users", "login-link", "admin", "--url", team.url, *team.store).strip()
+    assert LINK.fullmatch(link), link
+    page.goto(link)
     page.get_by_test_id("signed-in-as").wait_for()
     assert page.url == f"{team.url}/"
     assert "signed in as admin (admin)" in page.get_by_test_id("signed-in-as").inner_text()
     sign_out(page)
-    page.goto(team.link)  # used: the server sends the browser to /login?error=link
-    error = page.get_by_test_id("login-error")
+    page.goto(link)  # used: the server sends the browser to /login?error=link
     error.wait_for()
     assert error.inner_text() == "That login link was already used or is invalid."
 
@@ -354,14 +361,22 @@ def test_an_admin_adds_and_disables_a_user(page, team):
     page.locator("[data-testid=user-row][data-user=dora][data-disabled=false]").wait_for()
 
 
-def set_password(page, new: str, repeated: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def set_password(  # type: ignore[no-untyped-def]
+    page, new: str, repeated: str | None = None, current: str | None = None
+) -> None:
     form = page.get_by_test_id("password-form")
+    if current is not None:  # not exact: its label ends in the required asterisk
+        form.get_by_label("Current password").fill(current)
     form.get_by_label("New password", exact=True).fill(new)
-    form.get_by_label("Repeat the new password", exact=True).fill(new if repeated is None else repeated)
+    form.get_by_label("Repeat the new password", exact=True).fill(
+        new if repeated is None else repeated
+    )
     form.get_by_role("button", name="Set password").click()
 
 
-def test_a_user_from_a_login_link_sets_a_password_and_signs_in_with_it(page, team):
+def test_a_user_from_a_login_link_sets_a_password_changes_it_and_signs_in_with_it(
+    page, team, console
+):
     from playwright.sync_api import expect
 
     sign_in(page, team.url, "admin")
@@ -377,22 +392,58 @@ def test_a_user_from_a_login_link_sets_a_password_and_signs_in_with_it(page, tea
     page.get_by_test_id("signed-in-as").wait_for()
     assert "signed in as pat" in page.get_by_test_id("signed-in-as").inner_text()
     page.get_by_role("link", name="Account").click()
-    assert page.title() == "Your account · LabLedger"
+    expect(page).to_have_title("Your account · LabLedger")  # once its lazy chunk loaded
     expect(page.get_by_test_id("has-password")).to_have_attribute("data-set", "false")
-    puts: list[str] = []
-    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    form = page.get_by_test_id("password-form")
+    expect(form).to_have_attribute("data-asks-current", "false")  # no password yet
+    assert form.get_by_label("Current password").count() == 0
+    puts: list[tuple[str, dict[str, str]]] = []
+    page.on(
+        "request",
+        lambda r: puts.append((r.url, r.post_data_json)) if r.method == "PUT" else None,
+    )
     error = page.get_by_test_id("password-error")
+    done = page.get_by_test_id("password-set")
     set_password(page, "too short")  # caught before asking the server
     expect(error).to_contain_text("at least 12 characters (this one has 9)")
     set_password(page, "pat's long passphrase", "pat's long passphrasE")
     expect(error).to_contain_text("The two passwords differ.")
     assert puts == []
     set_password(page, "pat's long passphrase")  # a PUT with the CSRF token
-    expect(page.get_by_test_id("password-set")).to_contain_text("Sign in as pat with it")
-    assert error.count() == 0 and len(puts) == 1 and puts[0].endswith("/api/v1/users/pat/password")
+    expect(done).to_contain_text("Sign in as pat with it")
+    assert error.count() == 0 and len(puts) == 1
+    assert puts[0] == (
+        f"{team.url}/api/v1/users/pat/password",
+        {"password": "pat's long passphrase"},
+    )
     expect(page.get_by_test_id("has-password")).to_have_attribute("data-set", "true")
+
+    # pat, signed in elsewhere too, changes it: now the current password is asked for
+    elsewhere = page.context.browser.new_context()
+    signed_in = elsewhere.request.post(
+        f"{team.url}/api/v1/auth/login", data={"user": "pat", "password": "pat's long passphrase"}
+    )
+    assert signed_in.status == 200
+    assert elsewhere.request.get(f"{team.url}/api/v1/projects").status == 200
+    expect(form).to_have_attribute("data-asks-current", "true")
+    set_password(page, "pat's newer passphrase", current="")  # caught before asking
+    expect(error).to_contain_text("Type your current password too.")
+    console.expect(REFUSED[403])
+    set_password(page, "pat's newer passphrase", current="not pat's passphrase")
+    expect(error).to_contain_text("The current password is not right.")
+    assert len(puts) == 2 and puts[1][1] == {
+        "password": "pat's newer passphrase",
+        "current": "not pat's passphrase",
+    }
+    set_password(page, "pat's newer passphrase", current="pat's long passphrase")
+    expect(done).to_contain_text("Your other sessions were signed out")
+    assert error.count() == 0 and len(puts) == 3
+    assert elsewhere.request.get(f"{team.url}/api/v1/projects").status == 401  # ended
+    elsewhere.close()
+    page.reload()  # the session that made the change stays
+    expect(page.get_by_test_id("signed-in-as")).to_contain_text("signed in as pat")
     sign_out(page)
-    sign_in(page, team.url, "pat", "pat's long passphrase")
+    sign_in(page, team.url, "pat", "pat's newer passphrase")
 
 
 def test_an_admin_sets_a_users_password_on_the_users_page(page, team):
@@ -406,7 +457,13 @@ def test_an_admin_sets_a_users_password_on_the_users_page(page, team):
     dialog = page.get_by_role("dialog", name="Set the password of carol")
     set_password(dialog, "carol's new passphrase")
     expect(dialog.get_by_test_id("password-set")).to_contain_text("carol can sign in with it")
+    expect(dialog.get_by_test_id("password-set")).to_contain_text(
+        "Their open sessions were signed out"
+    )
     expect(row.locator("td").nth(3)).to_have_text("yes")
+    # carol has a password now; an admin setting it again still needs no current one
+    expect(dialog.get_by_test_id("password-form")).to_have_attribute("data-asks-current", "false")
+    assert dialog.get_by_label("Current password").count() == 0
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_have_count(0)
     sign_out(page)

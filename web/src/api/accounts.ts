@@ -54,9 +54,13 @@ export const accountsApi = {
   disableUser: (name: string) => unwrap(Users.usersDisableUser({ ...user(name), body: {} })),
   enableUser: (name: string) => unwrap(Users.usersEnableUser({ ...user(name), body: {} })),
   getUser: (name: string) => unwrap(Users.usersGetUser(user(name))),
-  /** Sets a password (your own, or anyone's for an admin); the server wants 12 characters or more. */
-  setPassword: (name: string, password: string) =>
-    unwrap(Users.usersSetPassword({ ...user(name), body: { password } })).then(() => undefined),
+  /** Sets a password (your own, or anyone's for an admin); the server wants 12 characters or
+   *  more, and ``current`` when you change your own and have one.  The user's other sessions
+   *  and login links end. */
+  setPassword: (name: string, password: string, current: string | null = null) =>
+    unwrap(Users.usersSetPassword({ ...user(name), body: current === null ? { password } : { password, current } })).then(
+      () => undefined,
+    ),
   loginLink: (name: string) => unwrap(Users.usersCreateLoginLink({ ...user(name), body: {} })).then((d) => d.url),
 
   listTokens: (name: string) => unwrap(Users.usersListTokens(user(name))).then((d) => d.tokens),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  asksCurrentPassword,
   endsSession,
   loginFailure,
   loginPath,
@@ -7,6 +8,7 @@ import {
   needsCsrf,
   passwordProblem,
   passwordRefusal,
+  passwordSet,
   redirectError,
   safeNext,
 } from "./signIn";
@@ -76,6 +78,23 @@ describe("passwordProblem", () => {
   it("lets a long enough, repeated password through (spaces count)", () => {
     expect(passwordProblem("twelve chars", "twelve chars")).toBeNull();
   });
+  it("wants the current password when the form asks for it, and only then", () => {
+    expect(passwordProblem("twelve chars", "twelve chars", "")).toBe("Type your current password too.");
+    expect(passwordProblem("twelve chars", "twelve chars", "the old one")).toBeNull();
+    expect(passwordProblem("twelve chars", "twelve chars", null)).toBeNull();
+    expect(passwordProblem("short", "short", "the old one")).toMatch(/at least 12/);
+  });
+});
+
+describe("asksCurrentPassword", () => {
+  it("asks when you change your own password and have one", () => {
+    expect(asksCurrentPassword(true, true)).toBe(true);
+  });
+  it("does not ask for your first password or an admin setting another's", () => {
+    expect(asksCurrentPassword(true, false)).toBe(false);
+    expect(asksCurrentPassword(false, true)).toBe(false);
+    expect(asksCurrentPassword(false, false)).toBe(false);
+  });
 });
 
 describe("passwordRefusal", () => {
@@ -88,5 +107,33 @@ describe("passwordRefusal", () => {
       "Only an admin may do that.",
     );
     expect(passwordRefusal({ status: 500, code: "http_error", message: "" })).toBe("Setting the password failed (HTTP 500).");
+  });
+  it("says plainly that the current password is wrong or missing", () => {
+    const error = {
+      status: 403,
+      code: "permission_denied",
+      message: "changing your own password needs the current one (field current)",
+      details: { field: "current", reason: "current_password" },
+    };
+    expect(passwordRefusal(error)).toBe("The current password is not right.");
+  });
+  it("keeps another 403 in the server's words", () => {
+    const error = { status: 403, code: "permission_denied", message: "only an admin may do that", details: {} };
+    expect(passwordRefusal(error)).toBe("Only an admin may do that.");
+  });
+  it("drops the current field's path of a schema error too", () => {
+    const error = { status: 422, code: "invalid_body", message: "current: String should have at most 1000 characters" };
+    expect(passwordRefusal(error)).toBe("String should have at most 1000 characters.");
+  });
+});
+
+describe("passwordSet", () => {
+  it("says that your other sessions were signed out", () => {
+    expect(passwordSet("pat", true)).toBe(
+      "Sign in as pat with it from now on. Your other sessions were signed out and unused login links no longer work.",
+    );
+  });
+  it("says that the other user's sessions were signed out", () => {
+    expect(passwordSet("carol", false)).toMatch(/^carol can sign in with it from now on\. Their open sessions were signed out/);
   });
 });

@@ -1,6 +1,7 @@
 /** Small decisions of signing in, kept pure: which requests carry the CSRF token, which
  *  answers mean the session is gone, where the login page sends the user back to, what the
- *  login page says about a failure, and whether a new password will do. */
+ *  login page says about a failure, and whether a new password will do (and what the
+ *  password form says). */
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -54,16 +55,38 @@ export function loginFailure(error: { status: number; code: string; message: str
  *  minLength, which the generated types do not carry). */
 export const MIN_PASSWORD = 12;
 
-/** Why a new password would be refused before asking the server (null: send it). */
-export function passwordProblem(password: string, repeated: string): string | null {
+/** Why a new password would be refused before asking the server (null: send it).
+ *  ``current`` is the current-password field when the form asks for it (changing your own
+ *  password once you have one), null when it does not. */
+export function passwordProblem(password: string, repeated: string, current: string | null = null): string | null {
+  if (current !== null && current === "") return "Type your current password too.";
   if (password.length < MIN_PASSWORD) return `A password needs at least ${MIN_PASSWORD} characters (this one has ${password.length}).`;
   if (password !== repeated) return "The two passwords differ.";
   return null;
 }
 
-/** The server's refusal of a new password, in words (its message, minus the field path of a
- *  schema error: "password: String should have at least 12 characters"). */
-export function passwordRefusal(error: { status: number; code: string; message: string }): string {
-  const text = (error.message || `Setting the password failed (HTTP ${error.status}).`).replace(/^password: /, "");
+/** Whether the password form asks for the current password: the server wants it when you
+ *  change your own and already have one (an admin setting another's password does not). */
+export function asksCurrentPassword(self: boolean, hasPassword: boolean): boolean {
+  return self && hasPassword;
+}
+
+/** The server's refusal of a new password, in words: a wrong or missing current password
+ *  (403, details ``{field: "current", reason: "current_password"}``) said plainly, other
+ *  refusals in the server's message minus the field path of a schema error ("password:
+ *  String should have at least 12 characters"). */
+export function passwordRefusal(error: { status: number; code: string; message: string; details?: Record<string, unknown> }): string {
+  if (error.code === "permission_denied" && error.details?.["reason"] === "current_password") {
+    return "The current password is not right.";
+  }
+  const text = (error.message || `Setting the password failed (HTTP ${error.status}).`).replace(/^(password|current): /, "");
   return text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+}
+
+/** What a set password means, once the server took it: the user signs in with it, and their
+ *  other sessions and unused login links ended (the session making the change stays). */
+export function passwordSet(user: string, self: boolean): string {
+  return self
+    ? `Sign in as ${user} with it from now on. Your other sessions were signed out and unused login links no longer work.`
+    : `${user} can sign in with it from now on. Their open sessions were signed out and unused login links no longer work.`;
 }

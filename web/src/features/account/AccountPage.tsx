@@ -9,7 +9,8 @@ import { useSession } from "../auth";
 import { PasswordForm } from "./PasswordForm";
 
 /** The signed-in user's own account: who they are, and setting their password (how a user
- *  who came in by a one-time login link signs in later without one). */
+ *  who came in by a one-time login link signs in later without one) or changing it (with
+ *  the current one). */
 export function AccountPage() {
   usePageTitle("Your account");
   const session = useSession();
@@ -32,10 +33,12 @@ export function AccountPage() {
           </Text>
         </Group>
       )}
-      <Paper withBorder p="md">
-        <Title order={4} mb="sm">{account.data?.has_password ? "Change your password" : "Set a password"}</Title>
-        <PasswordForm user={name} self />
-      </Paper>
+      {account.data && ( // whether it asks for the current password depends on has_password
+        <Paper withBorder p="md">
+          <Title order={4} mb="sm">{account.data.has_password ? "Change your password" : "Set a password"}</Title>
+          <PasswordForm user={name} self hasPassword={account.data.has_password} />
+        </Paper>
+      )}
       <Text size="sm">
         API tokens for the SDK, the CLI and scripts: <Anchor component={Link} to="/tokens">Your tokens</Anchor>.
       </Text>

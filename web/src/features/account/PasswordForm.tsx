@@ -3,19 +3,24 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ApiError } from "../../api";
 import { accountsApi } from "../../api/accounts";
-import { MIN_PASSWORD, passwordProblem, passwordRefusal } from "../../lib/signIn";
+import { asksCurrentPassword, MIN_PASSWORD, passwordProblem, passwordRefusal, passwordSet } from "../../lib/signIn";
 
 /** Sets a user's password: your own (the Account page) or, for a server admin, anyone's
- *  (the Users page).  Too short or mistyped passwords are caught before the request; the
- *  server's refusal is shown in its words. */
-export function PasswordForm({ user, self }: { user: string; self: boolean }) {
+ *  (the Users page).  Changing your own once you have one asks for the current password
+ *  too (an admin setting another's does not).  Too short or mistyped passwords, and a
+ *  missing current one, are caught before the request; the server's refusal is shown in
+ *  words.  A set password ends the user's other sessions and login links, and says so. */
+export function PasswordForm({ user, self, hasPassword }: { user: string; self: boolean; hasPassword: boolean }) {
   const client = useQueryClient();
+  const askCurrent = asksCurrentPassword(self, hasPassword);
+  const [current, setCurrent] = useState("");
   const [password, setPassword] = useState("");
   const [repeated, setRepeated] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const save = useMutation({
-    mutationFn: () => accountsApi.setPassword(user, password),
+    mutationFn: () => accountsApi.setPassword(user, password, askCurrent ? current : null),
     onSuccess: () => {
+      setCurrent("");
       setPassword("");
       setRepeated("");
       void client.invalidateQueries({ queryKey: ["user", user] });
@@ -23,7 +28,7 @@ export function PasswordForm({ user, self }: { user: string; self: boolean }) {
     },
   });
   const submit = () => {
-    const found = passwordProblem(password, repeated);
+    const found = passwordProblem(password, repeated, askCurrent ? current : null);
     setProblem(found);
     if (found) save.reset();
     else save.mutate();
@@ -32,19 +37,21 @@ export function PasswordForm({ user, self }: { user: string; self: boolean }) {
   const failure = problem ?? refusal;
   return (
     <form aria-label={self ? "Set your password" : `Set the password of ${user}`} data-testid="password-form"
-          onSubmit={(e) => { e.preventDefault(); submit(); }}>
+          data-asks-current={askCurrent} onSubmit={(e) => { e.preventDefault(); submit(); }}>
       <Stack gap="sm" maw={360}>
         {/* for password managers: whose password this is */}
         <input type="text" name="username" autoComplete="username" value={user} readOnly hidden />
+        {askCurrent && (
+          <PasswordInput label="Current password" autoComplete="current-password" withAsterisk aria-required
+                         value={current} onChange={(e) => setCurrent(e.currentTarget.value)} />
+        )}
         <PasswordInput label="New password" autoComplete="new-password" description={`At least ${MIN_PASSWORD} characters`}
                        value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
         <PasswordInput label="Repeat the new password" autoComplete="new-password"
                        value={repeated} onChange={(e) => setRepeated(e.currentTarget.value)} />
         {failure && <Alert color="red" title="Password not set" data-testid="password-error">{failure}</Alert>}
         {save.isSuccess && !failure && (
-          <Alert color="teal" title="Password set" data-testid="password-set">
-            {self ? `Sign in as ${user} with it from now on.` : `${user} can sign in with it from now on.`}
-          </Alert>
+          <Alert color="teal" title="Password set" data-testid="password-set">{passwordSet(user, self)}</Alert>
         )}
         <Group>
           <Button type="submit" loading={save.isPending}>Set password</Button>

@@ -1,6 +1,6 @@
 import { Button, Group, Modal, Stack, Text, Textarea } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { api, type RunPublic } from "../../api";
 import type { Permissions } from "../../lib/roles";
@@ -10,11 +10,15 @@ function DeleteRun({ run, onClose }: { run: RunPublic; onClose: () => void }) {
   const navigate = useNavigate();
   const [reason, setReason] = useState("");
   const sealed = !!run.seal_hash;
+  const deleted = useRef(false);
+  // the deleted run leaves the cache once its page is gone: removed while the run page is
+  // still mounted, that page's next render asks the server for the run again (a 404)
+  useEffect(() => () => { if (deleted.current) client.removeQueries({ queryKey: ["run", run.id] }); }, [client, run.id]);
   const remove = useMutation({
     mutationFn: () => api.deleteRun(run.id, reason.trim() || null),
     onSuccess: () => {
+      deleted.current = true;
       navigate(`/projects/${encodeURIComponent(run.project)}`, { replace: true });
-      client.removeQueries({ queryKey: ["run", run.id] });
       void client.invalidateQueries({ queryKey: ["runs", run.project] });
       void client.invalidateQueries({ queryKey: ["count", run.project] });
       void client.invalidateQueries({ queryKey: ["projects"] });

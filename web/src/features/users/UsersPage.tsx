@@ -94,7 +94,7 @@ function UserRow({ user, self, onLink }: { user: UserPublic; self: boolean; onLi
           {settingPassword && (
             <Modal opened onClose={() => setSettingPassword(false)} title={`Set the password of ${user.name}`}
                    closeButtonProps={{ "aria-label": "Close" }}>
-              <PasswordForm user={user.name} self={self} />
+              <PasswordForm user={user.name} self={self} hasPassword={user.has_password} />
             </Modal>
           )}
         </Group>
