@@ -60,8 +60,8 @@ class PasswordIn(Strict):
     password: Annotated[
         str, Rule({"maxLength": accounts.MAX_PASSWORD, "minLength": accounts.MIN_PASSWORD})
     ]
-    current: Annotated[str, Rule({"maxLength": accounts.MAX_PASSWORD})] | None = Field(
-        None, description="Your current password, when changing your own and you have one."
+    current: Annotated[str, Rule({"maxLength": accounts.MAX_PASSWORD, "minLength": 1})] | None = (
+        Field(None, description="Your current password, when changing your own and you have one.")
     )
 
 
