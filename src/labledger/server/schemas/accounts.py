@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from labledger.core import accounts, limits
-from labledger.server.schemas.common import PROJECT, Rule, Strict
+from labledger.server.schemas.common import PROJECT, TEXT, Rule, Strict
 
 USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@+-]*$"
 UserName = Annotated[
@@ -19,11 +19,15 @@ RoleName = Literal["viewer", "editor", "maintainer", "owner"]
 
 class LoginIn(Strict):
     user: UserName
-    password: Annotated[str, Rule({"maxLength": accounts.MAX_PASSWORD, "minLength": 1})]
+    password: Annotated[
+        str, Rule({"maxLength": accounts.MAX_PASSWORD, "minLength": 1, "pattern": TEXT})
+    ]
 
 
 class LinkIn(Strict):
-    token: Annotated[str, Rule({"maxLength": 200})] = Field(description="The login link's token.")
+    token: Annotated[str, Rule({"maxLength": 200, "pattern": TEXT})] = Field(
+        description="The login link's token."
+    )
 
 
 class SessionPublic(BaseModel):
@@ -58,9 +62,16 @@ class UsersPublic(BaseModel):
 
 class PasswordIn(Strict):
     password: Annotated[
-        str, Rule({"maxLength": accounts.MAX_PASSWORD, "minLength": accounts.MIN_PASSWORD})
+        str,
+        Rule(
+            {
+                "maxLength": accounts.MAX_PASSWORD,
+                "minLength": accounts.MIN_PASSWORD,
+                "pattern": TEXT,
+            }
+        ),
     ]
-    current: Annotated[str, Rule({"maxLength": accounts.MAX_PASSWORD, "minLength": 1})] | None = (
+    current: Annotated[str, Rule({"maxLength": accounts.MAX_PASSWORD, "pattern": TEXT})] | None = (
         Field(None, description="Your current password, when changing your own and you have one.")
     )
 
@@ -70,7 +81,7 @@ class TokenIn(Strict):
     expires_in: Annotated[str, Rule({"pattern": "^[0-9]{1,6}[mhdw]$"})] | None = Field(
         default="90d", description="Lifetime such as 30m, 12h, 90d, 4w; null: no expiry."
     )
-    label: Annotated[str, Rule({"maxLength": accounts.MAX_TOKEN_LABEL, "minLength": 1})] | None = (
+    label: Annotated[str, Rule({"maxLength": accounts.MAX_TOKEN_LABEL, "pattern": TEXT})] | None = (
         None
     )
 
