@@ -3,6 +3,7 @@ for whoever may read the run) and its hash chain check."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,19 +20,7 @@ _403 = (403, "Not allowed to read these entries (permission_denied).")
 
 
 def _entry(e: AuditEntry) -> schemas.AuditEntryPublic:
-    return schemas.AuditEntryPublic(
-        seq=e.seq,
-        time_ms=e.time_ms,
-        actor=e.actor,
-        action=e.action,
-        target=e.target,
-        project=e.project,
-        run_id=e.run_id,
-        details=e.details,
-        request_id=e.request_id,
-        address=e.address,
-        hash=e.hash,
-    )
+    return schemas.AuditEntryPublic(**asdict(e))
 
 
 @router.get("", response_model=schemas.AuditPagePublic, responses=errors(INPUT_400, _403))
