@@ -1,7 +1,7 @@
 # The commands contributors and CI share.  `make run` and `make test` are the README's two.
 .PHONY: run test check bench web gen-client e2e clean
 
-run:    ## install into .venv, load demo runs, serve on http://127.0.0.1:5000
+run:    ## install into .venv, load demo runs, serve on http://127.0.0.1:5000, print a login link
 	scripts/run.sh
 
 test:   ## install, start PostgreSQL, lint, type-check and run the whole test suite
