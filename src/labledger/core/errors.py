@@ -170,6 +170,32 @@ class TokenNotFoundError(NotFoundError):
     error_code = "token_not_found"
 
 
+class ModelNotFoundError(NotFoundError):
+    error_code = "model_not_found"
+
+
+class ModelVersionNotFoundError(NotFoundError):
+    error_code = "model_version_not_found"
+
+
+class AliasNotFoundError(NotFoundError):
+    error_code = "alias_not_found"
+
+
+class DeploymentNotFoundError(NotFoundError):
+    error_code = "deployment_not_found"
+
+
+class ReferenceNotFoundError(NotFoundError):
+    """A deployed version's run has no reference profile to compare production with."""
+
+    error_code = "reference_not_found"
+
+
+class WebhookNotFoundError(NotFoundError):
+    error_code = "webhook_not_found"
+
+
 class ConflictError(TrackerError):
     error_code = "conflict"
     http_status = 409
@@ -231,6 +257,32 @@ class LastOwnerError(ConflictError):
     """Removing or demoting the last owner of a project would leave nobody to manage it."""
 
     error_code = "last_owner"
+
+
+class ModelExistsError(ConflictError):
+    error_code = "model_exists"
+
+
+class GateFailedError(ConflictError):
+    """A promotion the alias's policy refuses; ``details["gates"]`` names every gate."""
+
+    error_code = "gate_failed"
+
+
+class VersionInUseError(ConflictError):
+    """A version an alias points at, or an environment serves, cannot be deleted."""
+
+    error_code = "version_in_use"
+
+
+class AlreadyApprovedError(ConflictError):
+    error_code = "already_approved"
+
+
+class SelfApprovalError(ConflictError):
+    """The user who asked for a promotion cannot approve it."""
+
+    error_code = "self_approval"
 
 
 class BlobStoreError(TrackerError):

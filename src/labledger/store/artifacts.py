@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select,
 from labledger.core.entities import ArtifactEntry, ArtifactState
 from labledger.store._dialect import insert
 from labledger.store.tables import artifacts, blobs, upload_parts, uploads
+from labledger.store.registry_tables import version_files
 
 _IN_CHUNK = 500
 
@@ -289,6 +290,7 @@ def _unreferenced(cutoff_ms: int, own_lease: str | None = None) -> Any:
     return and_(
         blobs.c.last_ref_ms < cutoff_ms,
         ~exists().where(artifacts.c.digest == blobs.c.digest),
+        ~exists().where(version_files.c.digest == blobs.c.digest),  # a model version's file
         ~exists().where(held),
     )
 

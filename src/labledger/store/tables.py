@@ -354,3 +354,6 @@ auth_generation = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("generation", BigInteger, nullable=False),
 )
+
+# The registry's tables join this metadata (store/registry_tables.py).
+from labledger.store import registry_tables as _registry_tables  # noqa: E402, F401
