@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,9 +62,15 @@ _KIND_ALIASES: dict[str, Kind] = {
 class Field:
     kind: Kind
     key: str
+    # "" in run searches; the registry's search (core/registry_query.py) says whose field it
+    # is: "version", "model", or "run" (the version's source run)
+    scope: str = ""
 
     def __str__(self) -> str:
-        return f"{self.kind}.{self.key}"
+        prefix = f"{self.scope}." if self.scope and self.scope != "version" else ""
+        if self.scope and self.kind == "attributes":
+            return f"{prefix}{self.key}"
+        return f"{prefix}{self.kind}.{self.key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,19 +208,19 @@ def _number(token: str) -> float | int:
         return float(token)
 
 
-def _to_ast(tree: object) -> Node:
+def _to_ast(tree: object, fields: Callable[[str], Field]) -> Node:
     import lark
 
     assert isinstance(tree, lark.Tree)
     data = tree.data
     ch = tree.children
     if data == "or_expr":
-        return Or(tuple(_to_ast(c) for c in ch))
+        return Or(tuple(_to_ast(c, fields) for c in ch))
     if data == "and_expr":
-        return And(tuple(_to_ast(c) for c in ch))
+        return And(tuple(_to_ast(c, fields) for c in ch))
     if data == "not_":
-        return Not(_to_ast(ch[0]))
-    field = parse_field(str(ch[0].children[0]))
+        return Not(_to_ast(ch[0], fields))
+    field = fields(str(ch[0].children[0]))
     if data == "compare":
         op = {"==": "=", "<>": "!="}.get(str(ch[1]), str(ch[1]))
         return Compare(field, op, _value(ch[2]))
@@ -245,8 +252,9 @@ def _value(tree: object) -> Value:
     return _unquote(token) if tree.data == "string" else _number(token)
 
 
-def parse_filter(text: str | None) -> Node | None:
-    """Parse a filter expression.  Empty -> None.  Raises InvalidQueryError with position."""
+def parse_filter(text: str | None, fields: Callable[[str], Field] = parse_field) -> Node | None:
+    """Parse a filter expression.  Empty -> None.  Raises InvalidQueryError with position.
+    ``fields`` reads each field name (the registry's search names its own fields)."""
     if text is None or not text.strip():
         return None
     if len(text) > MAX_QUERY_LENGTH:
@@ -273,7 +281,7 @@ def parse_filter(text: str | None) -> Node | None:
     # the tree may be as deep as the text is long: check its shape without recursion
     # before _to_ast (and the SQL compiler) recurse over it
     query_limits.check_tree(tree)
-    return _to_ast(tree)
+    return _to_ast(tree, fields)
 
 
 def _syntax_error(text: str, pos: int, exc: Exception) -> InvalidQueryError:

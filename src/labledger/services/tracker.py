@@ -13,14 +13,21 @@ from labledger.services.access import ALLOW_EVERYONE, Guarded, Policy
 from labledger.services.access_cache import AccessCache
 from labledger.services.artifacts import ArtifactService
 from labledger.services.audit import AuditService
+from labledger.services.deployments import DeploymentService
+from labledger.services.drift import DriftService
+from labledger.services.lineage import LineageService
 from labledger.services.logins import LoginService
 from labledger.services.members import MemberService
+from labledger.services.models import ModelService
+from labledger.services.promotion import PromotionService
 from labledger.services.provenance import ProvenanceService
+from labledger.services.registry_search import RegistrySearchService
 from labledger.services.roles import RolePolicy
 from labledger.services.runs import RunService
 from labledger.services.search import SearchService
 from labledger.services.tokens import TokenService
 from labledger.services.users import UserService
+from labledger.services.webhooks import WebhookService
 from labledger.store.database import Database, sqlite_uri_for_dir
 from labledger.store.schema import current_revision, ensure_current, head_revision
 
@@ -46,6 +53,13 @@ class Tracker:
     logins: LoginService
     members: MemberService
     audit: AuditService
+    models: ModelService
+    registry: RegistrySearchService
+    promotion: PromotionService
+    deployments: DeploymentService
+    drift: DriftService
+    lineage: LineageService
+    webhooks: WebhookService
 
     def __init__(
         self,

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select,
 
 from labledger.core.entities import ArtifactEntry, ArtifactState
 from labledger.store._dialect import insert
-from labledger.store.tables import artifacts, blobs, upload_parts, uploads
 from labledger.store.registry_tables import version_files
+from labledger.store.tables import artifacts, blobs, upload_parts, uploads
 
 _IN_CHUNK = 500
 

@@ -62,7 +62,7 @@ ATTR_COLUMNS: dict[str, Any] = {
 }
 
 
-def _op(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def compare_column(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     match op:
         case "=":
             return column == value  # type: ignore[no-any-return]
@@ -177,7 +177,7 @@ class FilterCompiler:
         if field.kind == "attributes":
             value = self._attr_value(field, value, op)
             bound = self._bind(field, value)
-            return self._exists(field, lambda col: _op(col, op, bound))
+            return self._exists(field, lambda col: compare_column(col, op, bound))
         if field.kind in ("tags", "datasets") and _is_number(value):
             value = str(value)
         if op in ("like", "ilike", "not like", "not ilike") and field.kind == "metrics":
@@ -185,7 +185,9 @@ class FilterCompiler:
                 f"LIKE does not apply to {field}", details={"field": str(field)}
             )
         bound = self._bind(field, value)
-        return self._exists(field, lambda t: _op(self._value_column(field, t, value), op, bound))
+        return self._exists(
+            field, lambda t: compare_column(self._value_column(field, t, value), op, bound)
+        )
 
     @staticmethod
     def _bind(field: Field, value: Value) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, and_, case, delete, func, select, update
@@ -344,3 +344,10 @@ def project_run_pks(conn: Connection, project_id: int, recent: int | None = None
         select(runs.c.pk).where(runs.c.project_id == project_id).order_by(runs.c.start_ms.desc())
     )
     return list(conn.scalars(query if recent is None else query.limit(recent)))
+
+
+def load_by_pks(conn: Connection, pks: Sequence[int]) -> dict[int, Run]:
+    """Run entities (params, tags, latest metrics) by primary key; deleted ones are absent."""
+    if not pks:
+        return {}
+    return load_runs_by_pk(conn, _base_query().where(runs.c.pk.in_(list(pks))))
