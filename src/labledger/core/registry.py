@@ -244,7 +244,9 @@ def _require(value: Any) -> tuple[str, ...]:
     out = []
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item or len(item) > 250 or item != item.strip():
-            raise _bad(f"require[{i}] must be a field name such as git.commit", key="require", item=i)
+            raise _bad(
+                f"require[{i}] must be a field name such as git.commit", key="require", item=i
+            )
         out.append(item)
     return tuple(dict.fromkeys(out))
 
