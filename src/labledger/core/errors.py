@@ -192,6 +192,10 @@ class ReferenceNotFoundError(NotFoundError):
     error_code = "reference_not_found"
 
 
+class LineageNodeNotFoundError(NotFoundError):
+    error_code = "lineage_node_not_found"
+
+
 class WebhookNotFoundError(NotFoundError):
     error_code = "webhook_not_found"
 

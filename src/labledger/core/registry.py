@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from labledger.core.errors import InvalidInputError, LimitExceededError
+from labledger.core.errors import InvalidInputError
 from labledger.core.provenance import canonical_json, sha256_hex
 from labledger.core.validation import check_str
 
@@ -33,7 +33,7 @@ MAX_MODEL_NAME = 250
 MAX_ALIAS = 64
 MAX_ENV = 64
 MAX_DESCRIPTION = 5_000
-MAX_POLICY_BYTES = 20_000
+MAX_POLICY_CHARS = 5_000
 MAX_GATES = 50
 MAX_APPROVALS = 20
 MAX_URL = 2_000
@@ -169,12 +169,7 @@ def load_policy_text(text: str) -> Any:
     """YAML (or JSON, which YAML reads) to plain data; a syntax error names its position."""
     import yaml
 
-    check_str("policy", text, MAX_POLICY_BYTES)
-    if len(text.encode()) > MAX_POLICY_BYTES:
-        raise LimitExceededError(
-            f"policy is over {MAX_POLICY_BYTES} bytes",
-            details={"field": "policy", "limit": MAX_POLICY_BYTES},
-        )
+    check_str("policy", text, MAX_POLICY_CHARS, allow_empty=True)
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

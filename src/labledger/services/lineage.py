@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from labledger.core.errors import InvalidInputError, NotFoundError
+from labledger.core.errors import InvalidInputError, LineageNodeNotFoundError
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id
 from labledger.core.registry import check_model_name
@@ -124,7 +124,9 @@ class _Walk:
             version = repo.version_by_id(self.conn, row["version_id"]) if row else None
             if version is not None and self._may(version["project"]):
                 return f"deployment:{rest}"
-        raise NotFoundError(f"no lineage node {text!r} that you may read", details={"node": text})
+        raise LineageNodeNotFoundError(
+            f"no lineage node {text!r} that you may read", details={"node": text}
+        )
 
     def _guess(self, text: str) -> str:
         if is_valid_id(text):

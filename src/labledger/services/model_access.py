@@ -17,6 +17,7 @@ class RegistryGuarded(Guarded):
     def _model(self, action: Action, name: str) -> dict[str, Any]:
         """The model row, once the caller may ``action`` on its project (a model in a
         project the caller cannot read is "not found", as runs are)."""
+        self.allow(Action.READ)  # signed in at all, before anything is looked at
         name = check_model_name(name)
         with self.db.read() as conn:
             model = repo.find_model(conn, name)

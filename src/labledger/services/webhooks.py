@@ -25,7 +25,7 @@ import orjson
 
 from labledger.core.errors import InvalidInputError, WebhookNotFoundError
 from labledger.core.identity import Action
-from labledger.core.ids import new_id, now_ms
+from labledger.core.ids import is_valid_id, new_id, now_ms
 from labledger.core.validation import check_page_size, check_str
 from labledger.services import audit
 from labledger.services.access import Guarded
@@ -171,7 +171,8 @@ class WebhookService(Guarded):
 
     def _hook(self, webhook_id: str) -> tuple[dict[str, Any], str]:
         self.allow(Action.READ)  # signed in at all, before anything is looked at
-        check_str("webhook", webhook_id, 32)
+        if not is_valid_id(webhook_id):
+            raise WebhookNotFoundError(f"no webhook {webhook_id!r}", details={"id": webhook_id})
         with self.db.read() as conn:
             hook = repo.get(conn, webhook_id)
             project = project_repo.project_name(conn, hook["project_id"]) if hook else None

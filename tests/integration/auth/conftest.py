@@ -9,6 +9,8 @@ for setting up what a request needs.
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,27 @@ class World:
         if ended:
             self.system.runs.update_run(run.id, RunUpdate(status=RunStatus.FINISHED))
         return run.id
+
+    def model(self, *, deploy: bool = False, alias: bool = False, reference: bool = False) -> str:
+        """A model of ``alpha`` with version 1 from a run with a stored file (pointed at by
+        ``champion``, deployed in ``prod``, its run holding reference ``inputs``, as asked)."""
+        blob = b"weights"
+        digest = hashlib.sha256(blob).hexdigest()
+        run_id = self.run()
+        self.system.artifacts.put_blob(digest, [blob])
+        self.system.artifacts.declare(
+            run_id, [{"path": "model/w.bin", "digest": digest, "size": len(blob)}]
+        )
+        self.system.runs.update_run(run_id, RunUpdate(status=RunStatus.FINISHED))
+        name = self.fresh("model")
+        self.system.models.register_version(name, run_id, "model")
+        if alias:
+            self.system.promotion.promote(name, 1, "champion")
+        if deploy:
+            self.system.deployments.record(name, 1, "prod")
+        if reference:
+            self.system.drift.log_reference(run_id, "inputs", {"x": [1.0, 2.0, 3.0, 4.0]})
+        return name
 
     def user(self) -> str:
         name = self.fresh("u")

@@ -43,7 +43,7 @@ CALLERS = (
     "admin",
 )
 _RANK = {VIEWER: 1, EDITOR: 2, MAINTAINER: 3, OWNER: 4}
-_HIDING = {"run_not_found", "project_not_found"}
+_HIDING = {"run_not_found", "project_not_found", "model_not_found", "lineage_node_not_found"}
 
 BLOB = b"role table"
 BLOB_DIGEST = hashlib.sha256(BLOB).hexdigest()
@@ -287,6 +287,179 @@ row(
 )
 row("GET", "/api/v1/audit", ADMIN)
 row("POST", "/api/v1/audit/verify", ADMIN, json={})
+
+
+# -- the registry: models live in alpha; editors register, maintainers promote and deploy
+def model_path(suffix: str = "", **made: bool) -> Callable[[World], str]:
+    return lambda w: f"/api/v1/models/{w.model(**made)}{suffix}"
+
+
+row(
+    "POST",
+    "/api/v1/models",
+    EDITOR,
+    make=lambda w: {"json": {"name": w.fresh("m"), "project": "alpha"}},
+)
+row("GET", "/api/v1/models", ANY_READ)
+row("POST", "/api/v1/registry/search", ANY_READ, json={"filter": "run.metrics.loss > 0"})
+row("GET", "/api/v1/models/{model}", VIEWER, model_path())
+row("PATCH", "/api/v1/models/{model}", EDITOR, model_path(), json={"description": "d"})
+row("DELETE", "/api/v1/models/{model}", MAINTAINER, model_path())
+row("PUT", "/api/v1/models/{model}/tags", EDITOR, model_path("/tags"), json={"tags": {"a": "b"}})
+row("DELETE", "/api/v1/models/{model}/tags/{key}", EDITOR, model_path("/tags/a"))
+row(
+    "POST",
+    "/api/v1/models/{model}/versions",
+    EDITOR,
+    model_path("/versions"),
+    make=lambda w: {"json": {"run_id": w.run(), "path": "none"}},  # 404 artifact_not_found
+)
+row("GET", "/api/v1/models/{model}/versions", VIEWER, model_path("/versions"))
+row("GET", "/api/v1/models/{model}/versions/{version}", VIEWER, model_path("/versions/1"))
+row(
+    "PATCH",
+    "/api/v1/models/{model}/versions/{version}",
+    EDITOR,
+    model_path("/versions/1"),
+    json={"description": "d"},
+)
+row("DELETE", "/api/v1/models/{model}/versions/{version}", MAINTAINER, model_path("/versions/1"))
+row(
+    "PUT",
+    "/api/v1/models/{model}/versions/{version}/tags",
+    EDITOR,
+    model_path("/versions/1/tags"),
+    json={"tags": {"a": "b"}},
+)
+row(
+    "DELETE",
+    "/api/v1/models/{model}/versions/{version}/tags/{key}",
+    EDITOR,
+    model_path("/versions/1/tags/a"),
+)
+row("GET", "/api/v1/models/{model}/policies", VIEWER, model_path("/policies"))
+row(
+    "PUT",
+    "/api/v1/models/{model}/policies/{alias}",
+    MAINTAINER,
+    model_path("/policies/champion"),
+    json={"policy": "approvals: 1"},
+)
+row(
+    "PUT",
+    "/api/v1/models/{model}/policy",
+    MAINTAINER,
+    model_path("/policy"),
+    json={"policy": "drift: {psi: 0.3}"},
+)
+row("GET", "/api/v1/models/{model}/aliases/{alias}", VIEWER, model_path("/aliases/champion"))
+row(
+    "DELETE",
+    "/api/v1/models/{model}/aliases/{alias}",
+    MAINTAINER,
+    model_path("/aliases/champion", alias=True),
+)
+row(
+    "POST",
+    "/api/v1/models/{model}/aliases/{alias}/promote",
+    MAINTAINER,
+    model_path("/aliases/champion/promote"),
+    json={"version": 1},
+)
+row(
+    "POST",
+    "/api/v1/models/{model}/aliases/{alias}/check",
+    VIEWER,
+    model_path("/aliases/champion/check"),
+    json={"version": 1},
+)
+row(
+    "POST",
+    "/api/v1/models/{model}/aliases/{alias}/approvals",
+    MAINTAINER,
+    model_path("/aliases/champion/approvals"),
+    json={"version": 1},
+)
+row(
+    "GET",
+    "/api/v1/models/{model}/aliases/{alias}/approvals",
+    VIEWER,
+    model_path("/aliases/champion/approvals"),
+)
+row(
+    "POST",
+    "/api/v1/models/{model}/aliases/{alias}/rollback",
+    MAINTAINER,
+    model_path("/aliases/champion/rollback", alias=True),  # 409: nothing before it
+    json={},
+)
+row("GET", "/api/v1/models/{model}/history", VIEWER, model_path("/history"))
+row(
+    "POST",
+    "/api/v1/models/{model}/deployments",
+    MAINTAINER,
+    model_path("/deployments"),
+    json={"version": 1, "env": "prod"},
+)
+row("GET", "/api/v1/models/{model}/deployments", VIEWER, model_path("/deployments"))
+row("GET", "/api/v1/models/{model}/environments", VIEWER, model_path("/environments"))
+row(
+    "GET",
+    "/api/v1/models/{model}/deployments/{env}",
+    VIEWER,
+    model_path("/deployments/prod", deploy=True),
+)
+row(
+    "POST",
+    "/api/v1/models/{model}/deployments/{env}/telemetry",
+    EDITOR,
+    model_path("/deployments/prod/telemetry", deploy=True, reference=True),
+    json={"data": {"x": [1.0, 2.0, 9.0]}},
+)
+row(
+    "GET",
+    "/api/v1/models/{model}/deployments/{env}/drift",
+    VIEWER,
+    model_path("/deployments/prod/drift"),
+)
+row("GET", "/api/v1/models/{model}/alerts", VIEWER, model_path("/alerts"))
+row(
+    "PUT",
+    "/api/v1/runs/{run_id}/references/{name}",
+    EDITOR,
+    run_path("/references/inputs"),
+    json={"data": {"x": [1.0, 2.0]}},
+)
+row("GET", "/api/v1/runs/{run_id}/references", VIEWER, run_path("/references"))
+row("GET", "/api/v1/lineage", VIEWER, lambda w: f"/api/v1/lineage?node=version:{w.model()}/1")
+
+
+def webhook(w: World) -> str:
+    return w.system.webhooks.create("alpha", "http://127.0.0.1:9/hook").id
+
+
+row(
+    "POST",
+    "/api/v1/projects/{project}/webhooks",
+    OWNER,
+    "/api/v1/projects/alpha/webhooks",
+    json={"url": "http://127.0.0.1:9/hook"},
+)
+row("GET", "/api/v1/projects/{project}/webhooks", OWNER, "/api/v1/projects/alpha/webhooks")
+row("DELETE", "/api/v1/webhooks/{webhook_id}", OWNER, lambda w: f"/api/v1/webhooks/{webhook(w)}")
+row(
+    "GET",
+    "/api/v1/webhooks/{webhook_id}/deliveries",
+    OWNER,
+    lambda w: f"/api/v1/webhooks/{webhook(w)}/deliveries",
+)
+row(
+    "POST",
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+    OWNER,
+    lambda w: f"/api/v1/webhooks/{webhook(w)}/deliveries/1/replay",  # 404: none yet
+    json={},
+)
 
 
 def operations() -> list[tuple[str, str]]:

@@ -13,11 +13,15 @@ from pydantic import BaseModel
 
 from labledger.server.auth import Rule
 from labledger.server.routes import (
+    aliases,
     artifacts,
     audit,
     auth,
+    deployments,
     health,
+    lineage,
     members,
+    models,
     projects,
     provenance,
     runs,
@@ -41,6 +45,10 @@ ROUTERS_AND_RULES: tuple[tuple[APIRouter, Rule], ...] = (
     (provenance.router, SIGNED_IN),
     (users.router, SIGNED_IN),
     (audit.router, SIGNED_IN),
+    (models.router, SIGNED_IN),
+    (aliases.router, SIGNED_IN),
+    (deployments.router, SIGNED_IN),
+    (lineage.router, SIGNED_IN),
 )
 ROUTERS: tuple[APIRouter, ...] = tuple(router for router, _ in ROUTERS_AND_RULES)
 

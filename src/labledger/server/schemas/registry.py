@@ -1,0 +1,337 @@
+"""Wire models of the model registry: models, versions, aliases and policies, deployments,
+references and drift, lineage and webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from labledger.core import drift, limits, registry
+from labledger.server.schemas.common import (
+    ARTIFACT_PATH,
+    PAGE_TOKEN,
+    Filter,
+    PageSize,
+    ProjectName,
+    Rule,
+    RunId,
+    Strict,
+    StrictInt,
+    Tags,
+    WireFloat,
+    anchored,
+    text,
+)
+
+MODEL = anchored(registry._NAME_RE)
+ENV = anchored(registry._NAME_RE)
+# core.registry.check_alias: a name, and not 'latest' or 'v<number>' (they name versions)
+ALIAS = r"^(?![Ll][Aa][Tt][Ee][Ss][Tt]$)(?![vV][0-9]+$)[A-Za-z_][A-Za-z0-9_-]*$"
+ModelName = Annotated[
+    str, Rule({"minLength": 1, "maxLength": registry.MAX_MODEL_NAME, "pattern": MODEL})
+]
+Description = Annotated[str, text(registry.MAX_DESCRIPTION, empty=True)]
+VersionNumber = Annotated[StrictInt, Rule({"minimum": 1, "maximum": 2**31})]
+EnvName = Annotated[str, Rule({"minLength": 1, "maxLength": registry.MAX_ENV, "pattern": ENV})]
+
+
+class ModelIn(Strict):
+    name: ModelName
+    project: ProjectName
+    description: Description = ""
+    tags: Tags = Field(default_factory=dict)
+
+
+class ModelPatch(Strict):
+    description: Description
+
+
+class TagsIn(Strict):
+    tags: Tags
+
+
+class ModelPublic(BaseModel):
+    name: str
+    project: str
+    description: str
+    tags: dict[str, str]
+    aliases: dict[str, int] = Field(description="Alias -> the version it points at.")
+    latest_version: int | None
+    versions: int
+    created_ms: int
+    updated_ms: int
+    created_by: str
+
+
+class ModelsPublic(BaseModel):
+    models: list[ModelPublic]
+    next_after: str | None = Field(description="Pass as ?after= for the next page.")
+
+
+class VersionIn(Strict):
+    run_id: RunId
+    path: Annotated[
+        str,
+        Rule({"minLength": 1, "maxLength": limits.MAX_ARTIFACT_PATH, "pattern": ARTIFACT_PATH}),
+    ] = Field(description="An artifact path of the run: one file, or a folder (all its files).")
+    description: Description = ""
+    tags: Tags = Field(default_factory=dict)
+
+
+class VersionFilePublic(BaseModel):
+    path: str
+    digest: str
+    size: int
+
+
+class VersionPublic(BaseModel):
+    model: str
+    project: str
+    version: int
+    run_id: str
+    path: str
+    digest: str = Field(description="SHA-256 over the files' paths, digests and sizes.")
+    description: str
+    tags: dict[str, str]
+    aliases: list[str]
+    created_ms: int
+    created_by: str
+    files: list[VersionFilePublic]
+    run_name: str | None
+    run_status: str | None
+    metrics: dict[str, WireFloat] = Field(description="The source run's latest metrics.")
+
+
+class VersionsPublic(BaseModel):
+    versions: list[VersionPublic]
+    next_page_token: str | None = None
+
+
+class VersionSearchIn(Strict):
+    filter: Filter | None = None
+    order_by: Annotated[list[Annotated[str, Rule({"maxLength": 100})]], Rule({"maxItems": 3})] = (
+        Field(default_factory=list, description="name, version or created_time, asc|desc.")
+    )
+    limit: PageSize = 100
+    page_token: Annotated[str, Rule({"pattern": PAGE_TOKEN})] | None = None
+
+
+# -- aliases ---------------------------------------------------------------------------------
+class PolicyIn(Strict):
+    policy: Annotated[str, text(registry.MAX_POLICY_CHARS, empty=True)] = Field(
+        description="The policy, YAML or JSON (docs/registry.md)."
+    )
+
+
+class PolicyPublic(BaseModel):
+    alias: str | None
+    policy: dict[str, Any]
+    digest: str
+    updated_ms: int | None = None
+    updated_by: str | None = None
+
+
+class PoliciesPublic(BaseModel):
+    policies: list[PolicyPublic]
+
+
+class VersionRefIn(Strict):
+    version: VersionNumber
+
+
+class GatePublic(BaseModel):
+    gate: str
+    rule: str
+    passed: bool
+    message: str
+    actual: Any = None
+    expected: Any = None
+
+
+class DecisionPublic(BaseModel):
+    model: str
+    alias: str
+    version: int
+    from_version: int | None
+    moved: bool
+    gates: list[GatePublic]
+
+
+class ApprovalPublic(BaseModel):
+    model: str | None = None
+    alias: str | None = None
+    version: int | None
+    approver: str
+    time_ms: int | None = None
+    valid: bool = True
+
+
+class ApprovalsPublic(BaseModel):
+    approvals: list[ApprovalPublic]
+
+
+class AliasEventPublic(BaseModel):
+    id: int
+    alias: str
+    time_ms: int
+    actor: str
+    kind: Literal["promote", "refuse", "rollback", "unset"]
+    from_version: int | None
+    to_version: int | None
+    gates: list[GatePublic]
+
+
+class HistoryPublic(BaseModel):
+    events: list[AliasEventPublic]
+
+
+class HolderPublic(BaseModel):
+    model: str
+    alias: str
+    at_ms: int
+    version: int | None = Field(description="null: the alias pointed nowhere then.")
+    run_id: str | None
+    since_ms: int | None
+    moved_by: str | None
+
+
+# -- deployments -----------------------------------------------------------------------------
+class DeploymentIn(Strict):
+    version: VersionNumber
+    env: EnvName
+    url: Annotated[str, text(registry.MAX_URL)] | None = None
+    note: Annotated[str, text(registry.MAX_NOTE, empty=True)] | None = None
+
+
+class DeploymentPublic(BaseModel):
+    id: int
+    model: str
+    env: str
+    version: int
+    run_id: str
+    since_ms: int
+    url: str | None
+    note: str | None
+    recorded_by: str
+
+
+class DeploymentsPublic(BaseModel):
+    deployments: list[DeploymentPublic]
+
+
+# -- references and drift --------------------------------------------------------------------
+FeatureName = Annotated[str, Rule({"minLength": 1, "maxLength": drift.MAX_FEATURE_NAME})]
+Column = Annotated[list[float | str], Rule({"minItems": 1, "maxItems": drift.MAX_VALUES})]
+Columns = Annotated[
+    dict[str, Column],
+    Rule({"minProperties": 1, "maxProperties": drift.MAX_FEATURES}),
+    Field(description="Feature name -> values (numbers, or texts for a categorical feature)."),
+]
+
+
+class ReferenceIn(Strict):
+    data: Columns
+
+
+class TelemetryIn(Strict):
+    data: Columns
+    reference: Annotated[str, Rule({"maxLength": 250})] | None = Field(
+        None, description="Which reference of the deployed run (needed when it has several)."
+    )
+    time_ms: Annotated[StrictInt, Rule({"minimum": 0, "format": "int64"})] | None = None
+
+
+class TelemetryPublic(BaseModel):
+    model: str
+    env: str
+    version: int
+    run_id: str
+    reference: str
+    time_ms: int
+    features: dict[str, dict[str, Any]] = Field(description="feature -> psi, ks, count, alert")
+    alert: int | None = Field(description="The alert raised by this batch, if any.")
+    thresholds: dict[str, float]
+
+
+class DriftPointPublic(BaseModel):
+    time_ms: int
+    version: int
+    feature: str
+    count: int
+    psi: float
+    ks: float | None
+    alert: bool
+
+
+class DriftPublic(BaseModel):
+    points: list[DriftPointPublic]
+
+
+class AlertPublic(BaseModel):
+    id: int
+    model: str
+    env: str
+    version: int
+    run_id: str
+    time_ms: int
+    features: dict[str, dict[str, Any]]
+    thresholds: dict[str, float]
+
+
+class AlertsPublic(BaseModel):
+    alerts: list[AlertPublic]
+
+
+# -- lineage and webhooks --------------------------------------------------------------------
+class LineagePublic(BaseModel):
+    root: str
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, str]]
+    truncated: bool
+
+
+class WebhookIn(Strict):
+    url: Annotated[str, text(2000)]
+    events: (
+        list[
+            Literal[
+                "version.registered",
+                "alias.moved",
+                "alias.refused",
+                "deployment.recorded",
+                "drift.alert",
+            ]
+        ]
+        | None
+    ) = None
+
+
+class WebhookPublic(BaseModel):
+    id: str
+    project: str
+    url: str
+    events: list[str]
+    created_ms: int
+    created_by: str
+    secret: str | None = Field(description="Only in the answer that created it.")
+
+
+class WebhooksPublic(BaseModel):
+    webhooks: list[WebhookPublic]
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    event: str
+    state: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_ms: int
+    sent_ms: int | None
+    payload: dict[str, Any]
+
+
+class DeliveriesPublic(BaseModel):
+    deliveries: list[DeliveryPublic]
