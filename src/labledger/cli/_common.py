@@ -85,3 +85,26 @@ def operator_store(data_dir: str | None, db_uri: str | None) -> Iterator[Tracker
         yield tracker.for_principal(operator(getpass.getuser()))
     finally:
         tracker.close()
+
+
+def when_ms(text: str | None, option: str = "--since") -> int | None:
+    """``2026-12-01``, an ISO time, epoch milliseconds, or a duration back from now
+    (``7d``, ``12h``)."""
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    from labledger.core.accounts import parse_lifetime
+    from labledger.core.ids import now_ms
+
+    if text.isdigit():
+        return int(text)
+    if text[-1:] in "mhdw" and text[:-1].isdigit():
+        return now_ms() - parse_lifetime(option, text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is neither a date, a time nor 7d/12h") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)

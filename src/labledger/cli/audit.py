@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from labledger.cli._common import operator_store, reports_errors, store_options
+from labledger.cli._common import operator_store, reports_errors, store_options, when_ms
 from labledger.core.ids import format_ms
 
 server_option = click.option(
@@ -19,26 +19,6 @@ server_option = click.option(
     help="Read through this server (http(s)://…) with LABLEDGER_TOKEN or `labledger login`'s "
     "credentials, instead of the store.",
 )
-
-
-def _since_ms(text: str | None) -> int | None:
-    """``2026-12-01``, an ISO time, or a duration back from now (``7d``, ``12h``)."""
-    if text is None:
-        return None
-    from datetime import UTC, datetime
-
-    from labledger.core.accounts import parse_lifetime
-    from labledger.core.ids import now_ms
-
-    if text[-1:] in "mhdw" and text[:-1].isdigit():
-        return now_ms() - parse_lifetime("--since", text)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is neither a date, a time nor 7d/12h") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp() * 1000)
 
 
 @click.group()
@@ -72,7 +52,7 @@ def list_entries(
         "project": project,
         "run_id": run_id,
         "actor": actor,
-        "since_ms": _since_ms(since),
+        "since_ms": when_ms(since),
         "limit": limit,
     }
     if server_url:

@@ -13,6 +13,7 @@ from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.doctor import doctor
 from labledger.cli.login import login
+from labledger.cli.models import deploy, drift, lineage, models
 from labledger.cli.provenance import diff, env, projects, seal, verify
 from labledger.cli.reproduce import reproduce
 from labledger.cli.runs import runs
@@ -40,6 +41,10 @@ cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(audit)
 cli.add_command(login)
+cli.add_command(models)
+cli.add_command(deploy)
+cli.add_command(lineage)
+cli.add_command(drift)
 projects.add_command(create_project)
 projects.add_command(members)
 runs.add_command(diff)

@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     import httpx
 
 
+def wire_columns(data: Any) -> dict[str, Any]:
+    """Feature -> values, checked as the server checks them (naming the feature), as JSON
+    lists."""
+    from labledger.core.drift import check_columns
+
+    return {
+        k: v.tolist() if hasattr(v, "tolist") else list(v) for k, v in check_columns(data).items()
+    }
+
+
 class RunList(list[Run]):
     """A page of runs; ``next_page_token`` fetches the next page (None on the last)."""
 
@@ -177,6 +187,142 @@ class Client:
     def verify_audit(self) -> dict[str, Any]:
         """Walk the audit log's hash chain: ``ok``, ``checked``, ``head``, ``problem``."""
         return self.transport.audit.verify()
+
+    # -- model registry (docs/registry.md) --------------------------------------------------
+    @property
+    def _registry(self) -> Any:
+        return self.transport.registry
+
+    def create_model(
+        self,
+        name: str,
+        project: str,
+        *,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a registered model in ``project``."""
+        body = {"name": name, "project": project, "description": description, "tags": tags or {}}
+        return dict(self._registry.create_model(body))
+
+    def get_model(self, name: str) -> dict[str, Any]:
+        """A model: description, tags, ``aliases`` (alias -> version), ``latest_version``."""
+        return dict(self._registry.get_model(name))
+
+    def list_models(
+        self, *, name_like: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return list(self._registry.list_models({"name_like": name_like, "limit": limit})["models"])
+
+    def register_model(
+        self,
+        name: str,
+        run_id: str,
+        path: str,
+        *,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Register the run's files at ``path`` as the next version of ``name`` (created in
+        the run's project if needed); the version is pinned by those files' digests."""
+        body = {"run_id": run_id, "path": path, "description": description, "tags": tags or {}}
+        return dict(self._registry.register_version(name, body))
+
+    def get_model_version(self, name: str, version: int) -> dict[str, Any]:
+        return dict(self._registry.get_version(name, version))
+
+    def search_model_versions(
+        self,
+        filter: str | None = None,  # noqa: A002 - the word every search API uses
+        *,
+        order_by: list[str] | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Versions matching ``filter`` (``name = 'churn' and run.metrics.acc > 0.9``),
+        following pages up to ``limit``."""
+        out: list[dict[str, Any]] = []
+        token = None
+        while len(out) < limit:
+            page = self._registry.search_versions(
+                {
+                    "filter": filter,
+                    "order_by": order_by or [],
+                    "limit": min(1000, limit - len(out)),
+                    "page_token": token,
+                }
+            )
+            out.extend(page["versions"])
+            token = page["next_page_token"]
+            if token is None:
+                break
+        return out
+
+    def set_promotion_policy(
+        self, name: str, policy: str, *, alias: str | None = None
+    ) -> dict[str, Any]:
+        """Set ``alias``'s promotion policy (or, without alias, the model's drift thresholds)
+        from YAML or JSON text."""
+        return dict(self._registry.set_policy(name, alias, policy))
+
+    def promote(self, name: str, version: int, alias: str) -> dict[str, Any]:
+        """Move ``alias`` to ``version`` if its policy allows; ``GateFailedError`` names
+        every failed gate otherwise (the refusal is recorded)."""
+        return dict(self._registry.decide(name, alias, "promote", version))
+
+    def check_promotion(self, name: str, version: int, alias: str) -> dict[str, Any]:
+        """What promoting would decide, without moving or recording anything."""
+        return dict(self._registry.decide(name, alias, "check", version))
+
+    def approve(self, name: str, version: int, alias: str) -> dict[str, Any]:
+        return dict(self._registry.decide(name, alias, "approve", version))
+
+    def rollback(self, name: str, alias: str) -> dict[str, Any]:
+        """Move ``alias`` back to the version it pointed at before its last move."""
+        return dict(self._registry.decide(name, alias, "rollback", None))
+
+    def alias_history(
+        self, name: str, alias: str | None = None, *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Every decision on the model's aliases (or one), newest first, with gate results."""
+        return list(self._registry.history(name, {"alias": alias, "limit": limit})["events"])
+
+    def alias_at(self, name: str, alias: str, at_ms: int | None = None) -> dict[str, Any]:
+        """Which version ``alias`` pointed at, at ``at_ms`` (default now), and since when."""
+        return dict(self._registry.holder_at(name, alias, at_ms))
+
+    def record_deployment(
+        self, name: str, version: int, env: str, *, url: str | None = None, note: str | None = None
+    ) -> dict[str, Any]:
+        """Record that ``env`` now serves ``version`` (for deploy pipelines)."""
+        body = {"version": version, "env": env, "url": url, "note": note}
+        return dict(self._registry.record_deployment(name, body))
+
+    def current_deployment(self, name: str, env: str, at_ms: int | None = None) -> dict[str, Any]:
+        return dict(self._registry.current_deployment(name, env, at_ms))
+
+    def log_production(
+        self,
+        name: str,
+        env: str,
+        data: dict[str, Any],
+        *,
+        reference: str | None = None,
+        time_ms: int | None = None,
+    ) -> dict[str, Any]:
+        """Send one batch of production values (feature -> values); the answer holds PSI and
+        KS per feature and the alert it raised, if any."""
+        body = {"data": wire_columns(data), "reference": reference, "time_ms": time_ms}
+        return dict(self._registry.log_production(name, env, body))
+
+    def drift_alerts(
+        self, name: str, env: str | None = None, *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return list(self._registry.alerts(name, {"env": env, "limit": limit})["alerts"])
+
+    def lineage(self, node: str, depth: int = 4) -> dict[str, Any]:
+        """The graph around ``node`` (``run:<id>``, ``version:<model>/<n>``,
+        ``deployment:<id>``, ``dataset:<digest>`` …): ``nodes`` and ``edges``."""
+        return dict(self._registry.lineage(node, depth))
 
     # -- artifacts --------------------------------------------------------------------------
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:

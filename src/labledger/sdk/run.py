@@ -269,6 +269,20 @@ class Run:
         self._queue.append(("d", (ref, wire)))
         return ref
 
+    def log_reference(self, name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Store reference profiles of ``data`` (feature -> values: the model's inputs or
+        scores on training data) under ``name``: per feature, binned histograms and summary
+        statistics, never the rows.  Production batches of a deployment of a version
+        registered from this run are compared with it (``Client.log_production``).  Sent
+        now, not through the spool."""
+        self._check_open()
+        from labledger.sdk.client import wire_columns
+
+        result: dict[str, Any] = self._transport.registry.log_reference(
+            self.id, name, wire_columns(data)
+        )
+        return result
+
     def _record_environment(self, document: dict[str, Any]) -> None:
         from labledger.core.provenance import check_environment
 

@@ -29,6 +29,7 @@ from labledger.server.metrics import RequestMiddleware, ServerMetrics
 from labledger.server.routes import HAND_PARSED_BODIES, ROUTERS, ROUTERS_AND_RULES
 from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
+from labledger.services.webhooks import WebhookSender
 
 log = logging.getLogger("labledger.server")
 
@@ -54,9 +55,12 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
         reaping = threading.Lock()  # held while a pass writes: shutdown waits for it
         if settings.heartbeat_timeout_s > 0:
             reaper = asyncio.create_task(_reap_silent_runs(own_work, settings, reaping))
+        sender = WebhookSender(app.state.tracker.db)  # the registry's webhook outbox
+        sender.start()
         try:
             yield
         finally:
+            await run_in_threadpool(sender.stop)
             if reaper is not None:
                 reaper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

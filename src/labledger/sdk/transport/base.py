@@ -28,6 +28,7 @@ from labledger.core.settings import Settings
 from labledger.sdk.transport.artifacts import ArtifactsTransport
 from labledger.sdk.transport.audit import AuditTransport
 from labledger.sdk.transport.provenance import ProvenanceTransport
+from labledger.sdk.transport.registry import RegistryTransport
 from labledger.sdk.transport.runs import RunsTransport
 from labledger.sdk.transport.search import SearchTransport
 
@@ -50,6 +51,7 @@ class Transport:
     artifacts: ArtifactsTransport
     provenance: ProvenanceTransport
     audit: AuditTransport
+    registry: RegistryTransport
 
     def __init__(self, connection: Connection, parts: Mapping[str, Any]) -> None:
         if set(parts) != set(RESOURCES):
