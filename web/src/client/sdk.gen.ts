@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuditListEntriesData, AuditListEntriesErrors, AuditListEntriesResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthOidcCallbackData, AuthOidcCallbackErrors, AuthOidcStartData, AuthOidcStartErrors, AuthOpenLinkData, AuthOpenLinkErrors, AuthRedeemLinkData, AuthRedeemLinkErrors, AuthRedeemLinkResponses, AuthSessionData, AuthSessionErrors, AuthSessionResponses, HealthHealthzData, HealthHealthzErrors, HealthHealthzResponses, HealthMetricsData, HealthMetricsErrors, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, MembersCreateProjectData, MembersCreateProjectErrors, MembersCreateProjectResponses, MembersListMembersData, MembersListMembersErrors, MembersListMembersResponses, MembersRemoveMemberData, MembersRemoveMemberErrors, MembersRemoveMemberResponses, MembersSetDefaultRoleData, MembersSetDefaultRoleErrors, MembersSetDefaultRoleResponses, MembersSetMemberData, MembersSetMemberErrors, MembersSetMemberResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsErrors, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses, UsersAddUserData, UsersAddUserErrors, UsersAddUserResponses, UsersCreateLoginLinkData, UsersCreateLoginLinkErrors, UsersCreateLoginLinkResponses, UsersCreateTokenData, UsersCreateTokenErrors, UsersCreateTokenResponses, UsersDisableUserData, UsersDisableUserErrors, UsersDisableUserResponses, UsersEnableUserData, UsersEnableUserErrors, UsersEnableUserResponses, UsersGetUserData, UsersGetUserErrors, UsersGetUserResponses, UsersListTokensData, UsersListTokensErrors, UsersListTokensResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersRevokeTokenData, UsersRevokeTokenErrors, UsersRevokeTokenResponses, UsersSetPasswordData, UsersSetPasswordErrors, UsersSetPasswordResponses } from './types.gen';
+import type { AliasesAliasHolderData, AliasesAliasHolderErrors, AliasesAliasHolderResponses, AliasesApproveData, AliasesApproveErrors, AliasesApproveResponses, AliasesCheckPromotionData, AliasesCheckPromotionErrors, AliasesCheckPromotionResponses, AliasesHistoryData, AliasesHistoryErrors, AliasesHistoryResponses, AliasesListApprovalsData, AliasesListApprovalsErrors, AliasesListApprovalsResponses, AliasesListPoliciesData, AliasesListPoliciesErrors, AliasesListPoliciesResponses, AliasesPromoteData, AliasesPromoteErrors, AliasesPromoteResponses, AliasesRollbackData, AliasesRollbackErrors, AliasesRollbackResponses, AliasesSetAliasPolicyData, AliasesSetAliasPolicyErrors, AliasesSetAliasPolicyResponses, AliasesSetModelPolicyData, AliasesSetModelPolicyErrors, AliasesSetModelPolicyResponses, AliasesUnsetAliasData, AliasesUnsetAliasErrors, AliasesUnsetAliasResponses, ArtifactsDeclareArtifactsData, ArtifactsDeclareArtifactsErrors, ArtifactsDeclareArtifactsResponses, ArtifactsDownloadArchiveData, ArtifactsDownloadArchiveErrors, ArtifactsDownloadArchiveResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsLatestCheckpointData, ArtifactsLatestCheckpointErrors, ArtifactsLatestCheckpointResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuditListEntriesData, AuditListEntriesErrors, AuditListEntriesResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthOidcCallbackData, AuthOidcCallbackErrors, AuthOidcStartData, AuthOidcStartErrors, AuthOpenLinkData, AuthOpenLinkErrors, AuthRedeemLinkData, AuthRedeemLinkErrors, AuthRedeemLinkResponses, AuthSessionData, AuthSessionErrors, AuthSessionResponses, DeploymentsCurrentDeploymentData, DeploymentsCurrentDeploymentErrors, DeploymentsCurrentDeploymentResponses, DeploymentsDeploymentHistoryData, DeploymentsDeploymentHistoryErrors, DeploymentsDeploymentHistoryResponses, DeploymentsDriftAlertsData, DeploymentsDriftAlertsErrors, DeploymentsDriftAlertsResponses, DeploymentsDriftPointsData, DeploymentsDriftPointsErrors, DeploymentsDriftPointsResponses, DeploymentsEnvironmentsData, DeploymentsEnvironmentsErrors, DeploymentsEnvironmentsResponses, DeploymentsListReferencesData, DeploymentsListReferencesErrors, DeploymentsListReferencesResponses, DeploymentsLogProductionData, DeploymentsLogProductionErrors, DeploymentsLogProductionResponses, DeploymentsLogReferenceData, DeploymentsLogReferenceErrors, DeploymentsLogReferenceResponses, DeploymentsRecordDeploymentData, DeploymentsRecordDeploymentErrors, DeploymentsRecordDeploymentResponses, HealthHealthzData, HealthHealthzErrors, HealthHealthzResponses, HealthMetricsData, HealthMetricsErrors, HealthMetricsResponses, HealthReadyzData, HealthReadyzErrors, HealthReadyzResponses, LineageCreateWebhookData, LineageCreateWebhookErrors, LineageCreateWebhookResponses, LineageDeleteWebhookData, LineageDeleteWebhookErrors, LineageDeleteWebhookResponses, LineageLineageData, LineageLineageErrors, LineageLineageResponses, LineageListDeliveriesData, LineageListDeliveriesErrors, LineageListDeliveriesResponses, LineageListWebhooksData, LineageListWebhooksErrors, LineageListWebhooksResponses, LineageReplayDeliveryData, LineageReplayDeliveryErrors, LineageReplayDeliveryResponses, MembersCreateProjectData, MembersCreateProjectErrors, MembersCreateProjectResponses, MembersListMembersData, MembersListMembersErrors, MembersListMembersResponses, MembersRemoveMemberData, MembersRemoveMemberErrors, MembersRemoveMemberResponses, MembersSetDefaultRoleData, MembersSetDefaultRoleErrors, MembersSetDefaultRoleResponses, MembersSetMemberData, MembersSetMemberErrors, MembersSetMemberResponses, ModelsCreateModelData, ModelsCreateModelErrors, ModelsCreateModelResponses, ModelsDeleteModelData, ModelsDeleteModelErrors, ModelsDeleteModelResponses, ModelsDeleteModelTagData, ModelsDeleteModelTagErrors, ModelsDeleteModelTagResponses, ModelsDeleteVersionData, ModelsDeleteVersionErrors, ModelsDeleteVersionResponses, ModelsDeleteVersionTagData, ModelsDeleteVersionTagErrors, ModelsDeleteVersionTagResponses, ModelsGetModelData, ModelsGetModelErrors, ModelsGetModelResponses, ModelsGetVersionData, ModelsGetVersionErrors, ModelsGetVersionResponses, ModelsListModelsData, ModelsListModelsErrors, ModelsListModelsResponses, ModelsListVersionsData, ModelsListVersionsErrors, ModelsListVersionsResponses, ModelsRegisterVersionData, ModelsRegisterVersionErrors, ModelsRegisterVersionResponses, ModelsSearchVersionsData, ModelsSearchVersionsErrors, ModelsSearchVersionsResponses, ModelsSetModelTagsData, ModelsSetModelTagsErrors, ModelsSetModelTagsResponses, ModelsSetVersionTagsData, ModelsSetVersionTagsErrors, ModelsSetVersionTagsResponses, ModelsUpdateModelData, ModelsUpdateModelErrors, ModelsUpdateModelResponses, ModelsUpdateVersionData, ModelsUpdateVersionErrors, ModelsUpdateVersionResponses, ProjectsListProjectKeysData, ProjectsListProjectKeysErrors, ProjectsListProjectKeysResponses, ProjectsListProjectsData, ProjectsListProjectsErrors, ProjectsListProjectsResponses, ProvenanceGetEnvironmentData, ProvenanceGetEnvironmentErrors, ProvenanceGetEnvironmentResponses, ProvenanceListAnnotationsData, ProvenanceListAnnotationsErrors, ProvenanceListAnnotationsResponses, ProvenanceListDatasetsData, ProvenanceListDatasetsErrors, ProvenanceListDatasetsResponses, ProvenanceListSealedRunsData, ProvenanceListSealedRunsErrors, ProvenanceListSealedRunsResponses, ProvenanceProjectCompletenessData, ProvenanceProjectCompletenessErrors, ProvenanceProjectCompletenessResponses, ProvenanceRunCompletenessData, ProvenanceRunCompletenessErrors, ProvenanceRunCompletenessResponses, ProvenanceSealRunData, ProvenanceSealRunErrors, ProvenanceSealRunResponses, ProvenanceSetRequirementsData, ProvenanceSetRequirementsErrors, ProvenanceSetRequirementsResponses, ProvenanceVerifyBlobsData, ProvenanceVerifyBlobsErrors, ProvenanceVerifyBlobsResponses, ProvenanceVerifyRunData, ProvenanceVerifyRunErrors, ProvenanceVerifyRunResponses, RunsCountRunsData, RunsCountRunsErrors, RunsCountRunsResponses, RunsCreateRunData, RunsCreateRunErrors, RunsCreateRunResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsDeleteTagData, RunsDeleteTagErrors, RunsDeleteTagResponses, RunsGetMetricHistoryData, RunsGetMetricHistoryErrors, RunsGetMetricHistoryResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsGroupRunsData, RunsGroupRunsErrors, RunsGroupRunsResponses, RunsHeartbeatData, RunsHeartbeatErrors, RunsHeartbeatResponses, RunsListMetricKeysData, RunsListMetricKeysErrors, RunsListMetricKeysResponses, RunsLogBatchData, RunsLogBatchErrors, RunsLogBatchResponses, RunsSearchRunsData, RunsSearchRunsErrors, RunsSearchRunsResponses, RunsUpdateRunData, RunsUpdateRunErrors, RunsUpdateRunResponses, RunsValidateFilterData, RunsValidateFilterErrors, RunsValidateFilterResponses, UploadsCompleteUploadData, UploadsCompleteUploadErrors, UploadsCompleteUploadResponses, UploadsGetUploadData, UploadsGetUploadErrors, UploadsGetUploadResponses, UploadsPutBlobData, UploadsPutBlobErrors, UploadsPutBlobResponses, UploadsPutBlobsData, UploadsPutBlobsErrors, UploadsPutBlobsResponses, UploadsPutPartData, UploadsPutPartErrors, UploadsPutPartResponses, UploadsStartUploadData, UploadsStartUploadErrors, UploadsStartUploadResponses, UsersAddUserData, UsersAddUserErrors, UsersAddUserResponses, UsersCreateLoginLinkData, UsersCreateLoginLinkErrors, UsersCreateLoginLinkResponses, UsersCreateTokenData, UsersCreateTokenErrors, UsersCreateTokenResponses, UsersDisableUserData, UsersDisableUserErrors, UsersDisableUserResponses, UsersEnableUserData, UsersEnableUserErrors, UsersEnableUserResponses, UsersGetUserData, UsersGetUserErrors, UsersGetUserResponses, UsersListTokensData, UsersListTokensErrors, UsersListTokensResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersRevokeTokenData, UsersRevokeTokenErrors, UsersRevokeTokenResponses, UsersSetPasswordData, UsersSetPasswordErrors, UsersSetPasswordResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -451,6 +451,762 @@ export class Provenance {
                 }],
             url: '/api/v1/seals',
             ...options
+        });
+    }
+}
+
+export class Lineage {
+    /**
+     * Lineage
+     *
+     * Nodes and edges up to ``depth`` steps from ``node``, both ways.
+     */
+    public static lineageLineage<ThrowOnError extends boolean = false>(options: Options<LineageLineageData, ThrowOnError>) {
+        return (options.client ?? client).get<LineageLineageResponses, LineageLineageErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/lineage',
+            ...options
+        });
+    }
+    
+    /**
+     * List Webhooks
+     */
+    public static lineageListWebhooks<ThrowOnError extends boolean = false>(options: Options<LineageListWebhooksData, ThrowOnError>) {
+        return (options.client ?? client).get<LineageListWebhooksResponses, LineageListWebhooksErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects/{project}/webhooks',
+            ...options
+        });
+    }
+    
+    /**
+     * Create Webhook
+     *
+     * Send the project's registry events to ``url`` (owners); the answer holds the signing
+     * secret, shown this once.
+     */
+    public static lineageCreateWebhook<ThrowOnError extends boolean = false>(options: Options<LineageCreateWebhookData, ThrowOnError>) {
+        return (options.client ?? client).post<LineageCreateWebhookResponses, LineageCreateWebhookErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/projects/{project}/webhooks',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete Webhook
+     */
+    public static lineageDeleteWebhook<ThrowOnError extends boolean = false>(options: Options<LineageDeleteWebhookData, ThrowOnError>) {
+        return (options.client ?? client).delete<LineageDeleteWebhookResponses, LineageDeleteWebhookErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/webhooks/{webhook_id}',
+            ...options
+        });
+    }
+    
+    /**
+     * List Deliveries
+     *
+     * Deliveries newest first, with their state, attempts and last error.
+     */
+    public static lineageListDeliveries<ThrowOnError extends boolean = false>(options: Options<LineageListDeliveriesData, ThrowOnError>) {
+        return (options.client ?? client).get<LineageListDeliveriesResponses, LineageListDeliveriesErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/webhooks/{webhook_id}/deliveries',
+            ...options
+        });
+    }
+    
+    /**
+     * Replay Delivery
+     *
+     * Queue the delivery again (owners).
+     */
+    public static lineageReplayDelivery<ThrowOnError extends boolean = false>(options: Options<LineageReplayDeliveryData, ThrowOnError>) {
+        return (options.client ?? client).post<LineageReplayDeliveryResponses, LineageReplayDeliveryErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+}
+
+export class Models {
+    /**
+     * List Models
+     *
+     * Models you may read, by name.
+     */
+    public static modelsListModels<ThrowOnError extends boolean = false>(options?: Options<ModelsListModelsData, ThrowOnError>) {
+        return (options?.client ?? client).get<ModelsListModelsResponses, ModelsListModelsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models',
+            ...options
+        });
+    }
+    
+    /**
+     * Create Model
+     *
+     * Create a model in a project (editors; a new project is created and owned by you).
+     */
+    public static modelsCreateModel<ThrowOnError extends boolean = false>(options: Options<ModelsCreateModelData, ThrowOnError>) {
+        return (options.client ?? client).post<ModelsCreateModelResponses, ModelsCreateModelErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete Model
+     *
+     * Delete a model none of whose versions holds an alias or is deployed (maintainers).
+     */
+    public static modelsDeleteModel<ThrowOnError extends boolean = false>(options: Options<ModelsDeleteModelData, ThrowOnError>) {
+        return (options.client ?? client).delete<ModelsDeleteModelResponses, ModelsDeleteModelErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}',
+            ...options
+        });
+    }
+    
+    /**
+     * Get Model
+     */
+    public static modelsGetModel<ThrowOnError extends boolean = false>(options: Options<ModelsGetModelData, ThrowOnError>) {
+        return (options.client ?? client).get<ModelsGetModelResponses, ModelsGetModelErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}',
+            ...options
+        });
+    }
+    
+    /**
+     * Update Model
+     */
+    public static modelsUpdateModel<ThrowOnError extends boolean = false>(options: Options<ModelsUpdateModelData, ThrowOnError>) {
+        return (options.client ?? client).patch<ModelsUpdateModelResponses, ModelsUpdateModelErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Set Model Tags
+     */
+    public static modelsSetModelTags<ThrowOnError extends boolean = false>(options: Options<ModelsSetModelTagsData, ThrowOnError>) {
+        return (options.client ?? client).put<ModelsSetModelTagsResponses, ModelsSetModelTagsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/tags',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete Model Tag
+     */
+    public static modelsDeleteModelTag<ThrowOnError extends boolean = false>(options: Options<ModelsDeleteModelTagData, ThrowOnError>) {
+        return (options.client ?? client).delete<ModelsDeleteModelTagResponses, ModelsDeleteModelTagErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/tags/{key}',
+            ...options
+        });
+    }
+    
+    /**
+     * List Versions
+     */
+    public static modelsListVersions<ThrowOnError extends boolean = false>(options: Options<ModelsListVersionsData, ThrowOnError>) {
+        return (options.client ?? client).get<ModelsListVersionsResponses, ModelsListVersionsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions',
+            ...options
+        });
+    }
+    
+    /**
+     * Register Version
+     *
+     * Register the run's files at ``path`` as the model's next version (the model is
+     * created in the run's project if it does not exist; editors).
+     */
+    public static modelsRegisterVersion<ThrowOnError extends boolean = false>(options: Options<ModelsRegisterVersionData, ThrowOnError>) {
+        return (options.client ?? client).post<ModelsRegisterVersionResponses, ModelsRegisterVersionErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete Version
+     *
+     * Delete a version that holds no alias and is not deployed (maintainers).
+     */
+    public static modelsDeleteVersion<ThrowOnError extends boolean = false>(options: Options<ModelsDeleteVersionData, ThrowOnError>) {
+        return (options.client ?? client).delete<ModelsDeleteVersionResponses, ModelsDeleteVersionErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions/{version}',
+            ...options
+        });
+    }
+    
+    /**
+     * Get Version
+     */
+    public static modelsGetVersion<ThrowOnError extends boolean = false>(options: Options<ModelsGetVersionData, ThrowOnError>) {
+        return (options.client ?? client).get<ModelsGetVersionResponses, ModelsGetVersionErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions/{version}',
+            ...options
+        });
+    }
+    
+    /**
+     * Update Version
+     */
+    public static modelsUpdateVersion<ThrowOnError extends boolean = false>(options: Options<ModelsUpdateVersionData, ThrowOnError>) {
+        return (options.client ?? client).patch<ModelsUpdateVersionResponses, ModelsUpdateVersionErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions/{version}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Set Version Tags
+     */
+    public static modelsSetVersionTags<ThrowOnError extends boolean = false>(options: Options<ModelsSetVersionTagsData, ThrowOnError>) {
+        return (options.client ?? client).put<ModelsSetVersionTagsResponses, ModelsSetVersionTagsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions/{version}/tags',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Delete Version Tag
+     */
+    public static modelsDeleteVersionTag<ThrowOnError extends boolean = false>(options: Options<ModelsDeleteVersionTagData, ThrowOnError>) {
+        return (options.client ?? client).delete<ModelsDeleteVersionTagResponses, ModelsDeleteVersionTagErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/versions/{version}/tags/{key}',
+            ...options
+        });
+    }
+    
+    /**
+     * Search Versions
+     *
+     * Versions matching a filter in the search language (``run.metrics.acc > 0.9``,
+     * ``alias = 'champion'``, ``tags.stage = 'candidate'``; docs/registry.md).
+     */
+    public static modelsSearchVersions<ThrowOnError extends boolean = false>(options: Options<ModelsSearchVersionsData, ThrowOnError>) {
+        return (options.client ?? client).post<ModelsSearchVersionsResponses, ModelsSearchVersionsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/registry/search',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+}
+
+export class Deployments {
+    /**
+     * Drift Alerts
+     */
+    public static deploymentsDriftAlerts<ThrowOnError extends boolean = false>(options: Options<DeploymentsDriftAlertsData, ThrowOnError>) {
+        return (options.client ?? client).get<DeploymentsDriftAlertsResponses, DeploymentsDriftAlertsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/alerts',
+            ...options
+        });
+    }
+    
+    /**
+     * Deployment History
+     *
+     * Deployments recorded, newest first.
+     */
+    public static deploymentsDeploymentHistory<ThrowOnError extends boolean = false>(options: Options<DeploymentsDeploymentHistoryData, ThrowOnError>) {
+        return (options.client ?? client).get<DeploymentsDeploymentHistoryResponses, DeploymentsDeploymentHistoryErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/deployments',
+            ...options
+        });
+    }
+    
+    /**
+     * Record Deployment
+     *
+     * Record that an environment now serves a version (maintainers; deploy pipelines).
+     */
+    public static deploymentsRecordDeployment<ThrowOnError extends boolean = false>(options: Options<DeploymentsRecordDeploymentData, ThrowOnError>) {
+        return (options.client ?? client).post<DeploymentsRecordDeploymentResponses, DeploymentsRecordDeploymentErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/deployments',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Current Deployment
+     *
+     * Which version and run ``env`` served at ``at``, and since when.
+     */
+    public static deploymentsCurrentDeployment<ThrowOnError extends boolean = false>(options: Options<DeploymentsCurrentDeploymentData, ThrowOnError>) {
+        return (options.client ?? client).get<DeploymentsCurrentDeploymentResponses, DeploymentsCurrentDeploymentErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/deployments/{env}',
+            ...options
+        });
+    }
+    
+    /**
+     * Drift Points
+     *
+     * PSI and KS per feature per batch, oldest first.
+     */
+    public static deploymentsDriftPoints<ThrowOnError extends boolean = false>(options: Options<DeploymentsDriftPointsData, ThrowOnError>) {
+        return (options.client ?? client).get<DeploymentsDriftPointsResponses, DeploymentsDriftPointsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/deployments/{env}/drift',
+            ...options
+        });
+    }
+    
+    /**
+     * Log Production
+     *
+     * One batch of production values, compared per feature with the reference of the
+     * deployed version: PSI and KS stored, an alert raised past the model's thresholds.
+     */
+    public static deploymentsLogProduction<ThrowOnError extends boolean = false>(options: Options<DeploymentsLogProductionData, ThrowOnError>) {
+        return (options.client ?? client).post<DeploymentsLogProductionResponses, DeploymentsLogProductionErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/deployments/{env}/telemetry',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Environments
+     *
+     * What every environment serves now.
+     */
+    public static deploymentsEnvironments<ThrowOnError extends boolean = false>(options: Options<DeploymentsEnvironmentsData, ThrowOnError>) {
+        return (options.client ?? client).get<DeploymentsEnvironmentsResponses, DeploymentsEnvironmentsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/environments',
+            ...options
+        });
+    }
+    
+    /**
+     * List References
+     *
+     * The run's references: name -> feature -> profile.
+     */
+    public static deploymentsListReferences<ThrowOnError extends boolean = false>(options: Options<DeploymentsListReferencesData, ThrowOnError>) {
+        return (options.client ?? client).get<DeploymentsListReferencesResponses, DeploymentsListReferencesErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/references',
+            ...options
+        });
+    }
+    
+    /**
+     * Log Reference
+     *
+     * Store the profile of ``data`` (histograms and statistics, never the rows) as the
+     * run's reference ``name`` (editors).
+     */
+    public static deploymentsLogReference<ThrowOnError extends boolean = false>(options: Options<DeploymentsLogReferenceData, ThrowOnError>) {
+        return (options.client ?? client).put<DeploymentsLogReferenceResponses, DeploymentsLogReferenceErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/runs/{run_id}/references/{name}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+}
+
+export class Aliases {
+    /**
+     * Unset Alias
+     */
+    public static aliasesUnsetAlias<ThrowOnError extends boolean = false>(options: Options<AliasesUnsetAliasData, ThrowOnError>) {
+        return (options.client ?? client).delete<AliasesUnsetAliasResponses, AliasesUnsetAliasErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}',
+            ...options
+        });
+    }
+    
+    /**
+     * Alias Holder
+     *
+     * Which version the alias pointed at, at time ``at``, and since when.
+     */
+    public static aliasesAliasHolder<ThrowOnError extends boolean = false>(options: Options<AliasesAliasHolderData, ThrowOnError>) {
+        return (options.client ?? client).get<AliasesAliasHolderResponses, AliasesAliasHolderErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}',
+            ...options
+        });
+    }
+    
+    /**
+     * List Approvals
+     *
+     * Approvals given; ``valid`` is false for those given under an earlier policy.
+     */
+    public static aliasesListApprovals<ThrowOnError extends boolean = false>(options: Options<AliasesListApprovalsData, ThrowOnError>) {
+        return (options.client ?? client).get<AliasesListApprovalsResponses, AliasesListApprovalsErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}/approvals',
+            ...options
+        });
+    }
+    
+    /**
+     * Approve
+     *
+     * Approve the version for the alias under its current policy (maintainers).
+     */
+    public static aliasesApprove<ThrowOnError extends boolean = false>(options: Options<AliasesApproveData, ThrowOnError>) {
+        return (options.client ?? client).post<AliasesApproveResponses, AliasesApproveErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}/approvals',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Check Promotion
+     *
+     * What promoting the version would decide now; nothing moves and nothing is recorded.
+     */
+    public static aliasesCheckPromotion<ThrowOnError extends boolean = false>(options: Options<AliasesCheckPromotionData, ThrowOnError>) {
+        return (options.client ?? client).post<AliasesCheckPromotionResponses, AliasesCheckPromotionErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}/check',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Promote
+     *
+     * Point the alias at the version if its policy allows (maintainers).
+     */
+    public static aliasesPromote<ThrowOnError extends boolean = false>(options: Options<AliasesPromoteData, ThrowOnError>) {
+        return (options.client ?? client).post<AliasesPromoteResponses, AliasesPromoteErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}/promote',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Rollback
+     *
+     * Move the alias back to the version it pointed at before its last move (maintainers).
+     */
+    public static aliasesRollback<ThrowOnError extends boolean = false>(options: Options<AliasesRollbackData, ThrowOnError>) {
+        return (options.client ?? client).post<AliasesRollbackResponses, AliasesRollbackErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/aliases/{alias}/rollback',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * History
+     *
+     * Every decision on the model's aliases, newest first: moves, refusals with their gate
+     * results, rollbacks.
+     */
+    public static aliasesHistory<ThrowOnError extends boolean = false>(options: Options<AliasesHistoryData, ThrowOnError>) {
+        return (options.client ?? client).get<AliasesHistoryResponses, AliasesHistoryErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/history',
+            ...options
+        });
+    }
+    
+    /**
+     * List Policies
+     */
+    public static aliasesListPolicies<ThrowOnError extends boolean = false>(options: Options<AliasesListPoliciesData, ThrowOnError>) {
+        return (options.client ?? client).get<AliasesListPoliciesResponses, AliasesListPoliciesErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/policies',
+            ...options
+        });
+    }
+    
+    /**
+     * Set Alias Policy
+     *
+     * Set the promotion policy of an alias, written in YAML or JSON (maintainers); a
+     * policy that does not parse is 400 with its line and column.
+     */
+    public static aliasesSetAliasPolicy<ThrowOnError extends boolean = false>(options: Options<AliasesSetAliasPolicyData, ThrowOnError>) {
+        return (options.client ?? client).put<AliasesSetAliasPolicyResponses, AliasesSetAliasPolicyErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/policies/{alias}',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Set Model Policy
+     *
+     * Set the model's own policy: drift thresholds ``drift: {psi, ks}`` (maintainers).
+     */
+    public static aliasesSetModelPolicy<ThrowOnError extends boolean = false>(options: Options<AliasesSetModelPolicyData, ThrowOnError>) {
+        return (options.client ?? client).put<AliasesSetModelPolicyResponses, AliasesSetModelPolicyErrors, ThrowOnError>({
+            security: [{ scheme: 'bearer', type: 'http' }, {
+                    in: 'cookie',
+                    name: 'labledger_session',
+                    type: 'apiKey'
+                }],
+            url: '/api/v1/models/{model}/policy',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
         });
     }
 }

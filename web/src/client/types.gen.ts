@@ -5,6 +5,98 @@ export type ClientOptions = {
 };
 
 /**
+ * AlertPublic
+ */
+export type AlertPublic = {
+    /**
+     * Env
+     */
+    env: string;
+    /**
+     * Features
+     */
+    features: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    };
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Thresholds
+     */
+    thresholds: {
+        [key: string]: number;
+    };
+    /**
+     * Time Ms
+     */
+    time_ms: number;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * AlertsPublic
+ */
+export type AlertsPublic = {
+    /**
+     * Alerts
+     */
+    alerts: Array<AlertPublic>;
+};
+
+/**
+ * AliasEventPublic
+ */
+export type AliasEventPublic = {
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Alias
+     */
+    alias: string;
+    /**
+     * From Version
+     */
+    from_version: number | null;
+    /**
+     * Gates
+     */
+    gates: Array<GatePublic>;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: 'promote' | 'refuse' | 'rollback' | 'unset';
+    /**
+     * Time Ms
+     */
+    time_ms: number;
+    /**
+     * To Version
+     */
+    to_version: number | null;
+};
+
+/**
  * AnnotationPublic
  */
 export type AnnotationPublic = {
@@ -36,6 +128,46 @@ export type AnnotationsPublic = {
      * Annotations
      */
     annotations: Array<AnnotationPublic>;
+};
+
+/**
+ * ApprovalPublic
+ */
+export type ApprovalPublic = {
+    /**
+     * Alias
+     */
+    alias?: string | null;
+    /**
+     * Approver
+     */
+    approver: string;
+    /**
+     * Model
+     */
+    model?: string | null;
+    /**
+     * Time Ms
+     */
+    time_ms?: number | null;
+    /**
+     * Valid
+     */
+    valid?: boolean;
+    /**
+     * Version
+     */
+    version: number | null;
+};
+
+/**
+ * ApprovalsPublic
+ */
+export type ApprovalsPublic = {
+    /**
+     * Approvals
+     */
+    approvals: Array<ApprovalPublic>;
 };
 
 /**
@@ -425,6 +557,36 @@ export type DatasetsPublic = {
 };
 
 /**
+ * DecisionPublic
+ */
+export type DecisionPublic = {
+    /**
+     * Alias
+     */
+    alias: string;
+    /**
+     * From Version
+     */
+    from_version: number | null;
+    /**
+     * Gates
+     */
+    gates: Array<GatePublic>;
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Moved
+     */
+    moved: boolean;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
  * DefaultRoleIn
  */
 export type DefaultRoleIn = {
@@ -434,6 +596,178 @@ export type DefaultRoleIn = {
      * Every signed-in user's role in the project; null: members only.
      */
     role: 'viewer' | 'editor' | null;
+};
+
+/**
+ * DeliveriesPublic
+ */
+export type DeliveriesPublic = {
+    /**
+     * Deliveries
+     */
+    deliveries: Array<DeliveryPublic>;
+};
+
+/**
+ * DeliveryPublic
+ */
+export type DeliveryPublic = {
+    /**
+     * Attempts
+     */
+    attempts: number;
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Event
+     */
+    event: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Last Error
+     */
+    last_error: string | null;
+    /**
+     * Last Status
+     */
+    last_status: number | null;
+    /**
+     * Payload
+     */
+    payload: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sent Ms
+     */
+    sent_ms: number | null;
+    /**
+     * State
+     */
+    state: string;
+};
+
+/**
+ * DeploymentIn
+ */
+export type DeploymentIn = {
+    /**
+     * Env
+     */
+    env: string;
+    /**
+     * Note
+     */
+    note?: string | null;
+    /**
+     * Url
+     */
+    url?: string | null;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * DeploymentPublic
+ */
+export type DeploymentPublic = {
+    /**
+     * Env
+     */
+    env: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Note
+     */
+    note: string | null;
+    /**
+     * Recorded By
+     */
+    recorded_by: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Since Ms
+     */
+    since_ms: number;
+    /**
+     * Url
+     */
+    url: string | null;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * DeploymentsPublic
+ */
+export type DeploymentsPublic = {
+    /**
+     * Deployments
+     */
+    deployments: Array<DeploymentPublic>;
+};
+
+/**
+ * DriftPointPublic
+ */
+export type DriftPointPublic = {
+    /**
+     * Alert
+     */
+    alert: boolean;
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Feature
+     */
+    feature: string;
+    /**
+     * Ks
+     */
+    ks: number | null;
+    /**
+     * Psi
+     */
+    psi: number;
+    /**
+     * Time Ms
+     */
+    time_ms: number;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * DriftPublic
+ */
+export type DriftPublic = {
+    /**
+     * Points
+     */
+    points: Array<DriftPointPublic>;
 };
 
 /**
@@ -521,6 +855,36 @@ export type FilterCheckPublic = {
 };
 
 /**
+ * GatePublic
+ */
+export type GatePublic = {
+    /**
+     * Actual
+     */
+    actual?: unknown;
+    /**
+     * Expected
+     */
+    expected?: unknown;
+    /**
+     * Gate
+     */
+    gate: string;
+    /**
+     * Message
+     */
+    message: string;
+    /**
+     * Passed
+     */
+    passed: boolean;
+    /**
+     * Rule
+     */
+    rule: string;
+};
+
+/**
  * HealthPublic
  */
 export type HealthPublic = {
@@ -543,10 +907,82 @@ export type HealthPublic = {
 };
 
 /**
+ * HistoryPublic
+ */
+export type HistoryPublic = {
+    /**
+     * Events
+     */
+    events: Array<AliasEventPublic>;
+};
+
+/**
+ * HolderPublic
+ */
+export type HolderPublic = {
+    /**
+     * Alias
+     */
+    alias: string;
+    /**
+     * At Ms
+     */
+    at_ms: number;
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Moved By
+     */
+    moved_by: string | null;
+    /**
+     * Run Id
+     */
+    run_id: string | null;
+    /**
+     * Since Ms
+     */
+    since_ms: number | null;
+    /**
+     * Version
+     *
+     * null: the alias pointed nowhere then.
+     */
+    version: number | null;
+};
+
+/**
  * LatestCheckpointPublic
  */
 export type LatestCheckpointPublic = {
     checkpoint: ArtifactPublic | null;
+};
+
+/**
+ * LineagePublic
+ */
+export type LineagePublic = {
+    /**
+     * Edges
+     */
+    edges: Array<{
+        [key: string]: string;
+    }>;
+    /**
+     * Nodes
+     */
+    nodes: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Root
+     */
+    root: string;
+    /**
+     * Truncated
+     */
+    truncated: boolean;
 };
 
 /**
@@ -702,6 +1138,108 @@ export type MetricKeysPublic = {
 };
 
 /**
+ * ModelIn
+ */
+export type ModelIn = {
+    /**
+     * Description
+     */
+    description?: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Project
+     */
+    project: string;
+    /**
+     * Tags
+     */
+    tags?: {
+        [key: string]: string;
+    };
+};
+
+/**
+ * ModelPatch
+ */
+export type ModelPatch = {
+    /**
+     * Description
+     */
+    description: string;
+};
+
+/**
+ * ModelPublic
+ */
+export type ModelPublic = {
+    /**
+     * Aliases
+     *
+     * Alias -> the version it points at.
+     */
+    aliases: {
+        [key: string]: number;
+    };
+    /**
+     * Created By
+     */
+    created_by: string;
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Latest Version
+     */
+    latest_version: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Project
+     */
+    project: string;
+    /**
+     * Tags
+     */
+    tags: {
+        [key: string]: string;
+    };
+    /**
+     * Updated Ms
+     */
+    updated_ms: number;
+    /**
+     * Versions
+     */
+    versions: number;
+};
+
+/**
+ * ModelsPublic
+ */
+export type ModelsPublic = {
+    /**
+     * Models
+     */
+    models: Array<ModelPublic>;
+    /**
+     * Next After
+     *
+     * Pass as ?after= for the next page.
+     */
+    next_after: string | null;
+};
+
+/**
  * NewTokenPublic
  */
 export type NewTokenPublic = {
@@ -759,6 +1297,56 @@ export type PasswordIn = {
      * Password
      */
     password: string;
+};
+
+/**
+ * PoliciesPublic
+ */
+export type PoliciesPublic = {
+    /**
+     * Policies
+     */
+    policies: Array<PolicyPublic>;
+};
+
+/**
+ * PolicyIn
+ */
+export type PolicyIn = {
+    /**
+     * Policy
+     *
+     * The policy, YAML or JSON (docs/registry.md).
+     */
+    policy: string;
+};
+
+/**
+ * PolicyPublic
+ */
+export type PolicyPublic = {
+    /**
+     * Alias
+     */
+    alias: string | null;
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Policy
+     */
+    policy: {
+        [key: string]: unknown;
+    };
+    /**
+     * Updated By
+     */
+    updated_by?: string | null;
+    /**
+     * Updated Ms
+     */
+    updated_ms?: number | null;
 };
 
 /**
@@ -903,6 +1491,20 @@ export type ReadinessPublic = {
      * Status
      */
     status: 'ok' | 'schema_outdated' | 'blob_store_unavailable' | 'unavailable';
+};
+
+/**
+ * ReferenceIn
+ */
+export type ReferenceIn = {
+    /**
+     * Data
+     *
+     * Feature name -> values (numbers, or texts for a categorical feature).
+     */
+    data: {
+        [key: string]: Array<number | string>;
+    };
 };
 
 /**
@@ -1438,6 +2040,94 @@ export type SessionPublic = {
 };
 
 /**
+ * TagsIn
+ */
+export type TagsIn = {
+    /**
+     * Tags
+     */
+    tags: {
+        [key: string]: string;
+    };
+};
+
+/**
+ * TelemetryIn
+ */
+export type TelemetryIn = {
+    /**
+     * Data
+     *
+     * Feature name -> values (numbers, or texts for a categorical feature).
+     */
+    data: {
+        [key: string]: Array<number | string>;
+    };
+    /**
+     * Reference
+     *
+     * Which reference of the deployed run (needed when it has several).
+     */
+    reference?: string | null;
+    /**
+     * Time Ms
+     */
+    time_ms?: number | null;
+};
+
+/**
+ * TelemetryPublic
+ */
+export type TelemetryPublic = {
+    /**
+     * Alert
+     *
+     * The alert raised by this batch, if any.
+     */
+    alert: number | null;
+    /**
+     * Env
+     */
+    env: string;
+    /**
+     * Features
+     *
+     * feature -> psi, ks, count, alert
+     */
+    features: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    };
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Reference
+     */
+    reference: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Thresholds
+     */
+    thresholds: {
+        [key: string]: number;
+    };
+    /**
+     * Time Ms
+     */
+    time_ms: number;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
  * TokenIn
  */
 export type TokenIn = {
@@ -1687,6 +2377,232 @@ export type VerificationPublic = {
      * The run's status; null for a deleted run.
      */
     status?: string | null;
+};
+
+/**
+ * VersionFilePublic
+ */
+export type VersionFilePublic = {
+    /**
+     * Digest
+     */
+    digest: string;
+    /**
+     * Path
+     */
+    path: string;
+    /**
+     * Size
+     */
+    size: number;
+};
+
+/**
+ * VersionIn
+ */
+export type VersionIn = {
+    /**
+     * Description
+     */
+    description?: string;
+    /**
+     * Path
+     *
+     * An artifact path of the run: one file, or a folder (all its files).
+     */
+    path: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Tags
+     */
+    tags?: {
+        [key: string]: string;
+    };
+};
+
+/**
+ * VersionPublic
+ */
+export type VersionPublic = {
+    /**
+     * Aliases
+     */
+    aliases: Array<string>;
+    /**
+     * Created By
+     */
+    created_by: string;
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Digest
+     *
+     * SHA-256 over the files' paths, digests and sizes.
+     */
+    digest: string;
+    /**
+     * Files
+     */
+    files: Array<VersionFilePublic>;
+    /**
+     * Metrics
+     *
+     * The source run's latest metrics.
+     */
+    metrics: {
+        [key: string]: number | 'NaN' | 'Infinity' | '-Infinity';
+    };
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Path
+     */
+    path: string;
+    /**
+     * Project
+     */
+    project: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Run Name
+     */
+    run_name: string | null;
+    /**
+     * Run Status
+     */
+    run_status: string | null;
+    /**
+     * Tags
+     */
+    tags: {
+        [key: string]: string;
+    };
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * VersionRefIn
+ */
+export type VersionRefIn = {
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * VersionSearchIn
+ */
+export type VersionSearchIn = {
+    /**
+     * Filter
+     */
+    filter?: string | null;
+    /**
+     * Limit
+     */
+    limit?: number;
+    /**
+     * Order By
+     *
+     * name, version or created_time, asc|desc.
+     */
+    order_by?: Array<string>;
+    /**
+     * Page Token
+     */
+    page_token?: string | null;
+};
+
+/**
+ * VersionsPublic
+ */
+export type VersionsPublic = {
+    /**
+     * Next Page Token
+     */
+    next_page_token?: string | null;
+    /**
+     * Versions
+     */
+    versions: Array<VersionPublic>;
+};
+
+/**
+ * WebhookIn
+ */
+export type WebhookIn = {
+    /**
+     * Events
+     */
+    events?: Array<'version.registered' | 'alias.moved' | 'alias.refused' | 'deployment.recorded' | 'drift.alert'> | null;
+    /**
+     * Url
+     */
+    url: string;
+};
+
+/**
+ * WebhookPublic
+ */
+export type WebhookPublic = {
+    /**
+     * Created By
+     */
+    created_by: string;
+    /**
+     * Created Ms
+     */
+    created_ms: number;
+    /**
+     * Events
+     */
+    events: Array<string>;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Project
+     */
+    project: string;
+    /**
+     * Secret
+     *
+     * Only in the answer that created it.
+     */
+    secret: string | null;
+    /**
+     * Url
+     */
+    url: string;
+};
+
+/**
+ * WebhooksPublic
+ */
+export type WebhooksPublic = {
+    /**
+     * Webhooks
+     */
+    webhooks: Array<WebhookPublic>;
 };
 
 export type AuditListEntriesData = {
@@ -2225,6 +3141,1936 @@ export type UploadsPutBlobResponses = {
 
 export type UploadsPutBlobResponse = UploadsPutBlobResponses[keyof UploadsPutBlobResponses];
 
+export type LineageLineageData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Node
+         *
+         * run:<id>, dataset:<digest>, blob:<digest>, version:<model>/<n> (or <model>@<alias>), deployment:<id>; a bare run id or digest works too.
+         */
+        node: string;
+        /**
+         * Depth
+         */
+        depth?: number;
+    };
+    url: '/api/v1/lineage';
+};
+
+export type LineageLineageErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such node, or none you may read (lineage_node_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type LineageLineageError = LineageLineageErrors[keyof LineageLineageErrors];
+
+export type LineageLineageResponses = {
+    /**
+     * Successful Response
+     */
+    200: LineagePublic;
+};
+
+export type LineageLineageResponse = LineageLineageResponses[keyof LineageLineageResponses];
+
+export type ModelsListModelsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Name Like
+         *
+         * SQL LIKE pattern
+         */
+        name_like?: string | null;
+        /**
+         * After
+         */
+        after?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/models';
+};
+
+export type ModelsListModelsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsListModelsError = ModelsListModelsErrors[keyof ModelsListModelsErrors];
+
+export type ModelsListModelsResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelsPublic;
+};
+
+export type ModelsListModelsResponse = ModelsListModelsResponses[keyof ModelsListModelsResponses];
+
+export type ModelsCreateModelData = {
+    body: ModelIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/models';
+};
+
+export type ModelsCreateModelErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * A model of that name exists (model_exists).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsCreateModelError = ModelsCreateModelErrors[keyof ModelsCreateModelErrors];
+
+export type ModelsCreateModelResponses = {
+    /**
+     * Successful Response
+     */
+    201: ModelPublic;
+};
+
+export type ModelsCreateModelResponse = ModelsCreateModelResponses[keyof ModelsCreateModelResponses];
+
+export type ModelsDeleteModelData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}';
+};
+
+export type ModelsDeleteModelErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The version holds an alias or is deployed (version_in_use).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsDeleteModelError = ModelsDeleteModelErrors[keyof ModelsDeleteModelErrors];
+
+export type ModelsDeleteModelResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type ModelsDeleteModelResponse = ModelsDeleteModelResponses[keyof ModelsDeleteModelResponses];
+
+export type ModelsGetModelData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}';
+};
+
+export type ModelsGetModelErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsGetModelError = ModelsGetModelErrors[keyof ModelsGetModelErrors];
+
+export type ModelsGetModelResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelPublic;
+};
+
+export type ModelsGetModelResponse = ModelsGetModelResponses[keyof ModelsGetModelResponses];
+
+export type ModelsUpdateModelData = {
+    body: ModelPatch;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}';
+};
+
+export type ModelsUpdateModelErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsUpdateModelError = ModelsUpdateModelErrors[keyof ModelsUpdateModelErrors];
+
+export type ModelsUpdateModelResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelPublic;
+};
+
+export type ModelsUpdateModelResponse = ModelsUpdateModelResponses[keyof ModelsUpdateModelResponses];
+
+export type DeploymentsDriftAlertsData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: {
+        /**
+         * Env
+         */
+        env?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/models/{model}/alerts';
+};
+
+export type DeploymentsDriftAlertsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsDriftAlertsError = DeploymentsDriftAlertsErrors[keyof DeploymentsDriftAlertsErrors];
+
+export type DeploymentsDriftAlertsResponses = {
+    /**
+     * Successful Response
+     */
+    200: AlertsPublic;
+};
+
+export type DeploymentsDriftAlertsResponse = DeploymentsDriftAlertsResponses[keyof DeploymentsDriftAlertsResponses];
+
+export type AliasesUnsetAliasData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/aliases/{alias}';
+};
+
+export type AliasesUnsetAliasErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or alias (alias_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesUnsetAliasError = AliasesUnsetAliasErrors[keyof AliasesUnsetAliasErrors];
+
+export type AliasesUnsetAliasResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type AliasesUnsetAliasResponse = AliasesUnsetAliasResponses[keyof AliasesUnsetAliasResponses];
+
+export type AliasesAliasHolderData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: {
+        /**
+         * At
+         *
+         * Epoch ms; default now.
+         */
+        at?: number | null;
+    };
+    url: '/api/v1/models/{model}/aliases/{alias}';
+};
+
+export type AliasesAliasHolderErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesAliasHolderError = AliasesAliasHolderErrors[keyof AliasesAliasHolderErrors];
+
+export type AliasesAliasHolderResponses = {
+    /**
+     * Successful Response
+     */
+    200: HolderPublic;
+};
+
+export type AliasesAliasHolderResponse = AliasesAliasHolderResponses[keyof AliasesAliasHolderResponses];
+
+export type AliasesListApprovalsData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: {
+        /**
+         * Version
+         */
+        version?: number | null;
+    };
+    url: '/api/v1/models/{model}/aliases/{alias}/approvals';
+};
+
+export type AliasesListApprovalsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesListApprovalsError = AliasesListApprovalsErrors[keyof AliasesListApprovalsErrors];
+
+export type AliasesListApprovalsResponses = {
+    /**
+     * Successful Response
+     */
+    200: ApprovalsPublic;
+};
+
+export type AliasesListApprovalsResponse = AliasesListApprovalsResponses[keyof AliasesListApprovalsResponses];
+
+export type AliasesApproveData = {
+    body: VersionRefIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/aliases/{alias}/approvals';
+};
+
+export type AliasesApproveErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * Already approved by you under this policy (already_approved), or you asked for this promotion (self_approval).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesApproveError = AliasesApproveErrors[keyof AliasesApproveErrors];
+
+export type AliasesApproveResponses = {
+    /**
+     * Successful Response
+     */
+    201: ApprovalPublic;
+};
+
+export type AliasesApproveResponse = AliasesApproveResponses[keyof AliasesApproveResponses];
+
+export type AliasesCheckPromotionData = {
+    body: VersionRefIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/aliases/{alias}/check';
+};
+
+export type AliasesCheckPromotionErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesCheckPromotionError = AliasesCheckPromotionErrors[keyof AliasesCheckPromotionErrors];
+
+export type AliasesCheckPromotionResponses = {
+    /**
+     * Successful Response
+     */
+    200: DecisionPublic;
+};
+
+export type AliasesCheckPromotionResponse = AliasesCheckPromotionResponses[keyof AliasesCheckPromotionResponses];
+
+export type AliasesPromoteData = {
+    body: VersionRefIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/aliases/{alias}/promote';
+};
+
+export type AliasesPromoteErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The alias's policy refuses the version (gate_failed: details.failed names every failed gate with the values compared; the refusal is recorded).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesPromoteError = AliasesPromoteErrors[keyof AliasesPromoteErrors];
+
+export type AliasesPromoteResponses = {
+    /**
+     * Successful Response
+     */
+    200: DecisionPublic;
+};
+
+export type AliasesPromoteResponse = AliasesPromoteResponses[keyof AliasesPromoteResponses];
+
+export type AliasesRollbackData = {
+    body: EmptyBody;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/aliases/{alias}/rollback';
+};
+
+export type AliasesRollbackErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * No earlier version (conflict).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesRollbackError = AliasesRollbackErrors[keyof AliasesRollbackErrors];
+
+export type AliasesRollbackResponses = {
+    /**
+     * Successful Response
+     */
+    200: DecisionPublic;
+};
+
+export type AliasesRollbackResponse = AliasesRollbackResponses[keyof AliasesRollbackResponses];
+
+export type DeploymentsDeploymentHistoryData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: {
+        /**
+         * Env
+         */
+        env?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/models/{model}/deployments';
+};
+
+export type DeploymentsDeploymentHistoryErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsDeploymentHistoryError = DeploymentsDeploymentHistoryErrors[keyof DeploymentsDeploymentHistoryErrors];
+
+export type DeploymentsDeploymentHistoryResponses = {
+    /**
+     * Successful Response
+     */
+    200: DeploymentsPublic;
+};
+
+export type DeploymentsDeploymentHistoryResponse = DeploymentsDeploymentHistoryResponses[keyof DeploymentsDeploymentHistoryResponses];
+
+export type DeploymentsRecordDeploymentData = {
+    body: DeploymentIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/deployments';
+};
+
+export type DeploymentsRecordDeploymentErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsRecordDeploymentError = DeploymentsRecordDeploymentErrors[keyof DeploymentsRecordDeploymentErrors];
+
+export type DeploymentsRecordDeploymentResponses = {
+    /**
+     * Successful Response
+     */
+    201: DeploymentPublic;
+};
+
+export type DeploymentsRecordDeploymentResponse = DeploymentsRecordDeploymentResponses[keyof DeploymentsRecordDeploymentResponses];
+
+export type DeploymentsCurrentDeploymentData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Env
+         *
+         * A deployment environment (prod, staging, ...).
+         */
+        env: string;
+    };
+    query?: {
+        /**
+         * At
+         *
+         * Epoch ms; default now.
+         */
+        at?: number | null;
+    };
+    url: '/api/v1/models/{model}/deployments/{env}';
+};
+
+export type DeploymentsCurrentDeploymentErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or nothing deployed there (deployment_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsCurrentDeploymentError = DeploymentsCurrentDeploymentErrors[keyof DeploymentsCurrentDeploymentErrors];
+
+export type DeploymentsCurrentDeploymentResponses = {
+    /**
+     * Successful Response
+     */
+    200: DeploymentPublic;
+};
+
+export type DeploymentsCurrentDeploymentResponse = DeploymentsCurrentDeploymentResponses[keyof DeploymentsCurrentDeploymentResponses];
+
+export type DeploymentsDriftPointsData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Env
+         *
+         * A deployment environment (prod, staging, ...).
+         */
+        env: string;
+    };
+    query?: {
+        /**
+         * Since
+         */
+        since?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/models/{model}/deployments/{env}/drift';
+};
+
+export type DeploymentsDriftPointsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsDriftPointsError = DeploymentsDriftPointsErrors[keyof DeploymentsDriftPointsErrors];
+
+export type DeploymentsDriftPointsResponses = {
+    /**
+     * Successful Response
+     */
+    200: DriftPublic;
+};
+
+export type DeploymentsDriftPointsResponse = DeploymentsDriftPointsResponses[keyof DeploymentsDriftPointsResponses];
+
+export type DeploymentsLogProductionData = {
+    body: TelemetryIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Env
+         *
+         * A deployment environment (prod, staging, ...).
+         */
+        env: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/deployments/{env}/telemetry';
+};
+
+export type DeploymentsLogProductionErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * Nothing deployed there, or the deployed run has no such reference (deployment_not_found, reference_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsLogProductionError = DeploymentsLogProductionErrors[keyof DeploymentsLogProductionErrors];
+
+export type DeploymentsLogProductionResponses = {
+    /**
+     * Successful Response
+     */
+    200: TelemetryPublic;
+};
+
+export type DeploymentsLogProductionResponse = DeploymentsLogProductionResponses[keyof DeploymentsLogProductionResponses];
+
+export type DeploymentsEnvironmentsData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/environments';
+};
+
+export type DeploymentsEnvironmentsErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsEnvironmentsError = DeploymentsEnvironmentsErrors[keyof DeploymentsEnvironmentsErrors];
+
+export type DeploymentsEnvironmentsResponses = {
+    /**
+     * Successful Response
+     */
+    200: DeploymentsPublic;
+};
+
+export type DeploymentsEnvironmentsResponse = DeploymentsEnvironmentsResponses[keyof DeploymentsEnvironmentsResponses];
+
+export type AliasesHistoryData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: {
+        /**
+         * Alias
+         */
+        alias?: string | null;
+        /**
+         * Before
+         *
+         * An event id.
+         */
+        before?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/models/{model}/history';
+};
+
+export type AliasesHistoryErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesHistoryError = AliasesHistoryErrors[keyof AliasesHistoryErrors];
+
+export type AliasesHistoryResponses = {
+    /**
+     * Successful Response
+     */
+    200: HistoryPublic;
+};
+
+export type AliasesHistoryResponse = AliasesHistoryResponses[keyof AliasesHistoryResponses];
+
+export type AliasesListPoliciesData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/policies';
+};
+
+export type AliasesListPoliciesErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesListPoliciesError = AliasesListPoliciesErrors[keyof AliasesListPoliciesErrors];
+
+export type AliasesListPoliciesResponses = {
+    /**
+     * Successful Response
+     */
+    200: PoliciesPublic;
+};
+
+export type AliasesListPoliciesResponse = AliasesListPoliciesResponses[keyof AliasesListPoliciesResponses];
+
+export type AliasesSetAliasPolicyData = {
+    body: PolicyIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Alias
+         *
+         * An alias (champion, staging, ...).
+         */
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/policies/{alias}';
+};
+
+export type AliasesSetAliasPolicyErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesSetAliasPolicyError = AliasesSetAliasPolicyErrors[keyof AliasesSetAliasPolicyErrors];
+
+export type AliasesSetAliasPolicyResponses = {
+    /**
+     * Successful Response
+     */
+    200: PolicyPublic;
+};
+
+export type AliasesSetAliasPolicyResponse = AliasesSetAliasPolicyResponses[keyof AliasesSetAliasPolicyResponses];
+
+export type AliasesSetModelPolicyData = {
+    body: PolicyIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/policy';
+};
+
+export type AliasesSetModelPolicyErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type AliasesSetModelPolicyError = AliasesSetModelPolicyErrors[keyof AliasesSetModelPolicyErrors];
+
+export type AliasesSetModelPolicyResponses = {
+    /**
+     * Successful Response
+     */
+    200: PolicyPublic;
+};
+
+export type AliasesSetModelPolicyResponse = AliasesSetModelPolicyResponses[keyof AliasesSetModelPolicyResponses];
+
+export type ModelsSetModelTagsData = {
+    body: TagsIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/tags';
+};
+
+export type ModelsSetModelTagsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsSetModelTagsError = ModelsSetModelTagsErrors[keyof ModelsSetModelTagsErrors];
+
+export type ModelsSetModelTagsResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelPublic;
+};
+
+export type ModelsSetModelTagsResponse = ModelsSetModelTagsResponses[keyof ModelsSetModelTagsResponses];
+
+export type ModelsDeleteModelTagData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Key
+         *
+         * A metric, param or tag key (URL-encoded).
+         */
+        key: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/tags/{key}';
+};
+
+export type ModelsDeleteModelTagErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsDeleteModelTagError = ModelsDeleteModelTagErrors[keyof ModelsDeleteModelTagErrors];
+
+export type ModelsDeleteModelTagResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelPublic;
+};
+
+export type ModelsDeleteModelTagResponse = ModelsDeleteModelTagResponses[keyof ModelsDeleteModelTagResponses];
+
+export type ModelsListVersionsData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions';
+};
+
+export type ModelsListVersionsErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model, or one you may not read (model_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsListVersionsError = ModelsListVersionsErrors[keyof ModelsListVersionsErrors];
+
+export type ModelsListVersionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: VersionsPublic;
+};
+
+export type ModelsListVersionsResponse = ModelsListVersionsResponses[keyof ModelsListVersionsResponses];
+
+export type ModelsRegisterVersionData = {
+    body: VersionIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions';
+};
+
+export type ModelsRegisterVersionErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such run, or the run has no artifact at the path (run_not_found, artifact_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The path's artifacts are not uploaded yet (artifact_pending).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsRegisterVersionError = ModelsRegisterVersionErrors[keyof ModelsRegisterVersionErrors];
+
+export type ModelsRegisterVersionResponses = {
+    /**
+     * Successful Response
+     */
+    201: VersionPublic;
+};
+
+export type ModelsRegisterVersionResponse = ModelsRegisterVersionResponses[keyof ModelsRegisterVersionResponses];
+
+export type ModelsDeleteVersionData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Version
+         *
+         * A version number.
+         */
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions/{version}';
+};
+
+export type ModelsDeleteVersionErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The version holds an alias or is deployed (version_in_use).
+     */
+    409: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsDeleteVersionError = ModelsDeleteVersionErrors[keyof ModelsDeleteVersionErrors];
+
+export type ModelsDeleteVersionResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type ModelsDeleteVersionResponse = ModelsDeleteVersionResponses[keyof ModelsDeleteVersionResponses];
+
+export type ModelsGetVersionData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Version
+         *
+         * A version number.
+         */
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions/{version}';
+};
+
+export type ModelsGetVersionErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsGetVersionError = ModelsGetVersionErrors[keyof ModelsGetVersionErrors];
+
+export type ModelsGetVersionResponses = {
+    /**
+     * Successful Response
+     */
+    200: VersionPublic;
+};
+
+export type ModelsGetVersionResponse = ModelsGetVersionResponses[keyof ModelsGetVersionResponses];
+
+export type ModelsUpdateVersionData = {
+    body: ModelPatch;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Version
+         *
+         * A version number.
+         */
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions/{version}';
+};
+
+export type ModelsUpdateVersionErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsUpdateVersionError = ModelsUpdateVersionErrors[keyof ModelsUpdateVersionErrors];
+
+export type ModelsUpdateVersionResponses = {
+    /**
+     * Successful Response
+     */
+    200: VersionPublic;
+};
+
+export type ModelsUpdateVersionResponse = ModelsUpdateVersionResponses[keyof ModelsUpdateVersionResponses];
+
+export type ModelsSetVersionTagsData = {
+    body: TagsIn;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Version
+         *
+         * A version number.
+         */
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions/{version}/tags';
+};
+
+export type ModelsSetVersionTagsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsSetVersionTagsError = ModelsSetVersionTagsErrors[keyof ModelsSetVersionTagsErrors];
+
+export type ModelsSetVersionTagsResponses = {
+    /**
+     * Successful Response
+     */
+    200: VersionPublic;
+};
+
+export type ModelsSetVersionTagsResponse = ModelsSetVersionTagsResponses[keyof ModelsSetVersionTagsResponses];
+
+export type ModelsDeleteVersionTagData = {
+    body?: never;
+    path: {
+        /**
+         * Model
+         *
+         * A registered model's name.
+         */
+        model: string;
+        /**
+         * Version
+         *
+         * A version number.
+         */
+        version: number;
+        /**
+         * Key
+         *
+         * A metric, param or tag key (URL-encoded).
+         */
+        key: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{model}/versions/{version}/tags/{key}';
+};
+
+export type ModelsDeleteVersionTagErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such model or version (model_not_found, model_version_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsDeleteVersionTagError = ModelsDeleteVersionTagErrors[keyof ModelsDeleteVersionTagErrors];
+
+export type ModelsDeleteVersionTagResponses = {
+    /**
+     * Successful Response
+     */
+    200: VersionPublic;
+};
+
+export type ModelsDeleteVersionTagResponse = ModelsDeleteVersionTagResponses[keyof ModelsDeleteVersionTagResponses];
+
 export type ProjectsListProjectsData = {
     body?: never;
     path?: never;
@@ -2690,6 +5536,155 @@ export type ProvenanceSetRequirementsResponses = {
 };
 
 export type ProvenanceSetRequirementsResponse = ProvenanceSetRequirementsResponses[keyof ProvenanceSetRequirementsResponses];
+
+export type LineageListWebhooksData = {
+    body?: never;
+    path: {
+        /**
+         * Project
+         *
+         * A project name.
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/webhooks';
+};
+
+export type LineageListWebhooksErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type LineageListWebhooksError = LineageListWebhooksErrors[keyof LineageListWebhooksErrors];
+
+export type LineageListWebhooksResponses = {
+    /**
+     * Successful Response
+     */
+    200: WebhooksPublic;
+};
+
+export type LineageListWebhooksResponse = LineageListWebhooksResponses[keyof LineageListWebhooksResponses];
+
+export type LineageCreateWebhookData = {
+    body: WebhookIn;
+    path: {
+        /**
+         * Project
+         *
+         * A project name.
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/webhooks';
+};
+
+export type LineageCreateWebhookErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such project (project_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type LineageCreateWebhookError = LineageCreateWebhookErrors[keyof LineageCreateWebhookErrors];
+
+export type LineageCreateWebhookResponses = {
+    /**
+     * Successful Response
+     */
+    201: WebhookPublic;
+};
+
+export type LineageCreateWebhookResponse = LineageCreateWebhookResponses[keyof LineageCreateWebhookResponses];
+
+export type ModelsSearchVersionsData = {
+    body: VersionSearchIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/registry/search';
+};
+
+export type ModelsSearchVersionsErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The request came from a web page of another origin.
+     */
+    403: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type ModelsSearchVersionsError = ModelsSearchVersionsErrors[keyof ModelsSearchVersionsErrors];
+
+export type ModelsSearchVersionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: VersionsPublic;
+};
+
+export type ModelsSearchVersionsResponse = ModelsSearchVersionsResponses[keyof ModelsSearchVersionsResponses];
 
 export type RunsCreateRunData = {
     body: RunCreate;
@@ -3843,6 +6838,124 @@ export type RunsGetMetricHistoryResponses = {
 
 export type RunsGetMetricHistoryResponse = RunsGetMetricHistoryResponses[keyof RunsGetMetricHistoryResponses];
 
+export type DeploymentsListReferencesData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/references';
+};
+
+export type DeploymentsListReferencesErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * The caller may not do this (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsListReferencesError = DeploymentsListReferencesErrors[keyof DeploymentsListReferencesErrors];
+
+export type DeploymentsListReferencesResponses = {
+    /**
+     * Response Deployments-List References
+     *
+     * Successful Response
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type DeploymentsListReferencesResponse = DeploymentsListReferencesResponses[keyof DeploymentsListReferencesResponses];
+
+export type DeploymentsLogReferenceData = {
+    body: ReferenceIn;
+    path: {
+        /**
+         * Name
+         *
+         * A metric, param or tag key (URL-encoded).
+         */
+        name: string;
+        /**
+         * Run Id
+         *
+         * A run id: 32 lowercase hex characters.
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/references/{name}';
+};
+
+export type DeploymentsLogReferenceErrors = {
+    /**
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such run (run_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type DeploymentsLogReferenceError = DeploymentsLogReferenceErrors[keyof DeploymentsLogReferenceErrors];
+
+export type DeploymentsLogReferenceResponses = {
+    /**
+     * Response Deployments-Log Reference
+     *
+     * Successful Response
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type DeploymentsLogReferenceResponse = DeploymentsLogReferenceResponses[keyof DeploymentsLogReferenceResponses];
+
 export type ProvenanceSealRunData = {
     body: EmptyBody;
     path: {
@@ -4855,6 +7968,181 @@ export type UsersCreateTokenResponses = {
 };
 
 export type UsersCreateTokenResponse = UsersCreateTokenResponses[keyof UsersCreateTokenResponses];
+
+export type LineageDeleteWebhookData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook Id
+         *
+         * A webhook id.
+         */
+        webhook_id: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhook_id}';
+};
+
+export type LineageDeleteWebhookErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such webhook or delivery (webhook_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type LineageDeleteWebhookError = LineageDeleteWebhookErrors[keyof LineageDeleteWebhookErrors];
+
+export type LineageDeleteWebhookResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type LineageDeleteWebhookResponse = LineageDeleteWebhookResponses[keyof LineageDeleteWebhookResponses];
+
+export type LineageListDeliveriesData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook Id
+         *
+         * A webhook id.
+         */
+        webhook_id: string;
+    };
+    query?: {
+        /**
+         * Before
+         */
+        before?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/webhooks/{webhook_id}/deliveries';
+};
+
+export type LineageListDeliveriesErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such webhook or delivery (webhook_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type LineageListDeliveriesError = LineageListDeliveriesErrors[keyof LineageListDeliveriesErrors];
+
+export type LineageListDeliveriesResponses = {
+    /**
+     * Successful Response
+     */
+    200: DeliveriesPublic;
+};
+
+export type LineageListDeliveriesResponse = LineageListDeliveriesResponses[keyof LineageListDeliveriesResponses];
+
+export type LineageReplayDeliveryData = {
+    body: EmptyBody;
+    path: {
+        /**
+         * Webhook Id
+         *
+         * A webhook id.
+         */
+        webhook_id: string;
+        /**
+         * Delivery Id
+         *
+         * A delivery id.
+         */
+        delivery_id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay';
+};
+
+export type LineageReplayDeliveryErrors = {
+    /**
+     * The body is not strict JSON, or is nested too deeply; or the URL is not UTF-8.
+     */
+    400: ErrorPublic;
+    /**
+     * No credential, or not a valid one (unauthenticated).
+     */
+    401: ErrorPublic;
+    /**
+     * Your role in the model's project does not allow it (permission_denied).
+     */
+    403: ErrorPublic;
+    /**
+     * No such webhook or delivery (webhook_not_found).
+     */
+    404: ErrorPublic;
+    /**
+     * The body is over 16777216 bytes.
+     */
+    413: ErrorPublic;
+    /**
+     * The Content-Type is not the one the operation takes.
+     */
+    415: ErrorPublic;
+    /**
+     * The body or a parameter does not match the schema (invalid_body).
+     */
+    422: ErrorPublic;
+};
+
+export type LineageReplayDeliveryError = LineageReplayDeliveryErrors[keyof LineageReplayDeliveryErrors];
+
+export type LineageReplayDeliveryResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type LineageReplayDeliveryResponse = LineageReplayDeliveryResponses[keyof LineageReplayDeliveryResponses];
 
 export type HealthHealthzData = {
     body?: never;
