@@ -22,7 +22,7 @@ def _protocol_methods(protocol: type) -> list[str]:
 
 
 def test_the_resources_are_the_parts_the_sdk_uses() -> None:
-    assert RESOURCES == ("runs", "search", "artifacts", "provenance", "audit")
+    assert RESOURCES == ("runs", "search", "artifacts", "provenance", "audit", "registry")
 
 
 @pytest.mark.parametrize("kind", ["http", "local"])
@@ -53,4 +53,4 @@ def test_a_transport_refuses_a_missing_or_unknown_part() -> None:
     with pytest.raises(ValueError):
         Transport(Nothing(), {k: v for k, v in parts.items() if k != "runs"})
     with pytest.raises(ValueError):
-        Transport(Nothing(), {**parts, "registry": object()})
+        Transport(Nothing(), {**parts, "notebooks": object()})

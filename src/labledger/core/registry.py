@@ -274,7 +274,12 @@ def parse_gate(text: Any, index: int = 0) -> MetricGate:
     if (number is not None and not math.isfinite(number)) or not math.isfinite(offset):
         raise _bad(f"metrics[{index}] {text!r} needs finite numbers", key="metrics", item=index)
     if m["alias"] is not None:
-        check_alias(m["alias"])
+        try:
+            check_alias(m["alias"])
+        except InvalidInputError as exc:
+            raise _bad(
+                f"metrics[{index}] {text!r}: {exc.message}", key="metrics", item=index
+            ) from None
     return MetricGate(
         text=text.strip(),
         metric=m["metric"],

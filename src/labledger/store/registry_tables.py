@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from labledger.store.tables import PkInt, metadata
+from labledger.store.metadata import PkInt, metadata
 
 registered_models = Table(
     "registered_models",

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -22,17 +21,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-# INTEGER PRIMARY KEY is the rowid in SQLite; BIGINT elsewhere.
-PkInt = BigInteger().with_variant(Integer(), "sqlite")
+# the registry's tables (store/registry_tables.py) join the same metadata: importing this
+# module gives every table
+from labledger.store import registry_tables as _registry_tables  # noqa: F401
+from labledger.store.metadata import PkInt as PkInt
+from labledger.store.metadata import metadata as metadata
 
 projects = Table(
     "projects",
@@ -354,6 +347,3 @@ auth_generation = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("generation", BigInteger, nullable=False),
 )
-
-# The registry's tables join this metadata (store/registry_tables.py).
-from labledger.store import registry_tables as _registry_tables  # noqa: E402, F401
