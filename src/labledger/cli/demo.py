@@ -20,6 +20,7 @@ import click
 
 from labledger.cli._common import reports_errors, tracking_uri_option
 from labledger.cli._demo_artifacts import demo_files
+from labledger.cli._demo_registry import demo_registry
 
 if TYPE_CHECKING:
     from labledger.services.tracker import Tracker
@@ -111,6 +112,7 @@ def _write_local(uri: str | None, project: str, arch: str, trials: list[DemoRun]
             )
         )
         best = 0.0
+        finished: list[tuple[str, float]] = []
         for t in trials:
             run, _ = tracker.runs.create_run(
                 RunCreate(
@@ -137,10 +139,13 @@ def _write_local(uri: str | None, project: str, arch: str, trials: list[DemoRun]
             status = RunStatus.FAILED if t.failed else RunStatus.FINISHED
             tracker.runs.update_run(run.id, RunUpdate(status=status, end_ms=end))
             best = max(best, max(p.get("acc", 0.0) for _, p in t.points))
+            if not t.failed:
+                finished.append((run.id, t.points[-1][1].get("acc", 0.0)))
         tracker.runs.log_batch(parent.id, Batch(None, {"best_acc": ([0], [first], [best])}, {}, {}))
         tracker.runs.update_run(
             parent.id, RunUpdate(status=RunStatus.FINISHED, end_ms=int(time.time() * 1000))
         )
+        demo_registry(tracker, project, finished, int(time.time() * 1000))
     finally:
         tracker.close()
 
