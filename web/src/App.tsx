@@ -1,8 +1,8 @@
 import { Anchor, AppShell, Group, Text } from "@mantine/core";
 import { lazy, Suspense } from "react";
-import { Link, Route, Routes } from "react-router-dom";
+import { Link, Route, Routes, useLocation } from "react-router-dom";
 import { Empty, Loading } from "./components/States";
-import { LoginPage, SessionGate, UserMenu } from "./features/auth";
+import { LoginPage, SessionGate, useSession, UserMenu } from "./features/auth";
 import { ProjectsPage } from "./features/projects/ProjectsPage";
 import { RunsPage } from "./features/runs/RunsPage";
 
@@ -15,13 +15,30 @@ const UsersPage = lazy(() => import("./features/users").then((m) => ({ default: 
 const TokensPage = lazy(() => import("./features/tokens").then((m) => ({ default: m.TokensPage })));
 const AccountPage = lazy(() => import("./features/account").then((m) => ({ default: m.AccountPage })));
 const AuditPage = lazy(() => import("./features/audit").then((m) => ({ default: m.AuditPage })));
+// the model registry: the model page draws drift charts, so it loads apart from the others
+const ModelsPage = lazy(() => import("./features/registry").then((m) => ({ default: m.ModelsPage })));
+const ModelPage = lazy(() => import("./features/registry/ModelPage").then((m) => ({ default: m.ModelPage })));
+const LineagePage = lazy(() => import("./features/registry").then((m) => ({ default: m.LineagePage })));
+
+/** The header's links to the app's sections (none before signing in). */
+function NavLinks() {
+  // signing in replaces the session's cache entry (signedIn clears the cache) and then
+  // navigates: reading the location makes this render again and find the new entry
+  useLocation();
+  const session = useSession();
+  if (session.auth && !session.user) return null;
+  return <Anchor component={Link} to="/models" size="sm">Models</Anchor>;
+}
 
 export function App() {
   return (
     <AppShell header={{ height: 48 }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Anchor component={Link} to="/" fw={700} c="dark" underline="never">LabLedger</Anchor>
+          <Group gap="lg" wrap="nowrap">
+            <Anchor component={Link} to="/" fw={700} c="dark" underline="never">LabLedger</Anchor>
+            <NavLinks />
+          </Group>
           <Group gap="lg" wrap="nowrap">
             <Text size="xs" c="dimmed" visibleFrom="md">press / to filter · j/k to move · Enter to open · x to select</Text>
             <UserMenu />
@@ -42,6 +59,9 @@ export function App() {
           <Route path="/tokens" element={<TokensPage />} />
           <Route path="/account" element={<AccountPage />} />
           <Route path="/audit" element={<AuditPage />} />
+          <Route path="/models" element={<ModelsPage />} />
+          <Route path="/models/:name" element={<ModelPage />} />
+          <Route path="/lineage" element={<LineagePage />} />
           <Route path="*" element={<Empty>Nothing here. <Anchor component={Link} to="/">Back to projects</Anchor></Empty>} />
         </Routes>
         </Suspense>
