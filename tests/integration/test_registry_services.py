@@ -81,7 +81,11 @@ def test_approvals_count_once_per_policy_and_never_for_the_promoter(tracker: Tra
     bob.promotion.approve("m", 1, "champion")
     # the same policy written again (a default spelled out) keeps the approvals
     alice.promotion.set_policy("m", "champion", '{"approvals": 1, "sealed": false}')
-    assert [a["valid"] for a in alice.promotion.approvals("m", "champion")] == [True, True]
+    given = alice.promotion.approvals("m", "champion")
+    assert [(a["model"], a["alias"], a["approver"], a["valid"]) for a in given] == [
+        ("m", "champion", "alice", True),
+        ("m", "champion", "bob", True),
+    ]
     # a changed policy voids them
     alice.promotion.set_policy("m", "champion", "approvals: 1\nmetrics: ['acc >= 0.5']")
     assert [a["valid"] for a in alice.promotion.approvals("m", "champion")] == [False, False]
@@ -124,7 +128,9 @@ def test_a_version_in_use_cannot_be_deleted_and_the_refusal_changes_nothing(trac
         tracker.models.delete_version("m", 2)
     with pytest.raises(VersionInUseError):
         tracker.models.delete_model("m")
-    assert [v.version for v in tracker.models.list_versions("m")] == [1, 2]
+    listed = tracker.models.list_versions("m")
+    assert [v.version for v in listed] == [1, 2]
+    assert [[f["path"] for f in v.files] for v in listed] == [["f"], ["f"]]  # lists hold files
     tracker.deployments.record("m", 1, "prod")  # prod moves on: v2 is free
     tracker.models.delete_version("m", 2)
     with pytest.raises(ModelVersionNotFoundError):
@@ -174,6 +180,8 @@ def test_lineage_from_a_blob_reaches_versions_and_deployments(tracker: Tracker):
     ids = {n["id"] for n in graph["nodes"]}
     assert {f"blob:{digest}", "version:m/1", f"run:{run_id}", f"deployment:{deployment.id}"} <= ids
     back = tracker.lineage.lineage(f"deployment:{deployment.id}", depth=2).to_dict()
+    root = next(n for n in back["nodes"] if n["id"] == back["root"])
+    assert (root["env"], root["model"], root["version"]) == ("prod", "m", 1)  # the start too
     assert {"from": f"run:{run_id}", "to": "version:m/1", "relation": "registered as"} in back[
         "edges"
     ]

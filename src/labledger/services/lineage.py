@@ -81,6 +81,8 @@ class LineageService(RegistryGuarded):
                         seen_edges.add((source, target))
                         graph.edges.append({"from": source, "to": target, "relation": relation})
             graph.truncated = graph.truncated or walk.truncated
+            # what the walk learned of each node (the start's details come from its edges)
+            graph.nodes = {node: walk.describe(node) for node in graph.nodes}
         return graph
 
 

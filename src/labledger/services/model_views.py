@@ -76,13 +76,12 @@ class VersionInfo:
         }
 
 
-def version_infos(
-    conn: Connection, rows: list[dict[str, Any]], *, with_files: bool = False
-) -> list[VersionInfo]:
+def version_infos(conn: Connection, rows: list[dict[str, Any]]) -> list[VersionInfo]:
     """VersionInfo for version rows (tags, aliases and the source run's latest metrics)."""
     ids = [r["id"] for r in rows]
     tags = repo.version_tags_of(conn, ids)
     held = repo.aliases_of(conn, ids)
+    files = repo.files_of_many(conn, ids)
     runs = run_repo.load_by_pks(conn, list({r["run_pk"] for r in rows}))
     out = []
     for r in rows:
@@ -100,7 +99,7 @@ def version_infos(
                 aliases=held[r["id"]],
                 created_ms=r["created_ms"],
                 created_by=r["created_by"],
-                files=repo.files_of(conn, r["id"]) if with_files else [],
+                files=files[r["id"]],
                 run_name=run.name if run else None,
                 run_status=run.status.value if run else None,
                 metrics=dict(run.metrics) if run else {},

@@ -281,7 +281,7 @@ class ModelService(RegistryGuarded):
         model = self._model(Action.READ, name)
         with self.db.read() as conn:
             row = self._version(conn, model, version)
-            return version_infos(conn, [row], with_files=True)[0]
+            return version_infos(conn, [row])[0]
 
     def list_versions(self, name: str) -> list[VersionInfo]:
         model = self._model(Action.READ, name)

@@ -244,6 +244,7 @@ class PromotionService(RegistryGuarded):
 
         def apply(conn: Connection) -> dict[str, Any]:
             row = self._version(conn, model, version)
+            now = now_ms()
             if me in repo.requesters(conn, model["id"], alias, row["version"]):
                 raise SelfApprovalError(
                     f"{me} asked for v{row['version']} to become {alias!r} and cannot approve it",
@@ -259,7 +260,7 @@ class PromotionService(RegistryGuarded):
                     "version_id": row["id"],
                     "approver": me,
                     "policy_digest": digest,
-                    "time_ms": now_ms(),
+                    "time_ms": now,
                 },
             )
             if not added:
@@ -297,6 +298,8 @@ class PromotionService(RegistryGuarded):
         current = digest or Policy().digest
         return [
             {
+                "model": model["name"],
+                "alias": alias,
                 "version": numbers.get(r["version_id"]),
                 "approver": r["approver"],
                 "time_ms": r["time_ms"],

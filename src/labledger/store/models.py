@@ -227,6 +227,20 @@ def files_of(conn: Connection, version_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def files_of_many(conn: Connection, version_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in version_ids}
+    if not version_ids:
+        return out
+    rows = conn.execute(
+        select(version_files)
+        .where(version_files.c.version_id.in_(list(version_ids)))
+        .order_by(version_files.c.version_id, version_files.c.path)
+    )
+    for r in rows:
+        out[r.version_id].append({"path": r.path, "digest": r.digest, "size": r.size})
+    return out
+
+
 def update_version(conn: Connection, version_id: int, description: str) -> None:
     conn.execute(
         update(model_versions)

@@ -77,6 +77,12 @@ def write_operations(client: Any, ids: dict[str, str]) -> list[tuple[str, str, f
         "path": "a/b.txt",
         "name": "someone",
         "token_id": "0123456789abcdef",
+        "model": "m",
+        "version": "1",
+        "alias": "champion",
+        "env": "prod",
+        "webhook_id": "0" * 32,
+        "delivery_id": "1",
     }
     ops = []
     for template, item in client.get("/openapi.json").json()["paths"].items():
@@ -231,6 +237,14 @@ def json_bodies_with(value: str, ids: dict[str, str]) -> list[tuple[str, str, st
             f'"media_type": {value}}}]}}',
         ),
         ("PUT", "/api/v1/projects/p/requirements", f'{{"required": [{value}]}}'),
+        ("POST", "/api/v1/models", f'{{"name": {value}, "project": "p"}}'),
+        ("POST", "/api/v1/models", f'{{"name": "m", "project": "p", "description": {value}}}'),
+        ("POST", "/api/v1/models/m/versions", f'{{"run_id": "{run}", "path": {value}}}'),
+        ("PUT", "/api/v1/models/m/policies/champion", f'{{"policy": {value}}}'),
+        ("POST", "/api/v1/registry/search", f'{{"filter": {value}}}'),
+        ("POST", "/api/v1/models/m/deployments/prod/telemetry", f'{{"data": {{{value}: [1]}}}}'),
+        ("PUT", f"/api/v1/runs/{run}/references/inputs", f'{{"data": {{"x": [{value}]}}}}'),
+        ("POST", "/api/v1/projects/p/webhooks", f'{{"url": {value}}}'),
     ]
 
 

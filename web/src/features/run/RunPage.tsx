@@ -95,9 +95,6 @@ function Charts({ run }: { run: RunPublic }) {
 }
 
 const TABS = ["overview", "params", "charts", "artifacts", "environment", "lineage", "audit"];
-const LATER: Record<string, string> = {
-  lineage: "Datasets, artifacts and model versions linked to this run appear here once lineage lands.",
-};
 
 export function RunPage() {
   const runId = useParams().runId as string;
@@ -164,9 +161,15 @@ export function RunPage() {
         </Tabs.Panel>
         <Tabs.Panel value="environment"><EnvironmentTab run={r} /></Tabs.Panel>
         <Tabs.Panel value="audit"><AuditLog filter={{ run_id: r.id }} showRun={false} /></Tabs.Panel>
-        {Object.entries(LATER).map(([t, text]) => (
-          <Tabs.Panel key={t} value={t}><Empty>{text}</Empty></Tabs.Panel>
-        ))}
+        <Tabs.Panel value="lineage">
+          <Text mb="xs">
+            The datasets, commit and environment this run used, and the model versions and
+            deployments made from it.
+          </Text>
+          <Anchor component={Link} to={`/lineage?node=${encodeURIComponent(`run:${r.id}`)}`}>
+            Open the lineage of this run
+          </Anchor>
+        </Tabs.Panel>
       </Tabs>
     </>
   );
