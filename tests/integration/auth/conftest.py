@@ -10,8 +10,8 @@ for setting up what a request needs.
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,9 +97,10 @@ def _expire(tracker: Tracker, token_id: str) -> None:
         conn.execute(update(tokens).where(tokens.c.id == token_id).values(expires_ms=1))
 
 
-@pytest.fixture
-def world(store_uri: str, tmp_path: Path) -> Iterator[World]:
-    tracker = Tracker.open(store_uri, artifact_uri=(tmp_path / "artifacts").as_uri(), auth=True)
+@contextmanager
+def built_world(store_uri: str, folder: Path) -> Iterator[World]:
+    """The world on a new store at ``store_uri`` (files under ``folder``)."""
+    tracker = Tracker.open(store_uri, artifact_uri=(folder / "artifacts").as_uri(), auth=True)
     system = tracker.for_principal(SYSTEM)
     system.users.add_user("root", admin=True)
     for name in (*ROLES, "outsider"):
@@ -108,20 +109,28 @@ def world(store_uri: str, tmp_path: Path) -> Iterator[World]:
     for role in ROLES[1:]:
         system.members.set_member("alpha", role, role)
     system.members.create_project("beta", "outsider")
-    app = create_app(Settings(data_dir=str(tmp_path / "data")), tracker=tracker)
-    with TestClient(app, raise_server_exceptions=False) as http:
-        w = World(http, tracker, system)
-        for name in ("root", *ROLES, "outsider"):
-            w.tokens["admin" if name == "root" else name] = system.tokens.create_token(
-                name, scope="admin"
-            ).secret
-        w.tokens["read_token"] = system.tokens.create_token("owner", scope="read").secret
-        expired = system.tokens.create_token("owner", scope="admin")
-        _expire(tracker, expired.token.id)
-        w.tokens["expired_token"] = expired.secret
-        revoked = system.tokens.create_token("owner", scope="admin")
-        system.tokens.revoke_token(revoked.token.id)
-        w.tokens["revoked_token"] = revoked.secret
-        w.tokens["anonymous"] = ""
+    app = create_app(Settings(data_dir=str(folder / "data")), tracker=tracker)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as http:
+            w = World(http, tracker, system)
+            for name in ("root", *ROLES, "outsider"):
+                w.tokens["admin" if name == "root" else name] = system.tokens.create_token(
+                    name, scope="admin"
+                ).secret
+            w.tokens["read_token"] = system.tokens.create_token("owner", scope="read").secret
+            expired = system.tokens.create_token("owner", scope="admin")
+            _expire(tracker, expired.token.id)
+            w.tokens["expired_token"] = expired.secret
+            revoked = system.tokens.create_token("owner", scope="admin")
+            system.tokens.revoke_token(revoked.token.id)
+            w.tokens["revoked_token"] = revoked.secret
+            w.tokens["anonymous"] = ""
+            yield w
+    finally:
+        tracker.close()
+
+
+@pytest.fixture
+def world(store_uri: str, tmp_path: Path) -> Iterator[World]:
+    with built_world(store_uri, tmp_path) as w:
         yield w
-    tracker.close()
