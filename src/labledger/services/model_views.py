@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labledger.store import models as repo
-from labledger.store import runs as run_repo
 from labledger.store.database import Connection
 
 
@@ -82,7 +81,7 @@ def version_infos(conn: Connection, rows: list[dict[str, Any]]) -> list[VersionI
     tags = repo.version_tags_of(conn, ids)
     held = repo.aliases_of(conn, ids)
     files = repo.files_of_many(conn, ids)
-    runs = run_repo.load_by_pks(conn, list({r["run_pk"] for r in rows}))
+    runs = repo.run_summaries(conn, list({r["run_pk"] for r in rows}))
     out = []
     for r in rows:
         run = runs.get(r["run_pk"])
@@ -100,9 +99,9 @@ def version_infos(conn: Connection, rows: list[dict[str, Any]]) -> list[VersionI
                 created_ms=r["created_ms"],
                 created_by=r["created_by"],
                 files=files[r["id"]],
-                run_name=run.name if run else None,
-                run_status=run.status.value if run else None,
-                metrics=dict(run.metrics) if run else {},
+                run_name=run[0] if run else None,
+                run_status=run[1] if run else None,
+                metrics=dict(run[2]) if run else {},
             )
         )
     return out
@@ -116,5 +115,17 @@ class VersionPage:
     def to_dict(self) -> dict[str, Any]:
         return {
             "versions": [v.to_dict() for v in self.versions],
+            "next_page_token": self.next_page_token,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPage:
+    models: list[ModelInfo]
+    next_page_token: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "models": [m.to_dict() for m in self.models],
             "next_page_token": self.next_page_token,
         }

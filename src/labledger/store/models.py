@@ -17,7 +17,7 @@ from labledger.store.registry_tables import (
     version_files,
     version_tags,
 )
-from labledger.store.tables import projects
+from labledger.store.tables import latest_metrics, metric_keys, projects, runs
 
 _MODEL = select(
     registered_models.c.id,
@@ -278,3 +278,28 @@ def count_versions(conn: Connection, model_ids: Sequence[int]) -> dict[int, int]
         .group_by(model_versions.c.model_id)
     )
     return {r[0]: int(r[1]) for r in rows}
+
+
+def run_summaries(
+    conn: Connection, run_pks: Sequence[int]
+) -> dict[int, tuple[str, str, dict[str, float]]]:
+    """(name, status, latest metrics) of source runs by primary key (two statements; a
+    deleted run is absent)."""
+    if not run_pks:
+        return {}
+    pks = list(run_pks)
+    out: dict[int, tuple[str, str, dict[str, float]]] = {
+        r.pk: (r.name, r.status, {})
+        for r in conn.execute(
+            select(runs.c.pk, runs.c.name, runs.c.status).where(runs.c.pk.in_(pks))
+        )
+    }
+    rows = conn.execute(
+        select(latest_metrics.c.run_pk, metric_keys.c.name, latest_metrics.c.value)
+        .join(metric_keys, metric_keys.c.id == latest_metrics.c.key_id)
+        .where(latest_metrics.c.run_pk.in_(pks))
+    )
+    for r in rows:
+        if r.run_pk in out:
+            out[r.run_pk][2][r.name] = float("nan") if r.value is None else r.value
+    return out
