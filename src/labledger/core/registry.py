@@ -38,6 +38,7 @@ MAX_GATES = 50
 MAX_APPROVALS = 20
 MAX_URL = 2_000
 MAX_NOTE = 2_000
+MAX_VERSION = 2**31 - 1  # version columns are 32-bit integers (PostgreSQL INTEGER)
 DEFAULT_DRIFT = {"psi": 0.2, "ks": 0.2}  # a PSI above 0.2 is commonly read as a real shift
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -92,10 +93,11 @@ def check_env(env: object) -> str:
 
 
 def check_version(value: object, field_name: str = "version") -> int:
-    if type(value) is not int or not 1 <= value <= 2**31:
+    if type(value) is not int or not 1 <= value <= MAX_VERSION:
         raise InvalidInputError(
-            f"{field_name} must be a version number (an integer from 1), got {value!r}",
-            details={"field": field_name},
+            f"{field_name} must be a version number (an integer from 1 to {MAX_VERSION}), "
+            f"got {value!r}",
+            details={"field": field_name, "limit": MAX_VERSION},
         )
     return value
 

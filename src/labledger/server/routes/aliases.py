@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from labledger.core import registry
 from labledger.server.deps import TrackerDep
 from labledger.server.routes.common import INPUT_400, errors
 from labledger.server.routes.registry_common import (
@@ -130,7 +131,7 @@ def list_approvals(
     model: ModelPath,
     alias: AliasPath,
     tracker: TrackerDep,
-    version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+    version: Annotated[int | None, Query(ge=1, le=registry.MAX_VERSION)] = None,
 ) -> schemas.ApprovalsPublic:
     """Approvals given; ``valid`` is false for those given under an earlier policy."""
     found = tracker.promotion.approvals(model, alias, version)

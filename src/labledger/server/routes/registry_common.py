@@ -30,7 +30,7 @@ EnvPath = Annotated[
         json_schema_extra={"maxLength": registry.MAX_ENV, "pattern": ENV},
     ),
 ]
-VersionPath = Annotated[int, Path(description="A version number.", ge=1, le=2**31)]
+VersionPath = Annotated[int, Path(description="A version number.", ge=1, le=registry.MAX_VERSION)]
 
 MODEL_404 = (404, "No such model, or one you may not read (model_not_found).")
 VERSION_404 = (404, "No such model or version (model_not_found, model_version_not_found).")

@@ -32,7 +32,7 @@ ModelName = Annotated[
     str, Rule({"minLength": 1, "maxLength": registry.MAX_MODEL_NAME, "pattern": MODEL})
 ]
 Description = Annotated[str, text(registry.MAX_DESCRIPTION, empty=True)]
-VersionNumber = Annotated[StrictInt, Rule({"minimum": 1, "maximum": 2**31})]
+VersionNumber = Annotated[StrictInt, Rule({"minimum": 1, "maximum": registry.MAX_VERSION})]
 EnvName = Annotated[str, Rule({"minLength": 1, "maxLength": registry.MAX_ENV, "pattern": ENV})]
 
 
