@@ -15,7 +15,9 @@ Order by ``name``, ``version`` or ``created_time`` (``asc`` or ``desc``).
 
 from __future__ import annotations
 
-from labledger.core.errors import InvalidQueryError
+import re
+
+from labledger.core.errors import InvalidQueryError, LimitExceededError
 from labledger.core.query import Field, Node, OrderKey, parse_field, parse_filter
 
 VERSION_ATTRIBUTES = {
@@ -35,6 +37,22 @@ VERSION_ATTRIBUTES = {
 }
 NUMERIC_VERSION_ATTRIBUTES = frozenset({"version", "created_ms"})
 ORDERABLE = {"name": "model", "model": "model", "version": "version", "created_time": "created_ms"}
+MAX_ORDER_KEYS = 3
+MAX_ORDER_ITEM = 100
+# What str.split() and str.strip() take for whitespace (str.isspace), written out so that the
+# pattern means the same to ECMA-262 (the OpenAPI document) and to Python.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in word)
+
+
+# One order_by item: '<field> [asc|desc]', any case, with spaces around.
+ORDER_ITEM_RE = re.compile(
+    rf"[{_SPACE}]*({'|'.join(map(_any_case, ORDERABLE))})"
+    rf"(?:[{_SPACE}]+({_any_case('asc')}|{_any_case('desc')}))?[{_SPACE}]*"
+)
 
 
 def _unquote(key: str) -> str:
@@ -74,25 +92,31 @@ def parse_registry_filter(text: str | None) -> Node | None:
 
 
 def parse_registry_order(items: list[str] | None) -> list[OrderKey]:
+    given = list(items or [])
+    if len(given) > MAX_ORDER_KEYS:
+        raise LimitExceededError(
+            f"order_by has {len(given)} items; at most {MAX_ORDER_KEYS}",
+            details={"field": "order_by", "limit": MAX_ORDER_KEYS},
+        )
     keys: list[OrderKey] = []
-    for raw in items or []:
-        if not isinstance(raw, str) or len(raw) > 100:
-            raise InvalidQueryError("order_by items are texts", details={"field": "order_by"})
-        parts = raw.strip().split()
-        if (
-            not parts
-            or len(parts) > 2
-            or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc"))
-        ):
+    for raw in given:
+        if not isinstance(raw, str) or len(raw) > MAX_ORDER_ITEM:
             raise InvalidQueryError(
-                f"order_by {raw!r} is not '<field> [asc|desc]'", details={"field": "order_by"}
+                f"order_by items are texts of at most {MAX_ORDER_ITEM} characters",
+                details={"field": "order_by", "limit": MAX_ORDER_ITEM},
             )
-        column = ORDERABLE.get(parts[0].lower())
-        if column is None:
-            raise InvalidQueryError(
-                f"cannot order versions by {parts[0]!r}; use name, version or created_time",
-                details={"field": "order_by"},
-            )
-        descending = len(parts) == 2 and parts[1].lower() == "desc"
+        found = ORDER_ITEM_RE.fullmatch(raw)
+        if found is None:
+            parts = raw.split()
+            if parts and len(parts) <= 2 and parts[0].lower() not in ORDERABLE:
+                message = (
+                    f"order_by: cannot order versions by {parts[0]!r}; use name, version or "
+                    "created_time"
+                )
+            else:
+                message = f"order_by {raw!r} is not '<field> [asc|desc]'"
+            raise InvalidQueryError(message, details={"field": "order_by"})
+        column = ORDERABLE[found[1].lower()]
+        descending = (found[2] or "").lower() == "desc"
         keys.append(OrderKey(Field("attributes", column, scope="version"), descending))
-    return keys[:3]
+    return keys

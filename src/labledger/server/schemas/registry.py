@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from labledger.core import drift, limits, registry
+from labledger.core import drift, limits, registry, registry_query
 from labledger.server.schemas.common import (
     ARTIFACT_PATH,
     PAGE_TOKEN,
-    Filter,
+    Key,
     PageSize,
     ProjectName,
     Rule,
@@ -108,10 +108,25 @@ class VersionsPublic(BaseModel):
     next_page_token: str | None = None
 
 
+# core.registry_query.parse_registry_order: '<field> [asc|desc]', any case
+ORDER_ITEM = anchored(registry_query.ORDER_ITEM_RE)
+RegistryFilter = Annotated[
+    str,
+    Rule({"maxLength": limits.MAX_QUERY_LENGTH}),
+    Field(
+        description="Search language over versions, see docs/registry.md.",
+        examples=["run.metrics.acc > 0.9 and alias = 'champion'"],
+    ),
+]
+OrderItem = Annotated[
+    str, Rule({"maxLength": registry_query.MAX_ORDER_ITEM, "pattern": ORDER_ITEM})
+]
+
+
 class VersionSearchIn(Strict):
-    filter: Filter | None = None
-    order_by: Annotated[list[Annotated[str, Rule({"maxLength": 100})]], Rule({"maxItems": 3})] = (
-        Field(default_factory=list, description="name, version or created_time, asc|desc.")
+    filter: RegistryFilter | None = None
+    order_by: Annotated[list[OrderItem], Rule({"maxItems": registry_query.MAX_ORDER_KEYS})] = Field(
+        default_factory=list, description="name, version or created_time, asc|desc."
     )
     limit: PageSize = 100
     page_token: Annotated[str, Rule({"pattern": PAGE_TOKEN})] | None = None
@@ -221,11 +236,26 @@ class DeploymentsPublic(BaseModel):
 
 
 # -- references and drift --------------------------------------------------------------------
-FeatureName = Annotated[str, Rule({"minLength": 1, "maxLength": drift.MAX_FEATURE_NAME})]
-Column = Annotated[list[float | str], Rule({"minItems": 1, "maxItems": drift.MAX_VALUES})]
+# core.drift.check_columns: a feature name has no control characters; a column holds values
+# of one kind, numbers or texts, and every column of a body is of one length (which JSON
+# Schema cannot say: 400 naming the feature).
+FEATURE_NAME: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": drift.MAX_FEATURE_NAME,
+    "pattern": r"^[^\x00-\x1f\x7f-\x9f]+$",
+}
+_COLUMN: dict[str, Any] = {"minItems": 1, "maxItems": drift.MAX_VALUES}
+NumberColumn = Annotated[list[float], Rule(_COLUMN)]
+TextColumn = Annotated[list[Annotated[str, Rule({"maxLength": drift.MAX_CATEGORY})]], Rule(_COLUMN)]
 Columns = Annotated[
-    dict[str, Column],
-    Rule({"minProperties": 1, "maxProperties": drift.MAX_FEATURES}),
+    dict[str, NumberColumn | TextColumn],
+    Rule(
+        {
+            "minProperties": 1,
+            "maxProperties": drift.MAX_FEATURES,
+            "propertyNames": FEATURE_NAME,
+        }
+    ),
     Field(description="Feature name -> values (numbers, or texts for a categorical feature)."),
 ]
 
@@ -236,7 +266,7 @@ class ReferenceIn(Strict):
 
 class TelemetryIn(Strict):
     data: Columns
-    reference: Annotated[str, Rule({"maxLength": 250})] | None = Field(
+    reference: Key | None = Field(
         None, description="Which reference of the deployed run (needed when it has several)."
     )
     time_ms: Annotated[StrictInt, Rule({"minimum": 0, "format": "int64"})] | None = None
