@@ -27,7 +27,7 @@ from typing import Any
 
 from labledger.core.errors import InvalidInputError
 from labledger.core.provenance import canonical_json, sha256_hex
-from labledger.core.validation import check_str
+from labledger.core.validation import check_key, check_str
 
 MAX_MODEL_NAME = 250
 MAX_ALIAS = 64
@@ -51,6 +51,7 @@ _GATE_RE = re.compile(
     rf"(?:(?P<number>{_NUMBER})|(?P<alias>[A-Za-z_][A-Za-z0-9_-]*)\.(?P<other>[^\s]+?)"
     rf"(?:\s*(?P<sign>[+-])\s*(?P<offset>{_UNSIGNED}))?)\s*"
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _POLICY_KEYS = ("require", "metrics", "approvals", "clean_commit", "sealed")
 
 
@@ -174,6 +175,8 @@ def load_policy_text(text: str) -> Any:
     check_str("policy", text, MAX_POLICY_CHARS, allow_empty=True)
     try:
         return yaml.safe_load(text)
+    except RecursionError:  # '[[[[...': the parser recurses once per level
+        raise _bad("policy nests too deeply to read; a policy is a flat mapping") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -240,11 +243,15 @@ def _require(value: Any) -> tuple[str, ...]:
         )
     out = []
     for i, item in enumerate(value):
-        if not isinstance(item, str) or not item or len(item) > 250 or item != item.strip():
+        try:
+            out.append(check_key(f"require[{i}]", item))
+        except InvalidInputError:
             raise _bad(
-                f"require[{i}] must be a field name such as git.commit", key="require", item=i
-            )
-        out.append(item)
+                f"require[{i}] must be a field name such as git.commit (at most 250 "
+                "characters, no control characters, no spaces around it)",
+                key="require",
+                item=i,
+            ) from None
     return tuple(dict.fromkeys(out))
 
 
@@ -257,9 +264,12 @@ def _gates(value: Any) -> list[MetricGate]:
 
 
 def parse_gate(text: Any, index: int = 0) -> MetricGate:
-    if not isinstance(text, str) or len(text) > 500:
+    if not isinstance(text, str) or len(text) > 500 or _CONTROL.search(text):
         raise _bad(
-            f"metrics[{index}] must be a text such as 'acc >= 0.9'", key="metrics", item=index
+            f"metrics[{index}] must be a text such as 'acc >= 0.9' (at most 500 characters, "
+            "no control characters)",
+            key="metrics",
+            item=index,
         )
     m = _GATE_RE.fullmatch(text)
     if m is None:
