@@ -53,6 +53,19 @@ _GATE_RE = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _POLICY_KEYS = ("require", "metrics", "approvals", "clean_commit", "sealed")
+# A webhook's address: http(s), a DNS name (its last label starts with a letter) or a dotted
+# IPv4 address, an optional port, then anything but spaces and control characters.  Every
+# such URL is one urllib and httpx both take: urlsplit raised ValueError on "http://[" and
+# on netlocs that change under NFKC, and httpx refuses a host like "1-2-3-4" it reads as an
+# IPv4 address (the sender could then never deliver, nor record why).
+_PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = rf"(?:{_OCTET}(?:\.{_OCTET}){{3}}|(?:{_LABEL}\.)*{_TOP_LABEL})"
+WEBHOOK_URL_RE = re.compile(
+    rf"[Hh][Tt][Tt][Pp][Ss]?://{_HOST}(?::{_PORT})?(?:[/?#][^\x00-\x20\x7f]*)?"
+)
 
 
 def check_model_name(name: object, field_name: str = "model") -> str:
@@ -101,6 +114,19 @@ def check_version(value: object, field_name: str = "version") -> int:
             details={"field": field_name, "limit": MAX_VERSION},
         )
     return value
+
+
+def check_webhook_url(url: object) -> str:
+    """A webhook's address (see WEBHOOK_URL_RE): no user or password (deliveries are
+    signed instead), no IPv6 literal."""
+    url = check_str("url", url, MAX_URL)
+    if not WEBHOOK_URL_RE.fullmatch(url):
+        raise InvalidInputError(
+            f"url {url[:100]!r} must be an http:// or https:// address of a host name or IPv4 "
+            "address (no user or password, no spaces or control characters)",
+            details={"field": "url"},
+        )
+    return url
 
 
 def check_description(value: object, field_name: str = "description") -> str:

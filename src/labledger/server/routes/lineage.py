@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from labledger.core import registry
+from labledger.core.validation import check_project_name
 from labledger.server.deps import TrackerDep
 from labledger.server.routes.common import INPUT_400, PROJECT_404, ProjectPath, errors
 from labledger.server.routes.registry_common import ROLE_403
@@ -55,16 +57,21 @@ def create_webhook(
     """Send the project's registry events to ``url`` (owners); the answer holds the signing
     secret, shown this once."""
     events = [str(e) for e in body.events] if body.events is not None else None
-    return _hook(tracker.webhooks.create(project, body.url, events))
+    # the rules the schema publishes: the service took a NUL in the project name to
+    # PostgreSQL and some addresses to urlsplit, which raised (500s)
+    project = check_project_name(project)
+    url = registry.check_webhook_url(body.url)
+    return _hook(tracker.webhooks.create(project, url, events))
 
 
 @router.get(
     "/projects/{project}/webhooks",
     response_model=schemas.WebhooksPublic,
-    responses=errors(ROLE_403, PROJECT_404),
+    responses=errors(INPUT_400, ROLE_403, PROJECT_404),
 )
 def list_webhooks(project: ProjectPath, tracker: TrackerDep) -> schemas.WebhooksPublic:
-    return schemas.WebhooksPublic(webhooks=[_hook(h) for h in tracker.webhooks.list_hooks(project)])
+    found = tracker.webhooks.list_hooks(check_project_name(project))
+    return schemas.WebhooksPublic(webhooks=[_hook(h) for h in found])
 
 
 WebhookPath = Annotated[

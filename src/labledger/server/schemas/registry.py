@@ -321,20 +321,20 @@ class LineagePublic(BaseModel):
     truncated: bool
 
 
+# core.registry.check_webhook_url
+WEBHOOK_URL = anchored(registry.WEBHOOK_URL_RE)
+WebhookEvent = Literal[
+    "version.registered", "alias.moved", "alias.refused", "deployment.recorded", "drift.alert"
+]
+
+
 class WebhookIn(Strict):
-    url: Annotated[str, text(2000)]
-    events: (
-        list[
-            Literal[
-                "version.registered",
-                "alias.moved",
-                "alias.refused",
-                "deployment.recorded",
-                "drift.alert",
-            ]
-        ]
-        | None
-    ) = None
+    url: Annotated[
+        str, Rule({"minLength": 1, "maxLength": registry.MAX_URL, "pattern": WEBHOOK_URL})
+    ] = Field(description="http(s)://, a host name or IPv4 address; no user or password.")
+    events: Annotated[list[WebhookEvent], Rule({"minItems": 1})] | None = Field(
+        None, description="The events to send; null: all of them."
+    )
 
 
 class WebhookPublic(BaseModel):
