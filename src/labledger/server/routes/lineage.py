@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from labledger.core import registry
+from labledger.core.errors import LineageNodeNotFoundError
 from labledger.core.validation import check_project_name
 from labledger.server.deps import TrackerDep
 from labledger.server.routes.common import INPUT_400, PROJECT_404, ProjectPath, errors
@@ -19,6 +20,7 @@ from labledger.services.webhooks import Webhook
 router = APIRouter(prefix="/api/v1", tags=["lineage"])
 _NODE_404 = (404, "No such node, or none you may read (lineage_node_not_found).")
 _HOOK_404 = (404, "No such webhook or delivery (webhook_not_found).")
+MAX_ID = 2**63 - 1  # row ids are 64-bit integers
 
 
 @router.get(
@@ -38,7 +40,23 @@ def lineage(
     depth: Annotated[int, Query(ge=1, le=10)] = 4,
 ) -> schemas.LineagePublic:
     """Nodes and edges up to ``depth`` steps from ``node``, both ways."""
+    if _beyond_the_store(node):
+        raise LineageNodeNotFoundError(
+            f"no lineage node {node!r} that you may read", details={"node": node}
+        )
     return schemas.LineagePublic(**tracker.lineage.lineage(node, depth).to_dict())
+
+
+def _beyond_the_store(node: str) -> bool:
+    """A version number or deployment id no row can hold (PostgreSQL refused the lookup of
+    version:m/99999999999 or deployment:<20 digits> with "out of range", a 500) or that is
+    no ASCII number (deployment:² passed str.isdigit and failed int(); deployment:١ was
+    taken for deployment:1 under another id): no such node."""
+    kind, _, rest = node.partition(":")
+    if kind == "deployment":
+        return rest.isdigit() and not (rest.isascii() and int(rest) <= MAX_ID)
+    _, slash, number = node.rpartition("/")
+    return bool(slash) and number.isdecimal() and int(number) > registry.MAX_VERSION
 
 
 def _hook(found: Webhook) -> schemas.WebhookPublic:
