@@ -39,7 +39,9 @@ def _decision(found: Decision) -> schemas.DecisionPublic:
     return schemas.DecisionPublic.model_validate(found.to_dict())
 
 
-@router.get("/policies", response_model=schemas.PoliciesPublic, responses=errors(MODEL_404))
+@router.get(
+    "/policies", response_model=schemas.PoliciesPublic, responses=errors(INPUT_400, MODEL_404)
+)
 def list_policies(model: ModelPath, tracker: TrackerDep) -> schemas.PoliciesPublic:
     found = tracker.promotion.policies(model)
     return schemas.PoliciesPublic(policies=[schemas.PolicyPublic(**p) for p in found])
@@ -167,7 +169,9 @@ def unset_alias(model: ModelPath, alias: AliasPath, tracker: TrackerDep) -> Resp
 def history(
     model: ModelPath,
     tracker: TrackerDep,
-    alias: Annotated[str | None, Query(max_length=64, json_schema_extra={"pattern": ALIAS})] = None,
+    alias: Annotated[
+        str | None, Query(json_schema_extra={"maxLength": registry.MAX_ALIAS, "pattern": ALIAS})
+    ] = None,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="An event id.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> schemas.HistoryPublic:

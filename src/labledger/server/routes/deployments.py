@@ -67,7 +67,7 @@ def deployment_history(
 @router.get(
     "/models/{model}/environments",
     response_model=schemas.DeploymentsPublic,
-    responses=errors(MODEL_404),
+    responses=errors(INPUT_400, MODEL_404),
 )
 def environments(model: ModelPath, tracker: TrackerDep) -> schemas.DeploymentsPublic:
     """What every environment serves now."""

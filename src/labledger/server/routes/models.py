@@ -18,6 +18,7 @@ from labledger.server.routes.registry_common import (
     VersionPath,
 )
 from labledger.server.schemas import registry as schemas
+from labledger.server.schemas.common import TEXT
 from labledger.server.schemas.registry import MODEL
 from labledger.services.model_views import ModelInfo, VersionInfo
 
@@ -53,7 +54,10 @@ def create_model(body: schemas.ModelIn, tracker: TrackerDep) -> schemas.ModelPub
 @router.get("/models", response_model=schemas.ModelsPublic, responses=errors(INPUT_400))
 def list_models(
     tracker: TrackerDep,
-    name_like: Annotated[str | None, Query(max_length=250, description="SQL LIKE pattern")] = None,
+    name_like: Annotated[
+        str | None,
+        Query(min_length=1, max_length=250, pattern=TEXT, description="SQL LIKE pattern"),
+    ] = None,
     after: Annotated[str | None, Query(max_length=250, pattern=MODEL)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> schemas.ModelsPublic:
@@ -75,7 +79,9 @@ def search_versions(body: schemas.VersionSearchIn, tracker: TrackerDep) -> schem
     )
 
 
-@router.get("/models/{model}", response_model=schemas.ModelPublic, responses=errors(MODEL_404))
+@router.get(
+    "/models/{model}", response_model=schemas.ModelPublic, responses=errors(INPUT_400, MODEL_404)
+)
 def get_model(model: ModelPath, tracker: TrackerDep) -> schemas.ModelPublic:
     return _model(tracker.models.get_model(model))
 
@@ -95,7 +101,7 @@ def update_model(
     "/models/{model}",
     status_code=204,
     response_class=Response,
-    responses=errors(ROLE_403, MODEL_404, IN_USE_409),
+    responses=errors(INPUT_400, ROLE_403, MODEL_404, IN_USE_409),
 )
 def delete_model(model: ModelPath, tracker: TrackerDep) -> Response:
     """Delete a model none of whose versions holds an alias or is deployed (maintainers)."""
@@ -151,7 +157,9 @@ def register_version(
 
 
 @router.get(
-    "/models/{model}/versions", response_model=schemas.VersionsPublic, responses=errors(MODEL_404)
+    "/models/{model}/versions",
+    response_model=schemas.VersionsPublic,
+    responses=errors(INPUT_400, MODEL_404),
 )
 def list_versions(model: ModelPath, tracker: TrackerDep) -> schemas.VersionsPublic:
     return schemas.VersionsPublic(
@@ -162,7 +170,7 @@ def list_versions(model: ModelPath, tracker: TrackerDep) -> schemas.VersionsPubl
 @router.get(
     "/models/{model}/versions/{version}",
     response_model=schemas.VersionPublic,
-    responses=errors(VERSION_404),
+    responses=errors(INPUT_400, VERSION_404),
 )
 def get_version(
     model: ModelPath, version: VersionPath, tracker: TrackerDep
@@ -185,7 +193,7 @@ def update_version(
     "/models/{model}/versions/{version}",
     status_code=204,
     response_class=Response,
-    responses=errors(ROLE_403, VERSION_404, IN_USE_409),
+    responses=errors(INPUT_400, ROLE_403, VERSION_404, IN_USE_409),
 )
 def delete_version(model: ModelPath, version: VersionPath, tracker: TrackerDep) -> Response:
     """Delete a version that holds no alias and is not deployed (maintainers)."""
