@@ -13,6 +13,7 @@ import pytest
 from labledger.core.entities import RunCreate, RunStatus, RunUpdate
 from labledger.core.errors import (
     GateFailedError,
+    InvalidInputError,
     InvalidQueryError,
     ModelVersionNotFoundError,
     VersionInUseError,
@@ -212,3 +213,14 @@ def test_every_registry_change_is_audited(tracker: Tracker):
         "deployment.telemetry",
     } <= actions
     assert tracker.audit.verify().ok
+
+
+def test_models_are_listed_a_page_at_a_time(tracker: Tracker):
+    for name in ("c", "a", "b"):
+        tracker.models.create_model(name, "p")
+    first = tracker.models.list_models(limit=2)
+    assert [m.name for m in first.models] == ["a", "b"] and first.next_page_token
+    rest = tracker.models.list_models(limit=2, page_token=first.next_page_token)
+    assert [m.name for m in rest.models] == ["c"] and rest.next_page_token is None
+    with pytest.raises(InvalidInputError):
+        tracker.models.list_models(page_token="not-a-token")

@@ -210,9 +210,19 @@ class Client:
         return dict(self._registry.get_model(name))
 
     def list_models(
-        self, *, name_like: str | None = None, limit: int = 100
+        self, *, name_like: str | None = None, limit: int = 1000
     ) -> list[dict[str, Any]]:
-        return list(self._registry.list_models({"name_like": name_like, "limit": limit})["models"])
+        """Models you may read, by name, following pages up to ``limit``."""
+        out: list[dict[str, Any]] = []
+        token = None
+        while len(out) < limit:
+            query = {"name_like": name_like, "limit": min(1000, limit - len(out))}
+            page = self._registry.list_models({**query, "page_token": token})
+            out.extend(page["models"])
+            token = page["next_page_token"]
+            if token is None:
+                break
+        return out
 
     def register_model(
         self,

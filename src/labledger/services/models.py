@@ -17,6 +17,7 @@ from labledger.core.entities import ArtifactState
 from labledger.core.errors import ArtifactNotFoundError, ArtifactPendingError, VersionInUseError
 from labledger.core.identity import Action
 from labledger.core.ids import now_ms
+from labledger.core.paging import decode_page_token, encode_page_token
 from labledger.core.provenance import canonical_json, sha256_hex
 from labledger.core.registry import check_description, check_model_name
 from labledger.core.validation import (
@@ -29,7 +30,7 @@ from labledger.core.validation import (
 from labledger.services import audit, webhooks
 from labledger.services.members import own_new_project
 from labledger.services.model_access import RegistryGuarded
-from labledger.services.model_views import ModelInfo, VersionInfo, version_infos
+from labledger.services.model_views import ModelInfo, ModelPage, VersionInfo, version_infos
 from labledger.store import aliases as alias_repo
 from labledger.store import artifacts as artifact_repo
 from labledger.store import deployments as deploy_repo
@@ -42,6 +43,9 @@ from labledger.store.registry_tables import model_tags, version_tags
 
 def _files_digest(files: list[tuple[str, str, int]]) -> str:
     return sha256_hex(canonical_json([list(f) for f in files]))
+
+
+MODELS_PAGE = "models"
 
 
 class ModelService(RegistryGuarded):
@@ -119,21 +123,24 @@ class ModelService(RegistryGuarded):
         return out
 
     def list_models(
-        self, *, name_like: str | None = None, after: str | None = None, limit: int = 100
-    ) -> list[ModelInfo]:
-        """Models the caller may read, by name (``after``: the last name of the page before)."""
+        self, *, name_like: str | None = None, page_token: str | None = None, limit: int = 100
+    ) -> ModelPage:
+        """Models the caller may read, by name, a page at a time."""
         self.allow(Action.READ)
         limit = check_page_size(limit)
         if name_like is not None:
             check_str("name_like", name_like, 250)
-        if after is not None:
-            check_str("after", after, 250)
+        after = None
+        if page_token is not None:
+            after = decode_page_token(MODELS_PAGE, page_token, lambda p: 0 < len(p) <= 250)
         visible = self.visible_projects()
         with self.db.read() as conn:
             rows = repo.list_models(
-                conn, projects_in=visible, name_like=name_like, after=after, limit=limit
+                conn, projects_in=visible, name_like=name_like, after=after, limit=limit + 1
             )
-            return self._info(conn, rows)
+            found = self._info(conn, rows[:limit])
+        token = encode_page_token(MODELS_PAGE, found[-1].name) if len(rows) > limit else None
+        return ModelPage(found, token)
 
     def update_model(self, name: str, description: str) -> ModelInfo:
         model = self._model(Action.WRITE, name)

@@ -568,7 +568,7 @@ export class Models {
     /**
      * List Models
      *
-     * Models you may read, by name.
+     * Models you may read, by name, a page at a time (``next_page_token``).
      */
     public static modelsListModels<ThrowOnError extends boolean = false>(options?: Options<ModelsListModelsData, ThrowOnError>) {
         return (options?.client ?? client).get<ModelsListModelsResponses, ModelsListModelsErrors, ThrowOnError>({

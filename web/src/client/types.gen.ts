@@ -1232,11 +1232,11 @@ export type ModelsPublic = {
      */
     models: Array<ModelPublic>;
     /**
-     * Next After
+     * Next Page Token
      *
-     * Pass as ?after= for the next page.
+     * Pass as ?page_token= for the next page.
      */
-    next_after: string | null;
+    next_page_token: string | null;
 };
 
 /**
@@ -1503,7 +1503,7 @@ export type ReferenceIn = {
      * Feature name -> values (numbers, or texts for a categorical feature).
      */
     data: {
-        [key: string]: Array<number | string>;
+        [key: string]: Array<number> | Array<string>;
     };
 };
 
@@ -2061,7 +2061,7 @@ export type TelemetryIn = {
      * Feature name -> values (numbers, or texts for a categorical feature).
      */
     data: {
-        [key: string]: Array<number | string>;
+        [key: string]: Array<number> | Array<string>;
     };
     /**
      * Reference
@@ -2551,10 +2551,14 @@ export type VersionsPublic = {
 export type WebhookIn = {
     /**
      * Events
+     *
+     * The events to send; null: all of them.
      */
     events?: Array<'version.registered' | 'alias.moved' | 'alias.refused' | 'deployment.recorded' | 'drift.alert'> | null;
     /**
      * Url
+     *
+     * http(s)://, a host name or IPv4 address; no user or password.
      */
     url: string;
 };
@@ -3204,13 +3208,13 @@ export type ModelsListModelsData = {
          */
         name_like?: string | null;
         /**
-         * After
-         */
-        after?: string | null;
-        /**
          * Limit
          */
         limit?: number;
+        /**
+         * Page Token
+         */
+        page_token?: string | null;
     };
     url: '/api/v1/models';
 };
@@ -3310,7 +3314,7 @@ export type ModelsDeleteModelData = {
 
 export type ModelsDeleteModelErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -3370,7 +3374,7 @@ export type ModelsGetModelData = {
 
 export type ModelsGetModelErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -4272,7 +4276,7 @@ export type DeploymentsEnvironmentsData = {
 
 export type DeploymentsEnvironmentsErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -4383,7 +4387,7 @@ export type AliasesListPoliciesData = {
 
 export type AliasesListPoliciesErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -4667,7 +4671,7 @@ export type ModelsListVersionsData = {
 
 export type ModelsListVersionsErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -4781,7 +4785,7 @@ export type ModelsDeleteVersionData = {
 
 export type ModelsDeleteVersionErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -4847,7 +4851,7 @@ export type ModelsGetVersionData = {
 
 export type ModelsGetVersionErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**
@@ -5553,7 +5557,7 @@ export type LineageListWebhooksData = {
 
 export type LineageListWebhooksErrors = {
     /**
-     * A URL parameter is not UTF-8 once percent-decoded.
+     * A value breaks a documented rule (invalid_input, limit_exceeded, invalid_query, invalid_artifact_path, ...), or the body is not strict JSON (malformed_json).
      */
     400: ErrorPublic;
     /**

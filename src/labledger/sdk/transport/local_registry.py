@@ -23,14 +23,11 @@ class LocalRegistry(RegistryTransport):
         return self.tracker.models.get_model(name).to_dict()
 
     def list_models(self, query: dict[str, Any]) -> dict[str, Any]:
-        limit = query.get("limit", 100)
-        found = self.tracker.models.list_models(
-            name_like=query.get("name_like"), after=query.get("after"), limit=limit
-        )
-        return {
-            "models": [m.to_dict() for m in found],
-            "next_after": found[-1].name if len(found) == limit else None,
-        }
+        return self.tracker.models.list_models(
+            name_like=query.get("name_like"),
+            page_token=query.get("page_token"),
+            limit=query.get("limit", 100),
+        ).to_dict()
 
     def register_version(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.tracker.models.register_version(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from labledger.core.paging import TOKEN_PATTERN
 from labledger.server.deps import TrackerDep
 from labledger.server.encoding import wire_float
 from labledger.server.routes.common import INPUT_400, KeyPath, errors
@@ -19,7 +20,6 @@ from labledger.server.routes.registry_common import (
 )
 from labledger.server.schemas import registry as schemas
 from labledger.server.schemas.common import TEXT
-from labledger.server.schemas.registry import MODEL
 from labledger.services.model_views import ModelInfo, VersionInfo
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
@@ -58,13 +58,14 @@ def list_models(
         str | None,
         Query(min_length=1, max_length=250, pattern=TEXT, description="SQL LIKE pattern"),
     ] = None,
-    after: Annotated[str | None, Query(max_length=250, pattern=MODEL)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page_token: Annotated[str | None, Query(pattern=TOKEN_PATTERN)] = None,
 ) -> schemas.ModelsPublic:
-    """Models you may read, by name."""
-    found = tracker.models.list_models(name_like=name_like, after=after, limit=limit)
-    next_after = found[-1].name if len(found) == limit else None
-    return schemas.ModelsPublic(models=[_model(m) for m in found], next_after=next_after)
+    """Models you may read, by name, a page at a time (``next_page_token``)."""
+    page = tracker.models.list_models(name_like=name_like, page_token=page_token, limit=limit)
+    return schemas.ModelsPublic(
+        models=[_model(m) for m in page.models], next_page_token=page.next_page_token
+    )
 
 
 @router.post("/registry/search", response_model=schemas.VersionsPublic, responses=errors(INPUT_400))

@@ -66,7 +66,7 @@ class ModelPublic(BaseModel):
 
 class ModelsPublic(BaseModel):
     models: list[ModelPublic]
-    next_after: str | None = Field(description="Pass as ?after= for the next page.")
+    next_page_token: str | None = Field(description="Pass as ?page_token= for the next page.")
 
 
 class VersionIn(Strict):
