@@ -4,13 +4,41 @@ of everything a refused request must leave as it was."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import Table, func, select
 
 from labledger.store import registry_tables
 from labledger.store.tables import audit_log, projects
-from tests.integration.auth.conftest import World, world  # noqa: F401 - the fixture
+from tests.conftest import PG_URL, _pg_admin
+from tests.integration.auth.conftest import World, built_world
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """One world per backend for each test module: every test makes the models, runs and
+    webhooks it works on afresh (``World.model``), and compares the store before and after
+    itself, so the tests do not depend on each other."""
+    folder = tmp_path_factory.mktemp("registry")
+    if request.param == "sqlite":
+        with built_world(f"sqlite:///{folder / 'labledger.db'}", folder) as w:
+            yield w
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        with built_world(f"{PG_URL}?options=-csearch_path%3D{schema}", folder) as w:
+            yield w
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
 
 JSON = {"content-type": "application/json"}
 TABLES = [t for t in vars(registry_tables).values() if isinstance(t, Table)]

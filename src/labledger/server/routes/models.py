@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from labledger.core.paging import TOKEN_PATTERN
 from labledger.server.deps import TrackerDep
-from labledger.server.encoding import wire_float
+from labledger.server.encoding import WireJSONResponse, wire_float
 from labledger.server.routes.common import INPUT_400, KeyPath, errors
 from labledger.server.routes.registry_common import (
     IN_USE_409,
@@ -34,10 +34,20 @@ def _model(info: ModelInfo) -> schemas.ModelPublic:
     return schemas.ModelPublic(**info.to_dict())
 
 
-def _version(info: VersionInfo) -> schemas.VersionPublic:
+def _wire(info: VersionInfo) -> dict[str, Any]:
     data = info.to_dict()
     data["metrics"] = {k: wire_float(v) for k, v in data["metrics"].items()}
-    return schemas.VersionPublic(**data)
+    return data
+
+
+def _version(info: VersionInfo) -> schemas.VersionPublic:
+    return schemas.VersionPublic(**_wire(info))
+
+
+def _versions(found: list[VersionInfo], token: str | None = None) -> WireJSONResponse:
+    """A page of versions, written straight to JSON: the services' values are the wire's
+    (searches answer 100 versions at a time; validating each again would double the cost)."""
+    return WireJSONResponse({"versions": [_wire(v) for v in found], "next_page_token": token})
 
 
 @router.post(
@@ -69,15 +79,13 @@ def list_models(
 
 
 @router.post("/registry/search", response_model=schemas.VersionsPublic, responses=errors(INPUT_400))
-def search_versions(body: schemas.VersionSearchIn, tracker: TrackerDep) -> schemas.VersionsPublic:
+def search_versions(body: schemas.VersionSearchIn, tracker: TrackerDep) -> WireJSONResponse:
     """Versions matching a filter in the search language (``run.metrics.acc > 0.9``,
     ``alias = 'champion'``, ``tags.stage = 'candidate'``; docs/registry.md)."""
     page = tracker.registry.search_versions(
         body.filter, body.order_by, limit=body.limit, page_token=body.page_token
     )
-    return schemas.VersionsPublic(
-        versions=[_version(v) for v in page.versions], next_page_token=page.next_page_token
-    )
+    return _versions(page.versions, page.next_page_token)
 
 
 @router.get(
@@ -162,10 +170,8 @@ def register_version(
     response_model=schemas.VersionsPublic,
     responses=errors(INPUT_400, MODEL_404),
 )
-def list_versions(model: ModelPath, tracker: TrackerDep) -> schemas.VersionsPublic:
-    return schemas.VersionsPublic(
-        versions=[_version(v) for v in tracker.models.list_versions(model)]
-    )
+def list_versions(model: ModelPath, tracker: TrackerDep) -> WireJSONResponse:
+    return _versions(tracker.models.list_versions(model))
 
 
 @router.get(
