@@ -18,7 +18,6 @@ import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -26,7 +25,8 @@ import orjson
 from labledger.core.errors import InvalidInputError, WebhookNotFoundError
 from labledger.core.identity import Action
 from labledger.core.ids import is_valid_id, new_id, now_ms
-from labledger.core.validation import check_page_size, check_str
+from labledger.core.registry import check_webhook_url
+from labledger.core.validation import check_page_size, check_project_name
 from labledger.services import audit
 from labledger.services.access import Guarded
 from labledger.store import projects as project_repo
@@ -91,21 +91,6 @@ class Webhook:
         }
 
 
-def _check_url(url: object) -> str:
-    url = check_str("url", url, 2000)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(
-            f"url {url!r} must be an http:// or https:// address", details={"field": "url"}
-        )
-    if parts.username or parts.password:
-        raise InvalidInputError(
-            "url must not carry a user or password (deliveries are signed instead)",
-            details={"field": "url"},
-        )
-    return url
-
-
 def _check_events(events: object) -> list[str]:
     if events is None:
         return list(EVENTS)
@@ -124,7 +109,8 @@ class WebhookService(Guarded):
     def create(self, project: str, url: str, events: list[str] | None = None) -> Webhook:
         """Owners of a project add webhooks; the secret is shown in this answer only."""
         self.allow(Action.MANAGE, project=project)
-        url = _check_url(url)
+        project = check_project_name(project)
+        url = check_webhook_url(url)
         chosen = _check_events(events)
         hook_id, secret, now = new_id(), "whsec_" + secrets.token_urlsafe(32), now_ms()
 
@@ -296,7 +282,7 @@ class WebhookSender:
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried, never lost
             error = f"{type(exc).__name__}: {exc}"[:500]
         attempts = row["attempts"] + 1
         now = now_ms()

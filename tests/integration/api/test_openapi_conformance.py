@@ -367,6 +367,8 @@ def test_every_post_takes_a_body(document: dict[str, Any]) -> None:
         "/api/v1/users/{name}/enable",
         "/api/v1/users/{name}/login-link",
         "/api/v1/audit/verify",
+        "/api/v1/models/{model}/aliases/{alias}/rollback",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
     }
     empty = document["components"]["schemas"]["EmptyBody"]
     assert (empty["properties"], empty["additionalProperties"]) == ({}, False)
@@ -400,6 +402,12 @@ def concrete(path: str) -> str:
         "part_number": "1",
         "name": "someone",
         "token_id": "0123456789abcdef",
+        "model": "m",
+        "alias": "champion",
+        "env": "prod",
+        "version": "1",
+        "webhook_id": "0" * 32,
+        "delivery_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
