@@ -9,7 +9,7 @@ alias points at, or that an environment serves, cannot be deleted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from labledger.core.artifact_validation import check_artifact_path
@@ -163,38 +163,45 @@ class ModelService(RegistryGuarded):
     def set_model_tags(self, name: str, tags: Mapping[str, str]) -> ModelInfo:
         model = self._model(Action.WRITE, name)
         chosen = check_tags("tags", dict(tags))
-
-        def apply(conn: Connection) -> None:
-            repo.set_tags(conn, model_tags, "model_id", model["id"], chosen)
-            audit.record(
-                conn,
-                self.principal,
-                "model.tags.set",
-                f"model:{model['name']}",
-                project=model["project"],
-                details={"tags": chosen},
-            )
-
-        self.db.run_write(apply)
+        self._edit_tags(model, None, "set", {"tags": chosen}, _setter(chosen))
         return self.get_model(name)
 
     def delete_model_tag(self, name: str, key: str) -> ModelInfo:
         model = self._model(Action.WRITE, name)
         key = check_key("key", key)
+        self._edit_tags(model, None, "delete", {"key": key}, _deleter(key))
+        return self.get_model(name)
+
+    def _edit_tags(
+        self,
+        model: dict[str, Any],
+        version: int | None,
+        verb: str,
+        details: dict[str, Any],
+        edit: Callable[[Connection, Any, str, int], bool],
+    ) -> None:
+        """Change the tags of the model (``version`` None) or of one version; audited when
+        something changed."""
 
         def apply(conn: Connection) -> None:
-            if repo.delete_tag(conn, model_tags, "model_id", model["id"], key):
+            if version is None:
+                table, owner, owner_id = model_tags, "model_id", model["id"]
+                action, target = "model.tags", f"model:{model['name']}"
+            else:
+                row = self._version(conn, model, version)
+                table, owner, owner_id = version_tags, "version_id", row["id"]
+                action, target = "model.version.tags", f"model:{model['name']}/{row['version']}"
+            if edit(conn, table, owner, owner_id):
                 audit.record(
                     conn,
                     self.principal,
-                    "model.tags.delete",
-                    f"model:{model['name']}",
+                    f"{action}.{verb}",
+                    target,
                     project=model["project"],
-                    details={"key": key},
+                    details=details,
                 )
 
         self.db.run_write(apply)
-        return self.get_model(name)
 
     def delete_model(self, name: str) -> None:
         """Maintainers delete a model none of whose versions holds an alias or is served."""
@@ -317,39 +324,13 @@ class ModelService(RegistryGuarded):
     def set_version_tags(self, name: str, version: int, tags: Mapping[str, str]) -> VersionInfo:
         model = self._model(Action.WRITE, name)
         chosen = check_tags("tags", dict(tags))
-
-        def apply(conn: Connection) -> None:
-            row = self._version(conn, model, version)
-            repo.set_tags(conn, version_tags, "version_id", row["id"], chosen)
-            audit.record(
-                conn,
-                self.principal,
-                "model.version.tags.set",
-                f"model:{model['name']}/{row['version']}",
-                project=model["project"],
-                details={"tags": chosen},
-            )
-
-        self.db.run_write(apply)
+        self._edit_tags(model, version, "set", {"tags": chosen}, _setter(chosen))
         return self.get_version(name, version)
 
     def delete_version_tag(self, name: str, version: int, key: str) -> VersionInfo:
         model = self._model(Action.WRITE, name)
         key = check_key("key", key)
-
-        def apply(conn: Connection) -> None:
-            row = self._version(conn, model, version)
-            if repo.delete_tag(conn, version_tags, "version_id", row["id"], key):
-                audit.record(
-                    conn,
-                    self.principal,
-                    "model.version.tags.delete",
-                    f"model:{model['name']}/{row['version']}",
-                    project=model["project"],
-                    details={"key": key},
-                )
-
-        self.db.run_write(apply)
+        self._edit_tags(model, version, "delete", {"key": key}, _deleter(key))
         return self.get_version(name, version)
 
     def delete_version(self, name: str, version: int) -> None:
@@ -405,3 +386,18 @@ def _refuse_in_use(conn: Connection, model: str, row: dict[str, Any]) -> None:
             f"version {row['version']} of {model!r} is deployed in {served[0]!r}",
             details={"model": model, "version": row["version"], "environments": served},
         )
+
+
+def _setter(tags: dict[str, str]) -> Callable[[Connection, Any, str, int], bool]:
+    def edit(conn: Connection, table: Any, owner: str, owner_id: int) -> bool:
+        repo.set_tags(conn, table, owner, owner_id, tags)
+        return True
+
+    return edit
+
+
+def _deleter(key: str) -> Callable[[Connection, Any, str, int], bool]:
+    def edit(conn: Connection, table: Any, owner: str, owner_id: int) -> bool:
+        return repo.delete_tag(conn, table, owner, owner_id, key)
+
+    return edit
