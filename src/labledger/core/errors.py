@@ -263,6 +263,10 @@ class LastOwnerError(ConflictError):
     error_code = "last_owner"
 
 
+class ProjectExistsError(ConflictError):
+    error_code = "project_exists"
+
+
 class ModelExistsError(ConflictError):
     error_code = "model_exists"
 

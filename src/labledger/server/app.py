@@ -26,6 +26,7 @@ from labledger.server.errors import install_error_handlers
 from labledger.server.frontdoor import FrontDoor, document_refusals
 from labledger.server.headers import CORSMiddleware, SecurityHeaders, cors_options
 from labledger.server.metrics import RequestMiddleware, ServerMetrics
+from labledger.server.mlflow import door as mlflow_door
 from labledger.server.routes import HAND_PARSED_BODIES, ROUTERS, ROUTERS_AND_RULES
 from labledger.server.spa import install_ui
 from labledger.services.tracker import Tracker
@@ -85,7 +86,12 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
     if tracker is not None:
         app.state.metrics = ServerMetrics(tracker)
     # outermost last: request ids and latency wrap the front door's refusals too
-    app.add_middleware(FrontDoor, schema=lambda: app.openapi(), allowed_origins=settings.origins)
+    app.add_middleware(
+        FrontDoor,
+        schema=lambda: app.openapi(),
+        allowed_origins=settings.origins,
+        streamed_prefixes=mlflow_door.ARTIFACT_PREFIXES,
+    )
     cors = cors_options(settings.origins)
     if cors is not None:  # preflights of the listed origins, before the door refuses them
         app.add_middleware(CORSMiddleware, **cors)  # type: ignore[arg-type]
@@ -100,6 +106,7 @@ def create_app(settings: Settings | None = None, *, tracker: Tracker | None = No
         raise RuntimeError(f"routes without an access rule: {', '.join(unruled)}")
 
     _publish_hand_parsed_bodies(app)
+    mlflow_door.mount(app, settings)  # MLflow's REST API and artifact proxy (docs/mlflow.md)
     install_ui(app)  # last: its catch-all route must not shadow the API
     return app
 

@@ -50,6 +50,7 @@ _PUBLIC = Rule.PUBLIC
 EXCEPTIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): _PUBLIC,
     ("GET", "/readyz"): _PUBLIC,
+    ("GET", "/health"): _PUBLIC,
     ("GET", "/metrics"): Rule.ADMIN,  # per-project gauges: not for every signed-in user
     ("POST", "/api/v1/auth/logout"): Rule.SIGNED_IN,
 }

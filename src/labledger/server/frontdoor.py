@@ -19,6 +19,9 @@ One ASGI middleware, the same for every route (docs/limits.md, "Requests"):
   nesting deeper than ``MAX_JSON_DEPTH`` are refused with 400 naming the problem.  The
   parsed document is left in ``scope["labledger.json"]`` for routes that parse by hand.
 
+Mounted sub-applications whose handlers stream a whole file (MLflow's artifact proxy) are
+named by ``streamed_prefixes``: their writes meet the origin rule only.
+
 Requests to paths no route takes pass through untouched: the router answers 404 or 405
 without reading their bodies.
 """
@@ -155,10 +158,12 @@ class FrontDoor:
         app: ASGIApp,
         schema: Callable[[], dict[str, Any]],
         allowed_origins: frozenset[str] = frozenset(),
+        streamed_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.routes = RouteTable(schema)
         self.allowed_origins = allowed_origins
+        self.streamed_prefixes = streamed_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,6 +182,8 @@ class FrontDoor:
         """Check a write; return the ``receive`` the app should read the body from."""
         headers = Headers(scope=scope)
         self._check_origin(headers)
+        if scope["path"].startswith(self.streamed_prefixes):
+            return receive  # a whole file, streamed to disk by its handler (its own limit)
         length = _content_length(headers)
         if length is not None and length > MAX_REQUEST_BODY:
             raise _too_large(length)

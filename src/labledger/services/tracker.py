@@ -15,6 +15,7 @@ from labledger.services.artifacts import ArtifactService
 from labledger.services.audit import AuditService
 from labledger.services.deployments import DeploymentService
 from labledger.services.drift import DriftService
+from labledger.services.experiments import ExperimentService
 from labledger.services.lineage import LineageService
 from labledger.services.logins import LoginService
 from labledger.services.members import MemberService
@@ -60,6 +61,7 @@ class Tracker:
     drift: DriftService
     lineage: LineageService
     webhooks: WebhookService
+    experiments: ExperimentService
 
     def __init__(
         self,

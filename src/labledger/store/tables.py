@@ -34,6 +34,17 @@ projects = Table(
     Column("name", String(250), nullable=False, unique=True),
     Column("created_ms", BigInteger, nullable=False),
     Column("default_role", String(16), nullable=True),  # every signed-in user's role here
+    Column("deleted_ms", BigInteger, nullable=True),  # MLflow's "deleted" experiment, restorable
+)
+
+# A project's tags (MLflow's experiment tags).
+project_tags = Table(
+    "project_tags",
+    metadata,
+    Column("project_id", PkInt, ForeignKey("projects.id"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("project_id", "key"),
 )
 
 runs = Table(

@@ -21,6 +21,12 @@ def healthz() -> HealthPublic:
     return HealthPublic(status="ok", version=__version__, time_ms=time.time_ns() // 1_000_000)
 
 
+@router.get("/health", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+def health() -> Response:
+    """MLflow's health check, as ``mlflow server`` answers it (``OK``), for MLflow tooling."""
+    return Response("OK", media_type="text/plain")
+
+
 @router.get(
     "/readyz",
     response_model=ReadinessPublic,

@@ -1,0 +1,1 @@
+"""MLflow's REST API, artifact proxy and health check, answered by LabLedger (docs/mlflow.md)."""

@@ -1,0 +1,150 @@
+"""The MLflow door: a sub-application mounted at MLflow's prefixes, answering MLflow's REST API
+with LabLedger's services (so the same roles, rules and audit apply to what MLflow clients do).
+
+Every endpoint is listed in ``ENDPOINTS`` (method and path below ``/api/2.0/mlflow``); a path
+or method not listed is answered ``ENDPOINT_NOT_FOUND`` (404), as MLflow's server answers it.
+Every endpoint needs a signed-in caller when the server asks for credentials
+(``protocol.principal_for``): there is no public MLflow endpoint.  ``GET /health`` is served
+by the main app (``routes/health.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from labledger.core.errors import TrackerError
+from labledger.core.settings import Settings
+from labledger.server.frontdoor import check_url
+from labledger.server.mlflow.protocol import (
+    ENDPOINT_NOT_FOUND,
+    Args,
+    MlflowError,
+    principal_for,
+    translate,
+)
+from labledger.services.tracker import Tracker
+
+log = logging.getLogger("labledger.server.mlflow")
+
+API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+
+
+@dataclass
+class Call:
+    request: Request
+    tracker: Tracker  # bound to the caller
+    args: Args
+
+
+Handler = Callable[[Call], dict[str, Any]]
+AsyncHandler = Callable[[Request, Tracker], Awaitable[Response]]
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def error_response(exc: MlflowError) -> Response:
+    return json_response(exc.body(), exc.status)
+
+
+def _tracker(request: Request) -> Tracker:
+    tracker: Tracker = request.app.state.parent.state.tracker
+    return tracker.for_principal(principal_for(request, tracker))
+
+
+async def _guard(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
+    try:
+        check_url(request.scope)
+        return await work()
+    except MlflowError as exc:
+        return error_response(exc)
+    except TrackerError as exc:
+        return error_response(translate(exc))
+    except Exception:  # noqa: BLE001 - no request may take the server down or leak a trace
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(MlflowError("INTERNAL_ERROR", "internal server error"))
+
+
+def build_api(endpoints: dict[tuple[str, str], Handler], parent: Starlette) -> Starlette:
+    """The JSON API: one catch-all route that looks the endpoint up in ``endpoints``."""
+
+    async def dispatch(request: Request) -> Response:
+        path = "/" + request.path_params.get("rest", "")
+        handler = endpoints.get((request.method, path))
+
+        async def work() -> Response:
+            if handler is None:
+                known = any(p == path for _, p in endpoints)
+                raise MlflowError(
+                    ENDPOINT_NOT_FOUND,
+                    f"{request.method} {path} is not an endpoint of MLflow's REST API here"
+                    + (" (wrong method)" if known else ""),
+                )
+            tracker = await run_in_threadpool(_tracker, request)
+            args = await Args.read(request)
+            body = await run_in_threadpool(handler, Call(request, tracker, args))
+            return json_response(body)
+
+        return await _guard(request, work)
+
+    methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]
+    app = Starlette(routes=[Route("/{rest:path}", dispatch, methods=methods)])
+    app.state.parent = parent
+    return app
+
+
+def build_artifacts(routes: list[tuple[str, str, AsyncHandler]], parent: Starlette) -> Starlette:
+    """The artifact proxy: handlers that stream bodies themselves."""
+
+    def wrap(handler: AsyncHandler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            async def work() -> Response:
+                tracker = await run_in_threadpool(_tracker, request)
+                return await handler(request, tracker)
+
+            return await _guard(request, work)
+
+        return endpoint
+
+    async def not_found(request: Request) -> Response:
+        return error_response(
+            MlflowError(ENDPOINT_NOT_FOUND, f"{request.method} {request.url.path} is not served")
+        )
+
+    app = Starlette(
+        routes=[Route(path, wrap(handler), methods=[method]) for method, path, handler in routes]
+        + [Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+    )
+    app.state.parent = parent
+    return app
+
+
+def mount(app: Starlette, settings: Settings) -> None:
+    """Mount MLflow's API and artifact proxy on ``app`` (before the UI's catch-all)."""
+    del settings
+    from labledger.server.mlflow import artifacts, experiments, registry, runs
+
+    endpoints: dict[tuple[str, str], Handler] = {
+        **experiments.ENDPOINTS,
+        **runs.ENDPOINTS,
+        **artifacts.ENDPOINTS,
+        **registry.ENDPOINTS,
+    }
+    api = build_api(endpoints, app)
+    proxy = build_artifacts(artifacts.PROXY_ROUTES, app)
+    for prefix in API_PREFIXES:
+        app.mount(prefix, api)
+    for prefix in ARTIFACT_PREFIXES:
+        app.mount(prefix, proxy)
