@@ -196,6 +196,10 @@ class LineageNodeNotFoundError(NotFoundError):
     error_code = "lineage_node_not_found"
 
 
+class LoggedModelNotFoundError(NotFoundError):
+    error_code = "logged_model_not_found"
+
+
 class WebhookNotFoundError(NotFoundError):
     error_code = "webhook_not_found"
 

@@ -14,7 +14,12 @@ from typing import Any
 
 from labledger.core.artifact_validation import check_artifact_path
 from labledger.core.entities import ArtifactState
-from labledger.core.errors import ArtifactNotFoundError, ArtifactPendingError, VersionInUseError
+from labledger.core.errors import (
+    ArtifactNotFoundError,
+    ArtifactPendingError,
+    ModelExistsError,
+    VersionInUseError,
+)
 from labledger.core.identity import Action
 from labledger.core.ids import now_ms
 from labledger.core.paging import decode_page_token, encode_page_token
@@ -202,6 +207,29 @@ class ModelService(RegistryGuarded):
                 )
 
         self.db.run_write(apply)
+
+    def rename_model(self, name: str, new_name: str) -> ModelInfo:
+        """A new name for the model; its versions, aliases and history stay with it."""
+        model = self._model(Action.WRITE, name)
+        new_name = check_model_name(new_name, "new_name")
+
+        def apply(conn: Connection) -> None:
+            if new_name != model["name"] and repo.find_model(conn, new_name) is not None:
+                raise ModelExistsError(
+                    f"a model named {new_name!r} exists", details={"field": "new_name"}
+                )
+            repo.rename_model(conn, model["id"], new_name, now_ms())
+            audit.record(
+                conn,
+                self.principal,
+                "model.rename",
+                f"model:{new_name}",
+                project=model["project"],
+                details={"from": model["name"]},
+            )
+
+        self.db.run_write(apply)
+        return self.get_model(new_name)
 
     def delete_model(self, name: str) -> None:
         """Maintainers delete a model none of whose versions holds an alias or is served."""

@@ -17,6 +17,7 @@ from labledger.services.deployments import DeploymentService
 from labledger.services.drift import DriftService
 from labledger.services.experiments import ExperimentService
 from labledger.services.lineage import LineageService
+from labledger.services.logged_models import LoggedModelService
 from labledger.services.logins import LoginService
 from labledger.services.members import MemberService
 from labledger.services.models import ModelService
@@ -62,6 +63,7 @@ class Tracker:
     lineage: LineageService
     webhooks: WebhookService
     experiments: ExperimentService
+    logged_models: LoggedModelService
 
     def __init__(
         self,

@@ -105,6 +105,14 @@ def touch_model(
     conn.execute(update(registered_models).where(registered_models.c.id == model_id).values(values))
 
 
+def rename_model(conn: Connection, model_id: int, name: str, now_ms: int) -> None:
+    conn.execute(
+        update(registered_models)
+        .where(registered_models.c.id == model_id)
+        .values(name=name, updated_ms=now_ms)
+    )
+
+
 def delete_model(conn: Connection, model_id: int) -> None:
     version_ids = select(model_versions.c.id).where(model_versions.c.model_id == model_id)
     conn.execute(delete(version_files).where(version_files.c.version_id.in_(version_ids)))

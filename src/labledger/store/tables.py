@@ -37,6 +37,25 @@ projects = Table(
     Column("deleted_ms", BigInteger, nullable=True),  # MLflow's "deleted" experiment, restorable
 )
 
+# MLflow 3's logged models: a model's files live with its run (artifacts under
+# models/<id>/); this row holds what MLflow keeps beside them.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("run_id", String(32), nullable=False),
+    Column("project_id", PkInt, ForeignKey("projects.id"), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("model_type", String(250), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("params", Text, nullable=False),  # canonical JSON object
+    Column("tags", Text, nullable=False),  # canonical JSON object
+    Index(None, "run_id"),
+    Index(None, "project_id"),
+)
+
 # A project's tags (MLflow's experiment tags).
 project_tags = Table(
     "project_tags",

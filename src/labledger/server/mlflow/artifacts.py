@@ -161,3 +161,4 @@ PROXY_ROUTES: list[tuple[str, str, AsyncHandler]] = [
     ("GET", "/artifacts/{rest:path}", _download),
     ("PUT", "/artifacts/{rest:path}", _upload),
 ]
+PROXY_LIST = _list  # the run-folder listing (version_files.py answers model locations first)

@@ -11,6 +11,7 @@ by the main app (``routes/health.py``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,16 +78,30 @@ async def _guard(request: Request, work: Callable[[], Awaitable[Response]]) -> R
         return error_response(MlflowError("INTERNAL_ERROR", "internal server error"))
 
 
-def build_api(endpoints: dict[tuple[str, str], Handler], parent: Starlette) -> Starlette:
-    """The JSON API: one catch-all route that looks the endpoint up in ``endpoints``."""
+Pattern = tuple[str, "re.Pattern[str]", Handler]
+
+
+def build_api(
+    endpoints: dict[tuple[str, str], Handler], patterns: list[Pattern], parent: Starlette
+) -> Starlette:
+    """The JSON API: one catch-all route that looks the endpoint up in ``endpoints``, then
+    in ``patterns`` (paths with an id inside)."""
+
+    def find(method: str, path: str) -> Handler | None:
+        found = endpoints.get((method, path))
+        if found is None:
+            found = next((h for m, p, h in patterns if m == method and p.fullmatch(path)), None)
+        return found
 
     async def dispatch(request: Request) -> Response:
         path = "/" + request.path_params.get("rest", "")
-        handler = endpoints.get((request.method, path))
+        handler = find(request.method, path)
 
         async def work() -> Response:
             if handler is None:
-                known = any(p == path for _, p in endpoints)
+                known = any(p == path for _, p in endpoints) or any(
+                    p.fullmatch(path) for _, p, _ in patterns
+                )
                 raise MlflowError(
                     ENDPOINT_NOT_FOUND,
                     f"{request.method} {path} is not an endpoint of MLflow's REST API here"
@@ -134,16 +149,24 @@ def build_artifacts(routes: list[tuple[str, str, AsyncHandler]], parent: Starlet
 def mount(app: Starlette, settings: Settings) -> None:
     """Mount MLflow's API and artifact proxy on ``app`` (before the UI's catch-all)."""
     del settings
-    from labledger.server.mlflow import artifacts, experiments, registry, runs
+    from labledger.server.mlflow import (
+        artifacts,
+        experiments,
+        logged_models,
+        registry,
+        runs,
+        version_files,
+    )
 
     endpoints: dict[tuple[str, str], Handler] = {
         **experiments.ENDPOINTS,
         **runs.ENDPOINTS,
         **artifacts.ENDPOINTS,
         **registry.ENDPOINTS,
+        **logged_models.ENDPOINTS,
     }
-    api = build_api(endpoints, app)
-    proxy = build_artifacts(artifacts.PROXY_ROUTES, app)
+    api = build_api(endpoints, logged_models.PATTERNS, app)
+    proxy = build_artifacts(version_files.PROXY_ROUTES + artifacts.PROXY_ROUTES, app)
     for prefix in API_PREFIXES:
         app.mount(prefix, api)
     for prefix in ARTIFACT_PREFIXES:
