@@ -118,6 +118,7 @@ def row(method: str, template: str, need: str, path: Any = None, **kwargs: Any) 
 J: dict[str, Any] = {}
 row("GET", "/healthz", PUBLIC)
 row("GET", "/readyz", PUBLIC)
+row("GET", "/health", PUBLIC)
 row("GET", "/metrics", ADMIN)
 row("GET", "/api/v1/auth/session", PUBLIC)
 row(

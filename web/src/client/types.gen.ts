@@ -8148,6 +8148,29 @@ export type LineageReplayDeliveryResponses = {
 
 export type LineageReplayDeliveryResponse = LineageReplayDeliveryResponses[keyof LineageReplayDeliveryResponses];
 
+export type HealthHealthData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health';
+};
+
+export type HealthHealthErrors = {
+    /**
+     * A URL parameter is not UTF-8 once percent-decoded.
+     */
+    400: ErrorPublic;
+};
+
+export type HealthHealthError = HealthHealthErrors[keyof HealthHealthErrors];
+
+export type HealthHealthResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
 export type HealthHealthzData = {
     body?: never;
     path?: never;
