@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 scripts/ensure-postgres.sh
 scripts/ensure-browser.sh
+scripts/setup-mlflow-clients.sh  # the real MLflow clients tests/mlflow_compat drives
 scripts/build-web.sh --check
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests
