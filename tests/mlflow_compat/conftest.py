@@ -118,3 +118,37 @@ def mlflow(mlflow_server: ServerProcess) -> MlflowRunner:
     for version in VERSIONS:
         client_python(version)
     return MlflowRunner(mlflow_server.url)
+
+
+def operator(data_dir: Path, *args: str) -> str:
+    """A ``labledger`` operator command on the server's store (users, tokens, projects)."""
+    from click.testing import CliRunner
+
+    from labledger.cli.main import cli
+
+    result = CliRunner().invoke(cli, [*args, "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    return str(result.output).strip()
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real server with auth on, with users ana and vic and an API token each
+    (``proc.tokens``)."""
+    proc = start_server(tmp_path_factory.mktemp("mlflow-auth") / "server-data", ["--auth", "on"])
+    try:
+        tokens = {}
+        for user in ("ana", "vic"):
+            operator(proc.data_dir, "users", "add", user)
+            tokens[user] = operator(proc.data_dir, "tokens", "create", user, "--label", "mlflow")
+        proc.tokens = tokens  # type: ignore[attr-defined]
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def auth_mlflow(auth_server: ServerProcess) -> MlflowRunner:
+    for version in VERSIONS:
+        client_python(version)
+    return MlflowRunner(auth_server.url)

@@ -4,6 +4,9 @@ Optuna's MLflowCallback (one run per trial).  Args: <prefix>."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import mlflow
 import optuna
 import torch
@@ -14,13 +17,14 @@ from optuna_integration.mlflow import MLflowCallback
 from torch.utils.data import DataLoader, TensorDataset
 
 [prefix] = start()
+os.chdir(tempfile.mkdtemp())  # Lightning writes its checkpoints under the working folder
 url = mlflow.get_tracking_uri()
 out: dict = {"torch": torch.__version__}
 torch.manual_seed(0)
 
 
 class Tiny(LightningModule):
-    def __init__(self, lr: float = 0.05, hidden: int = 4) -> None:
+    def __init__(self, lr: float = 0.05, hidden: int = 4) -> None:  # noqa: ARG002 - hparams
         super().__init__()
         self.save_hyperparameters()
         self.net = torch.nn.Sequential(

@@ -63,7 +63,7 @@ def translate(exc: ll.TrackerError) -> MlflowError:
         return MlflowError("PERMISSION_DENIED", exc.message)
     if isinstance(exc, ll.TooManyAttemptsError):
         return MlflowError("REQUEST_LIMIT_EXCEEDED", exc.message)
-    if isinstance(exc, ll.ModelExistsError | ll.UserExistsError):
+    if isinstance(exc, ll.ModelExistsError | ll.UserExistsError | ll.ProjectExistsError):
         return MlflowError(RESOURCE_ALREADY_EXISTS, exc.message)
     if isinstance(exc, ll.ParamConflictError | ll.InvalidInputError):
         return MlflowError(INVALID_PARAMETER_VALUE, exc.message)

@@ -8,12 +8,14 @@ import json
 from typing import Any
 
 from labledger.core.entities import RunCreate, RunUpdate
+from labledger.core.errors import MetricNotFoundError
 from labledger.core.ids import now_ms
 from labledger.server.mlflow import run_search
 from labledger.server.mlflow.door import Call, Handler
 from labledger.server.mlflow.experiments import experiment_id, resolve
 from labledger.server.mlflow.protocol import (
     INVALID_STATE,
+    RESOURCE_DOES_NOT_EXIST,
     Args,
     MlflowError,
     as_float,
@@ -81,11 +83,12 @@ def _create(call: Call) -> dict[str, Any]:
     name = args.text("run_name") or tags.pop(RUN_NAME_TAG, None)
     tags.pop(RUN_NAME_TAG, None)
     parent = tags.pop(PARENT_TAG, None)
-    user = args.text("user_id") or None
+    # the signed-in caller, when the server asks for credentials; else what the client says
+    user = call.tracker.runs.principal.name if call.tracker.auth else args.text("user_id")
     spec = RunCreate(
         project=found.name,
         name=name or None,
-        user=None if call.tracker.auth else user,
+        user=user or None,
         parent_id=parent or None,
         start_ms=args.integer("start_time") or None,
         tags=tags,
@@ -102,8 +105,8 @@ def _update(call: Call) -> dict[str, Any]:
     args = call.args
     run_id = run_id_of(args)
     raw = args.raw("status")
-    status_name = STATUS_NUMBERS.get(raw, raw) if isinstance(raw, int) else raw
-    if status_name is not None and status_name not in STATUS_IN:
+    status_name = STATUS_NUMBERS.get(raw) if type(raw) is int else raw
+    if raw is not None and (not isinstance(status_name, str) or status_name not in STATUS_IN):
         invalid(f"Invalid value {raw!r} for parameter 'status'")
     status = STATUS_IN.get(status_name) if status_name else None
     end = args.integer("end_time")
@@ -208,7 +211,13 @@ def _set_tag(call: Call) -> dict[str, Any]:
 
 
 def _delete_tag(call: Call) -> dict[str, Any]:
-    call.tracker.runs.delete_tag(run_id_of(call.args), call.args.text("key", required=True))
+    run_id = run_id_of(call.args)
+    key = call.args.text("key", required=True)
+    if key not in (RUN_NAME_TAG, PARENT_TAG) and key not in call.tracker.runs.get_run(run_id).tags:
+        raise MlflowError(
+            RESOURCE_DOES_NOT_EXIST, f"No tag with name: {key} in run with id {run_id}"
+        )
+    call.tracker.runs.delete_tag(run_id, key)
     return {}
 
 
@@ -274,7 +283,10 @@ def _history(call: Call) -> dict[str, Any]:
     args = call.args
     run_id = run_id_of(args)
     key = args.text("metric_key", required=True)
-    series = call.tracker.search.get_metric_history(run_id, key)
+    try:
+        series = call.tracker.search.get_metric_history(run_id, key)
+    except MetricNotFoundError:  # MLflow answers an empty history for a key never logged
+        return {"metrics": []}
     points = [
         {"key": key, "value": wire_double(v), "timestamp": t, "step": s}
         for s, t, v in zip(series.steps, series.timestamps, series.values, strict=True)
