@@ -37,7 +37,12 @@ from labledger.services.tracker import Tracker
 
 log = logging.getLogger("labledger.server.mlflow")
 
-API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+API_PREFIXES = (
+    "/api/2.0/mlflow",
+    "/ajax-api/2.0/mlflow",
+    "/api/3.0/mlflow",
+    "/ajax-api/3.0/mlflow",
+)
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 
 
@@ -120,8 +125,16 @@ def build_api(
     return app
 
 
-def build_artifacts(routes: list[tuple[str, str, AsyncHandler]], parent: Starlette) -> Starlette:
-    """The artifact proxy: handlers that stream bodies themselves."""
+OpenHandler = Callable[[Request], Awaitable[Response]]
+
+
+def build_artifacts(
+    routes: list[tuple[str, str, AsyncHandler]],
+    open_routes: list[tuple[str, str, OpenHandler]],
+    parent: Starlette,
+) -> Starlette:
+    """The artifact proxy: handlers that stream bodies themselves.  ``open_routes`` take no
+    credential because their URL carries one (multipart part uploads)."""
 
     def wrap(handler: AsyncHandler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -138,12 +151,30 @@ def build_artifacts(routes: list[tuple[str, str, AsyncHandler]], parent: Starlet
             MlflowError(ENDPOINT_NOT_FOUND, f"{request.method} {request.url.path} is not served")
         )
 
+    def wrap_open(handler: OpenHandler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await _guard(request, lambda: handler(request))
+
+        return endpoint
+
     app = Starlette(
-        routes=[Route(path, wrap(handler), methods=[method]) for method, path, handler in routes]
+        routes=[Route(path, wrap_open(h), methods=[method]) for method, path, h in open_routes]
+        + [Route(path, wrap(handler), methods=[method]) for method, path, handler in routes]
         + [Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
     )
     app.state.parent = parent
     return app
+
+
+def _server_info(call: Call) -> dict[str, Any]:
+    """What MLflow 3 clients ask the server can do (``/api/3.0/mlflow/server-info``)."""
+    del call
+    return {
+        "store_type": "SqlStore",
+        "artifact_serving_enabled": True,
+        "multipart_uploads_enabled": True,
+        "multipart_downloads_enabled": False,
+    }
 
 
 def mount(app: Starlette, settings: Settings) -> None:
@@ -153,6 +184,7 @@ def mount(app: Starlette, settings: Settings) -> None:
         artifacts,
         experiments,
         logged_models,
+        multipart,
         registry,
         runs,
         version_files,
@@ -164,9 +196,14 @@ def mount(app: Starlette, settings: Settings) -> None:
         **artifacts.ENDPOINTS,
         **registry.ENDPOINTS,
         **logged_models.ENDPOINTS,
+        ("GET", "/server-info"): _server_info,
     }
     api = build_api(endpoints, logged_models.PATTERNS, app)
-    proxy = build_artifacts(version_files.PROXY_ROUTES + artifacts.PROXY_ROUTES, app)
+    proxy = build_artifacts(
+        version_files.PROXY_ROUTES + artifacts.PROXY_ROUTES + multipart.PROXY_ROUTES,
+        [("PUT", "/mpu/parts/{upload_id}/{number}", multipart.put_part)],
+        app,
+    )
     for prefix in API_PREFIXES:
         app.mount(prefix, api)
     for prefix in ARTIFACT_PREFIXES:
