@@ -107,6 +107,11 @@ def test_registry_through_the_mlflow_client(mlflow, mlflow_server, version):
         }
         history = client.alias_history(f"{prefix}-gated", "champion")
         assert history[0]["kind"] == "refuse"
+        model_run = client.get_run(seen["model_run_id"])
+        if version == "2":  # MLflow 2 records each logged model's metadata on its run
+            [logged] = json.loads(model_run.tags["mlflow.log-model.history"])
+            assert "sklearn" in logged["flavors"]
+            assert logged["run_id"] == seen["model_run_id"]
         if version == "3":
             files = {a.path for a in client.list_artifacts(seen["model_run_id"])}
             assert f"models/{seen['logged_model_id']}/MLmodel" in files

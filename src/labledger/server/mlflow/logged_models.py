@@ -5,14 +5,16 @@ through ``registry.py``."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from labledger.core.limits import MAX_TAG_VALUE
 from labledger.server.mlflow import name_filter
 from labledger.server.mlflow.door import Call, Handler
 from labledger.server.mlflow.experiments import experiment_id, resolve
 from labledger.server.mlflow.protocol import Args, invalid
-from labledger.server.mlflow.runs import experiment_of
+from labledger.server.mlflow.runs import experiment_of, run_id_of
 from labledger.services.logged_models import folder_of
 from labledger.services.tracker import Tracker
 
@@ -139,7 +141,39 @@ def _log_outputs(call: Call) -> dict[str, Any]:
     return {}
 
 
+HISTORY_TAG = "mlflow.log-model.history"
+
+
+def _log_model(call: Call) -> dict[str, Any]:
+    """``runs/log-model`` (MLflow 2's ``log_model``): the model's metadata appended to the
+    run's ``mlflow.log-model.history`` tag, a JSON list, as MLflow keeps it (the oldest
+    entries give way when the list would pass the tag value limit)."""
+    run_id = run_id_of(call.args)
+    raw = call.args.text("model_json", required=True)
+    try:
+        model = json.loads(raw)
+    except ValueError:
+        invalid("Invalid value for parameter 'model_json': it is not JSON")
+    if not isinstance(model, dict):
+        invalid("Invalid value for parameter 'model_json': a JSON object")
+    run = call.tracker.runs.get_run(run_id)
+    try:
+        history = json.loads(run.tags.get(HISTORY_TAG, "[]"))
+    except ValueError:
+        history = []
+    history = [*history, model] if isinstance(history, list) else [model]
+    text = json.dumps(history, separators=(",", ":"))
+    while len(text) > MAX_TAG_VALUE and len(history) > 1:
+        history = history[1:]
+        text = json.dumps(history, separators=(",", ":"))
+    if len(text) > MAX_TAG_VALUE:
+        invalid(f"the model's metadata is over {MAX_TAG_VALUE} characters once written as JSON")
+    call.tracker.runs.log_batch(run_id, {"tags": {HISTORY_TAG: text}})
+    return {}
+
+
 ENDPOINTS: dict[tuple[str, str], Handler] = {
+    ("POST", "/runs/log-model"): _log_model,
     ("POST", "/logged-models"): _create,
     ("POST", "/logged-models/search"): _search,
     ("POST", "/runs/outputs"): _log_outputs,
