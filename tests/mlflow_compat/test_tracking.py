@@ -232,6 +232,13 @@ def test_runs(version: str, mlflow: MlflowRunner, mlflow_server: ServerProcess):
         "metrics": latest,
         "tags": tags,
     }
+    # each metric's latest point keeps its step and timestamp (what runs/get and search send)
+    got = httpx.get(f"{mlflow_server.url}/api/2.0/mlflow/runs/get", params={"run_id": rid})
+    points = {m["key"]: (m["step"], m["timestamp"]) for m in got.json()["run"]["data"]["metrics"]}
+    t0 = 1_700_000_000_000  # the scenario's T
+    assert points["loss"] == (4, t0 + 40)
+    assert points["acc"] == (5, t0 + 5)
+    assert points["twice"] == (1, t0 + 2)
     assert out["same_again"] == {"ok": 3}
     refused(out["param_conflict"], "INVALID_PARAMETER_VALUE", "'int'")
     refused(out["batch_conflict"], "INVALID_PARAMETER_VALUE", "'int'")  # and nothing written:

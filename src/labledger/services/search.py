@@ -103,6 +103,18 @@ class SearchService(Guarded):
             run_pk, _ = self._ref(conn, run_id)
             return metric_repo.list_metric_keys(conn, run_pk)
 
+    def latest_points(
+        self, project: str, run_ids: list[str]
+    ) -> dict[str, dict[str, tuple[int, int]]]:
+        """The latest metric points of runs of ``project``: run id -> key -> (step,
+        timestamp).  Ids of runs elsewhere, or of none, are left out."""
+        self.allow(Action.READ, project=project)
+        with self.db.read() as conn:
+            project_id = project_repo.get_project_id(conn, project)
+            pks = run_repo.pks_in_project(conn, project_id, [r for r in run_ids if is_valid_id(r)])
+            found = metric_repo.latest_points(conn, pks)
+        return {pks[pk]: points for pk, points in found.items()}
+
     def _ref(self, conn: object, run_id: str) -> tuple[int, int]:
         if not is_valid_id(run_id):
             raise RunNotFoundError(f"run {run_id!r} does not exist", details={"run_id": run_id})

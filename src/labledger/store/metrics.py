@@ -119,6 +119,30 @@ def _upsert_latest(conn: Connection, latest: list[dict[str, object]]) -> None:
     conn.execute(stmt, latest)
 
 
+def latest_points(
+    conn: Connection, run_pks: Iterable[int]
+) -> dict[int, dict[str, tuple[int, int]]]:
+    """Each run's latest point per key: key -> (step, timestamp)."""
+    out: dict[int, dict[str, tuple[int, int]]] = {}
+    pks = list(run_pks)
+    for start in range(0, len(pks), 500):
+        rows = conn.execute(
+            select(
+                latest_metrics.c.run_pk,
+                metric_keys.c.name,
+                latest_metrics.c.step,
+                latest_metrics.c.ts,
+            )
+            .select_from(
+                latest_metrics.join(metric_keys, metric_keys.c.id == latest_metrics.c.key_id)
+            )
+            .where(latest_metrics.c.run_pk.in_(pks[start : start + 500]))
+        )
+        for pk, name, step, ts in rows:
+            out.setdefault(int(pk), {})[name] = (int(step), int(ts))
+    return out
+
+
 def list_metric_keys(conn: Connection, run_pk: int) -> list[str]:
     rows = conn.execute(
         select(metric_keys.c.name)

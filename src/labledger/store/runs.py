@@ -351,3 +351,16 @@ def load_by_pks(conn: Connection, pks: Sequence[int]) -> dict[int, Run]:
     if not pks:
         return {}
     return load_runs_by_pk(conn, _base_query().where(runs.c.pk.in_(list(pks))))
+
+
+def pks_in_project(conn: Connection, project_id: int, run_ids: list[str]) -> dict[int, str]:
+    """pk -> id of those of ``run_ids`` that are runs of the project."""
+    out: dict[int, str] = {}
+    for start in range(0, len(run_ids), 500):
+        rows = conn.execute(
+            select(runs.c.pk, runs.c.id).where(
+                runs.c.project_id == project_id, runs.c.id.in_(run_ids[start : start + 500])
+            )
+        )
+        out.update({int(pk): run_id for pk, run_id in rows})
+    return out

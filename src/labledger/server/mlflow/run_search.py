@@ -88,7 +88,7 @@ def search(call: Call) -> dict[str, Any]:
         page = call.tracker.search.search_runs(
             project, ll_filter, order or None, max_results, inner
         )
-        out: dict[str, Any] = {"runs": [run_json(r, by_project[r.project]) for r in page.runs]}
+        out: dict[str, Any] = {"runs": _jsons(call, page.runs, by_project)}
         if page.next_page_token:
             out["next_page_token"] = _wrap({"ll": page.next_page_token})
         return out
@@ -99,10 +99,19 @@ def search(call: Call) -> dict[str, Any]:
         merged.extend(_first(call, experiment.name, ll_filter, order, wanted))
     merged.sort(key=_sort_key(order))
     page_runs = merged[offset:wanted]
-    out = {"runs": [run_json(r, by_project[r.project]) for r in page_runs]}
+    out = {"runs": _jsons(call, page_runs, by_project)}
     if len(merged) > wanted:
         out["next_page_token"] = _wrap({"offset": wanted})
     return out
+
+
+def _jsons(call: Call, runs: list[Run], by_project: dict[str, int]) -> list[dict[str, Any]]:
+    """Runs as MLflow's JSON, each metric with its latest point's step and timestamp."""
+    latest: dict[str, dict[str, tuple[int, int]]] = {}
+    for project in {r.project for r in runs}:
+        ids = [r.id for r in runs if r.project == project]
+        latest.update(call.tracker.search.latest_points(project, ids))
+    return [run_json(r, by_project[r.project], latest.get(r.id)) for r in runs]
 
 
 def _first(call: Call, project: str, text: str | None, order: list[str], wanted: int) -> list[Run]:

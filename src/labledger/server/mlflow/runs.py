@@ -67,7 +67,9 @@ def _inputs(tracker: Tracker, run_id: str) -> list[dict[str, Any]]:
 
 def full_run(tracker: Tracker, run_id: str) -> dict[str, Any]:
     run = tracker.runs.get_run(run_id)
-    return run_json(run, experiment_of(tracker, run.project), inputs=_inputs(tracker, run_id))
+    latest = tracker.search.latest_points(run.project, [run_id]).get(run_id)
+    exp = experiment_of(tracker, run.project)
+    return run_json(run, exp, latest, inputs=_inputs(tracker, run_id))
 
 
 def _create(call: Call) -> dict[str, Any]:
