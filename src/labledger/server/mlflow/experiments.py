@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import fnmatch
 import re
 from operator import attrgetter
 from typing import Any
 
 from labledger.core.errors import ProjectNotFoundError
+from labledger.server.mlflow import name_filter
 from labledger.server.mlflow.door import Call, Handler
 from labledger.server.mlflow.protocol import RESOURCE_DOES_NOT_EXIST, Args, MlflowError, invalid
 from labledger.server.mlflow.wire import DEFAULT_EXPERIMENT, experiment_json
@@ -74,111 +73,28 @@ def _get_by_name(call: Call) -> dict[str, Any]:
     return {"experiment": experiment_json(call.tracker.experiments.get_by_name(name))}
 
 
-_CONDITION = re.compile(
-    r"\s*(?P<field>(?:attributes?\.|attr\.)?name|tags?\.(?:`[^`]+`|\"[^\"]+\"|[\w.\-/ ]+?))"
-    r"\s*(?P<op>!=|=|(?:NOT\s+)?I?LIKE)\s*(?P<value>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")\s*",
-    re.IGNORECASE,
-)
-
-
-def _matcher(text: str) -> list[tuple[str, str, str]]:
-    """MLflow's experiment filter: ``name`` and ``tags.<key>`` compared with =, !=, LIKE,
-    ILIKE, joined by AND."""
-    out = []
-    for part in re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE):
-        m = _CONDITION.fullmatch(part)
-        if m is None:
-            invalid(f"Invalid experiment filter {text!r}: could not read {part.strip()!r}")
-        field = m["field"]
-        if not field.lower().startswith("tag"):
-            field = "name"
-        quote = m["value"][0]
-        value = m["value"][1:-1].replace(quote * 2, quote)
-        out.append((field, m["op"].upper(), value))
-    return out
-
-
-def _like(value: str, pattern: str, fold: bool) -> bool:
-    if fold:
-        value, pattern = value.lower(), pattern.lower()
-    glob = "".join(
-        "*" if c == "%" else "?" if c == "_" else "[" + c + "]" if c in "[*?" else c
-        for c in pattern
-    )
-    return fnmatch.fnmatchcase(value, glob)
-
-
-def _matches(found: Experiment, conditions: list[tuple[str, str, str]]) -> bool:
-    for field, op, wanted in conditions:
-        if field == "name":
-            value: str | None = found.name
-        else:
-            key = field.split(".", 1)[1].strip('`"')
-            value = found.tags.get(key)
-            if value is None:
-                return False
-        assert value is not None
-        negate = op.startswith("NOT")
-        op = op.removeprefix("NOT").strip()
-        if op == "=":
-            ok = value == wanted
-        elif op == "!=":
-            ok = value != wanted
-        else:
-            ok = _like(value, wanted, fold=op == "ILIKE")
-        if ok == negate:
-            return False
-    return True
-
-
 def _search(call: Call) -> dict[str, Any]:
-    args = call.args
-    view = view_type(args)
-    max_results = args.integer("max_results", default=1000)
-    if not 1 <= max_results <= MAX_EXPERIMENTS_PAGE:
-        invalid(
-            f"Invalid value {max_results} for parameter 'max_results': "
-            f"between 1 and {MAX_EXPERIMENTS_PAGE}"
-        )
-    conditions = _matcher(args.text("filter") or "") if args.text("filter") else []
-    order = args.texts("order_by")
-    found = [
-        e
-        for e in call.tracker.experiments.list()
-        if (view == 3 or e.deleted == (view == 2)) and _matches(e, conditions)
-    ]
-    found.sort(key=lambda e: (-e.updated_ms, -e.id))
-    for item in reversed(order or []):
-        field, _, direction = item.strip().partition(" ")
-        key = {
+    view = view_type(call.args)
+    every = [e for e in call.tracker.experiments.list() if view == 3 or e.deleted == (view == 2)]
+    every.sort(key=lambda e: (-e.updated_ms, -e.id))
+    page, token = name_filter.listing(
+        every,
+        call.args,
+        name=attrgetter("name"),
+        tags=attrgetter("tags"),
+        order_fields={
             "name": "name",
             "experiment_id": "id",
             "creation_time": "created_ms",
             "last_update_time": "updated_ms",
-        }.get(field.removeprefix("attributes.").removeprefix("attribute."))
-        if key is None:
-            invalid(f"Invalid order_by clause {item!r}")
-        found.sort(key=attrgetter(key), reverse=direction.strip().upper() == "DESC")
-    offset = _offset(args.text("page_token"))
-    page = found[offset : offset + max_results]
+        },
+        max_default=1000,
+        max_limit=MAX_EXPERIMENTS_PAGE,
+    )
     out: dict[str, Any] = {"experiments": [experiment_json(e) for e in page]}
-    if offset + max_results < len(found):
-        out["next_page_token"] = base64.urlsafe_b64encode(
-            str(offset + max_results).encode()
-        ).decode()
+    if token:
+        out["next_page_token"] = token
     return out
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        value = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        invalid(f"Invalid page token {token!r}")
-    if value < 0:
-        invalid(f"Invalid page token {token!r}")
-    return value
 
 
 def _update(call: Call) -> dict[str, Any]:

@@ -7,8 +7,13 @@ from __future__ import annotations
 import base64
 import fnmatch
 import re
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Any, TypeVar
 
-from labledger.server.mlflow.protocol import invalid
+from labledger.server.mlflow.protocol import Args, invalid
+
+T = TypeVar("T")
 
 Condition = tuple[str, str, str]  # (field: "name" or a tag key prefixed "tag:", op, value)
 
@@ -51,9 +56,7 @@ def holds(name: str, tags: dict[str, str], conds: list[Condition]) -> bool:
     for field, op, wanted in conds:
         value = name if field == "name" else tags.get(field[4:])
         negate = op.startswith("NOT ")
-        if value is None:  # a missing tag equals nothing and differs from everything
-            if op == "!=" or negate:
-                continue
+        if value is None:  # as MLflow's stores join tags: no tag, no match, whatever the op
             return False
         op = op.removeprefix("NOT ")
         if op == "=":
@@ -81,3 +84,37 @@ def offset_of(token: str | None) -> int:
     if value < 0:
         invalid(f"Invalid page token {token!r}: it was not made by this server")
     return value
+
+
+def listing(
+    items: Sequence[T],
+    args: Args,
+    *,
+    name: Callable[[T], str],
+    tags: Callable[[T], dict[str, str]],
+    order_fields: dict[str, str],
+    max_default: int,
+    max_limit: int,
+    ignore: Callable[[Condition], bool] = lambda _: False,
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` (already in their default order) matching ``filter`` (less the
+    conditions ``ignore`` says hold anyway), sorted by ``order_by`` (MLflow's field name ->
+    attribute), from ``page_token``: (page, next token)."""
+    max_results = args.integer("max_results", default=max_default)
+    if not 1 <= max_results <= max_limit:
+        invalid(
+            f"Invalid value {max_results} for parameter 'max_results': between 1 and {max_limit}"
+        )
+    text = args.text("filter") or ""
+    conds = [c for c in conditions(text) if not ignore(c)] if text.strip() else []
+    found = [item for item in items if holds(name(item), tags(item), conds)]
+    for clause in reversed(args.texts("order_by")):
+        field, _, direction = clause.strip().partition(" ")
+        attr = order_fields.get(field.removeprefix("attributes.").removeprefix("attribute."))
+        if attr is None or direction.strip().upper() not in ("", "ASC", "DESC"):
+            invalid(f"Invalid order_by clause {clause!r}: one of {', '.join(order_fields)}")
+        key: Callable[[Any], Any] = attrgetter(attr)
+        found.sort(key=key, reverse=direction.strip().upper() == "DESC")
+    offset = offset_of(args.text("page_token"))
+    token = offset_token(offset + max_results) if offset + max_results < len(found) else None
+    return found[offset : offset + max_results], token

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import Any
 
 from labledger.core.errors import ModelNotFoundError, ProjectNotFoundError, RunNotFoundError
@@ -142,29 +143,30 @@ def _every_model(tracker: Tracker) -> list[ModelInfo]:
             return found
 
 
+def _not_a_prompt(condition: name_filter.Condition) -> bool:
+    """MLflow 3's client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to model searches
+    to leave its prompts out: no LabLedger model is a prompt, so it holds for every one."""
+    return condition == ("tag:mlflow.prompt.is_prompt", "!=", "true")
+
+
 def _search_models(call: Call) -> dict[str, Any]:
-    args = call.args
-    max_results = args.integer("max_results", default=100)
-    if not 1 <= max_results <= MAX_MODELS_PAGE:
-        invalid(f"Invalid value {max_results} for parameter 'max_results': 1 to {MAX_MODELS_PAGE}")
-    text = args.text("filter") or ""
-    conditions = name_filter.conditions(text) if text.strip() else []
-    found = [m for m in _every_model(call.tracker) if name_filter.holds(m.name, m.tags, conditions)]
-    order = args.texts("order_by")
-    found.sort(key=lambda m: m.name)
-    for item in reversed(order):
-        field, _, direction = item.strip().partition(" ")
-        attr = {"name": "name", "timestamp": "updated_ms", "last_updated_timestamp": "updated_ms"}
-        key = attr.get(field.removeprefix("attributes."))
-        if key is None:
-            invalid(f"Invalid order_by clause {item!r}")
-        desc = direction.strip().upper() == "DESC"
-        found.sort(key=lambda m, k=key: getattr(m, k), reverse=desc)  # type: ignore[misc]
-    offset = name_filter.offset_of(args.text("page_token"))
-    page = found[offset : offset + max_results]
+    page, token = name_filter.listing(
+        sorted(_every_model(call.tracker), key=attrgetter("name")),
+        call.args,
+        name=attrgetter("name"),
+        tags=attrgetter("tags"),
+        order_fields={
+            "name": "name",
+            "timestamp": "updated_ms",
+            "last_updated_timestamp": "updated_ms",
+        },
+        max_default=100,
+        max_limit=MAX_MODELS_PAGE,
+        ignore=_not_a_prompt,
+    )
     out: dict[str, Any] = {"registered_models": [model_json(m, call.tracker) for m in page]}
-    if offset + max_results < len(found):
-        out["next_page_token"] = name_filter.offset_token(offset + max_results)
+    if token:
+        out["next_page_token"] = token
     return out
 
 
