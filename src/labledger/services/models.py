@@ -13,17 +13,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from labledger.core.artifact_validation import check_artifact_path
-from labledger.core.entities import ArtifactState
 from labledger.core.errors import (
-    ArtifactNotFoundError,
-    ArtifactPendingError,
     ModelExistsError,
-    VersionInUseError,
 )
 from labledger.core.identity import Action
 from labledger.core.ids import now_ms
 from labledger.core.paging import decode_page_token, encode_page_token
-from labledger.core.provenance import canonical_json, sha256_hex
 from labledger.core.registry import check_description, check_model_name
 from labledger.core.validation import (
     check_key,
@@ -32,23 +27,16 @@ from labledger.core.validation import (
     check_str,
     check_tags,
 )
-from labledger.services import audit, webhooks
+from labledger.services import audit, model_rules, webhooks
 from labledger.services.members import own_new_project
 from labledger.services.model_access import RegistryGuarded
 from labledger.services.model_views import ModelInfo, ModelPage, VersionInfo, version_infos
 from labledger.store import aliases as alias_repo
-from labledger.store import artifacts as artifact_repo
-from labledger.store import deployments as deploy_repo
 from labledger.store import models as repo
 from labledger.store import projects as project_repo
 from labledger.store import runs as run_repo
 from labledger.store.database import Connection
 from labledger.store.registry_tables import model_tags, version_tags
-
-
-def _files_digest(files: list[tuple[str, str, int]]) -> str:
-    return sha256_hex(canonical_json([list(f) for f in files]))
-
 
 MODELS_PAGE = "models"
 
@@ -168,13 +156,13 @@ class ModelService(RegistryGuarded):
     def set_model_tags(self, name: str, tags: Mapping[str, str]) -> ModelInfo:
         model = self._model(Action.WRITE, name)
         chosen = check_tags("tags", dict(tags))
-        self._edit_tags(model, None, "set", {"tags": chosen}, _setter(chosen))
+        self._edit_tags(model, None, "set", {"tags": chosen}, model_rules.setter(chosen))
         return self.get_model(name)
 
     def delete_model_tag(self, name: str, key: str) -> ModelInfo:
         model = self._model(Action.WRITE, name)
         key = check_key("key", key)
-        self._edit_tags(model, None, "delete", {"key": key}, _deleter(key))
+        self._edit_tags(model, None, "delete", {"key": key}, model_rules.deleter(key))
         return self.get_model(name)
 
     def _edit_tags(
@@ -237,7 +225,7 @@ class ModelService(RegistryGuarded):
 
         def apply(conn: Connection) -> None:
             for row in repo.list_versions(conn, model["id"]):
-                _refuse_in_use(conn, model["name"], row)
+                model_rules.refuse_in_use(conn, model["name"], row)
             repo.delete_model(conn, model["id"])
             audit.record(
                 conn,
@@ -281,7 +269,7 @@ class ModelService(RegistryGuarded):
                 self._insert_model(conn, name, run_project, "", {})
                 model = repo.get_model(conn, name)
             run_pk, _ = run_repo.get_run_ref(conn, run_id)
-            files = _pinned_files(conn, run_pk, run_id, path)
+            files = model_rules.pinned_files(conn, run_pk, run_id, path)
             now = now_ms()
             repo.touch_model(conn, model["id"], now)  # locks the model: numbers in order
             number = repo.next_version(conn, model["id"])
@@ -293,7 +281,7 @@ class ModelService(RegistryGuarded):
                     "run_pk": run_pk,
                     "run_id": run_id,
                     "path": path,
-                    "digest": _files_digest(files),
+                    "digest": model_rules.files_digest(files),
                     "description": description,
                     "created_ms": now,
                     "created_by": self.principal.name[:120],
@@ -352,13 +340,13 @@ class ModelService(RegistryGuarded):
     def set_version_tags(self, name: str, version: int, tags: Mapping[str, str]) -> VersionInfo:
         model = self._model(Action.WRITE, name)
         chosen = check_tags("tags", dict(tags))
-        self._edit_tags(model, version, "set", {"tags": chosen}, _setter(chosen))
+        self._edit_tags(model, version, "set", {"tags": chosen}, model_rules.setter(chosen))
         return self.get_version(name, version)
 
     def delete_version_tag(self, name: str, version: int, key: str) -> VersionInfo:
         model = self._model(Action.WRITE, name)
         key = check_key("key", key)
-        self._edit_tags(model, version, "delete", {"key": key}, _deleter(key))
+        self._edit_tags(model, version, "delete", {"key": key}, model_rules.deleter(key))
         return self.get_version(name, version)
 
     def delete_version(self, name: str, version: int) -> None:
@@ -366,7 +354,7 @@ class ModelService(RegistryGuarded):
 
         def apply(conn: Connection) -> None:
             row = self._version(conn, model, version)
-            _refuse_in_use(conn, model["name"], row)
+            model_rules.refuse_in_use(conn, model["name"], row)
             alias_repo.delete_version_approvals(conn, row["id"])
             repo.delete_version(conn, row["id"])
             audit.record(
@@ -380,52 +368,3 @@ class ModelService(RegistryGuarded):
             )
 
         self.db.run_write(apply)
-
-
-def _pinned_files(
-    conn: Connection, run_pk: int, run_id: str, path: str
-) -> list[tuple[str, str, int]]:
-    entries = artifact_repo.list_entries(conn, run_pk, path)
-    if not entries:
-        raise ArtifactNotFoundError(
-            f"run {run_id} has no artifact at {path!r}",
-            details={"field": "path", "run_id": run_id, "path": path},
-        )
-    pending = [e.path for e in entries if e.state is not ArtifactState.STORED]
-    if pending:
-        raise ArtifactPendingError(
-            f"artifact {pending[0]!r} of run {run_id} is not uploaded yet; register it once "
-            "the run's artifacts are stored",
-            details={"field": "path", "pending": pending[:10]},
-        )
-    return [(e.path, e.digest, e.size) for e in entries]
-
-
-def _refuse_in_use(conn: Connection, model: str, row: dict[str, Any]) -> None:
-    held = alias_repo.holding(conn, row["id"])
-    if held:
-        raise VersionInUseError(
-            f"version {row['version']} of {model!r} holds alias {held[0]!r}; move the alias first",
-            details={"model": model, "version": row["version"], "aliases": held},
-        )
-    served = deploy_repo.serving_envs(conn, row["model_id"], row["version"])
-    if served:
-        raise VersionInUseError(
-            f"version {row['version']} of {model!r} is deployed in {served[0]!r}",
-            details={"model": model, "version": row["version"], "environments": served},
-        )
-
-
-def _setter(tags: dict[str, str]) -> Callable[[Connection, Any, str, int], bool]:
-    def edit(conn: Connection, table: Any, owner: str, owner_id: int) -> bool:
-        repo.set_tags(conn, table, owner, owner_id, tags)
-        return True
-
-    return edit
-
-
-def _deleter(key: str) -> Callable[[Connection, Any, str, int], bool]:
-    def edit(conn: Connection, table: Any, owner: str, owner_id: int) -> bool:
-        return repo.delete_tag(conn, table, owner, owner_id, key)
-
-    return edit
