@@ -371,3 +371,14 @@ def test_parse_order_by_returns_no_keys_for_empty_input(items):
 def test_parse_order_by_rejects_unknown_fields(item):
     with pytest.raises(InvalidQueryError):
         parse_order_by([item])
+
+
+@pytest.mark.parametrize("item", ["metrics.acc SIDEWAYS", "params.lr up", "name downward"])
+def test_an_order_by_direction_other_than_asc_or_desc_is_refused(item):
+    with pytest.raises(InvalidQueryError, match="ASC or DESC"):
+        parse_order_by([item])
+
+
+def test_a_key_with_spaces_is_ordered_by_in_backticks():
+    [key] = parse_order_by(["metrics.`val loss` desc"])
+    assert (key.field.key, key.descending) == ("val loss", True)

@@ -337,6 +337,12 @@ def parse_order_by(items: list[str] | None) -> list[OrderKey]:
             text = parts[0]
         else:
             text = raw.strip()
+            if len(parts) == 2 and not re.search(r"[`\"]", text):
+                raise InvalidQueryError(
+                    f"order_by item {text!r}: after the field comes ASC or DESC, not "
+                    f"{parts[1]!r} (a key with spaces is written in backticks)",
+                    details={"field": "order_by", "item": text},
+                )
         field = parse_field(text)
         if field.kind == "datasets":
             raise InvalidQueryError(
