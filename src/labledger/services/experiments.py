@@ -55,9 +55,9 @@ class ExperimentService(Guarded):
     def create(self, name: str, tags: dict[str, str] | None = None) -> Experiment:
         """A new, empty project owned by the caller; refused if the name is taken (even by a
         deleted one, as MLflow refuses it)."""
+        self.allow(Action.WRITE, project=name)
         name = check_project_name(name)
         tags = self._check_tags(tags or {})
-        self.allow(Action.WRITE, project=name)
 
         def apply(conn: Connection) -> int:
             project_id, created = project_repo.create_project_if_missing(conn, name, now_ms())
@@ -84,6 +84,7 @@ class ExperimentService(Guarded):
         return self.get(project_id)
 
     def get(self, project_id: int) -> Experiment:
+        self.allow(Action.READ)  # signed in at all, before anything is looked at
         with self.db.read() as conn:
             row = repo.by_id(conn, project_id)
         if row is None or not self._may_read(row.name):
@@ -91,6 +92,7 @@ class ExperimentService(Guarded):
         return _experiment(row)
 
     def get_by_name(self, name: str) -> Experiment:
+        self.allow(Action.READ)
         with self.db.read() as conn:
             row = repo.by_name(conn, name)
         if row is None or not self._may_read(row.name):
@@ -108,6 +110,7 @@ class ExperimentService(Guarded):
         return [_experiment(r) for r in rows if visible is None or r.name in visible]
 
     def set_tag(self, project_id: int, key: str, value: str) -> None:
+        self.allow(Action.READ)
         key = check_key("key", key)
         value = check_tag_value("value", value)
         self._change(
@@ -115,6 +118,7 @@ class ExperimentService(Guarded):
         )
 
     def delete_tag(self, project_id: int, key: str) -> None:
+        self.allow(Action.READ)
         def apply(conn: Connection, pid: int) -> None:
             if not repo.delete_tag(conn, pid, key):
                 raise ProjectNotFoundError(
@@ -125,6 +129,7 @@ class ExperimentService(Guarded):
         self._change(project_id, "project.tag.delete", {"key": key}, apply)
 
     def rename(self, project_id: int, name: str) -> None:
+        self.allow(Action.READ)
         name = check_project_name(name)
 
         def apply(conn: Connection, pid: int) -> None:

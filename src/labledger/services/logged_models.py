@@ -78,6 +78,7 @@ class LoggedModelService(Guarded):
         return self.get(model_id)
 
     def get(self, model_id: str) -> dict[str, Any]:
+        self.allow(Action.READ)  # signed in at all, before anything is looked at
         with self.db.read() as conn:
             row = repo.find(conn, model_id) if len(model_id) <= 40 else None
         if row is None:
@@ -94,6 +95,7 @@ class LoggedModelService(Guarded):
         return [r for r in rows if visible is None or r["project"] in visible]
 
     def finalize(self, model_id: str, status: str) -> dict[str, Any]:
+        self.allow(Action.READ)
         if status not in STATUSES:
             raise InvalidInputError(
                 f"status {status!r} is not one of {', '.join(sorted(STATUSES))}",
