@@ -11,4 +11,5 @@ scripts/build-web.sh --check
 .venv/bin/ruff format --check src tests
 .venv/bin/mypy
 .venv/bin/lint-imports
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# two workers, a module per worker at a time (module-scoped servers and worlds stay shared)
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
