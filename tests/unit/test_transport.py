@@ -22,7 +22,15 @@ def _protocol_methods(protocol: type) -> list[str]:
 
 
 def test_the_resources_are_the_parts_the_sdk_uses() -> None:
-    assert RESOURCES == ("runs", "search", "artifacts", "provenance", "audit", "registry")
+    assert RESOURCES == (
+        "runs",
+        "search",
+        "artifacts",
+        "provenance",
+        "audit",
+        "registry",
+        "experiments",
+    )
 
 
 @pytest.mark.parametrize("kind", ["http", "local"])

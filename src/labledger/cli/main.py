@@ -1,5 +1,5 @@
 """Entry point: ``labledger [runs|artifacts|db|server|demo|sync|doctor|verify|projects|users|
-tokens|audit|login] …``."""
+tokens|audit|login|import] …``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from labledger.cli.audit import audit
 from labledger.cli.db import db
 from labledger.cli.demo import demo
 from labledger.cli.doctor import doctor
+from labledger.cli.imports import import_group
 from labledger.cli.login import login
 from labledger.cli.models import deploy, drift, lineage, models
 from labledger.cli.provenance import diff, env, projects, seal, verify
@@ -45,6 +46,7 @@ cli.add_command(models)
 cli.add_command(deploy)
 cli.add_command(lineage)
 cli.add_command(drift)
+cli.add_command(import_group)
 projects.add_command(create_project)
 projects.add_command(members)
 runs.add_command(diff)

@@ -119,6 +119,7 @@ class ExperimentService(Guarded):
 
     def delete_tag(self, project_id: int, key: str) -> None:
         self.allow(Action.READ)
+
         def apply(conn: Connection, pid: int) -> None:
             if not repo.delete_tag(conn, pid, key):
                 raise ProjectNotFoundError(

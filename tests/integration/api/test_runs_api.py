@@ -251,7 +251,8 @@ def test_update_run_status_and_refuse_going_back_to_running(api):
 def test_openapi_document_lists_versioned_routes_with_operation_ids(api):
     doc = api.get("/openapi.json").json()
     assert all(
-        p.startswith(("/api/v1/", "/healthz", "/health", "/readyz", "/metrics")) for p in doc["paths"]
+        p.startswith(("/api/v1/", "/healthz", "/health", "/readyz", "/metrics"))
+        for p in doc["paths"]
     )
     ops = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
     assert {

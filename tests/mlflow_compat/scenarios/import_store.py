@@ -3,10 +3,11 @@ it back through the same client: what the import must reproduce.  Args: <work fo
 <points of the long history>.  The tracking URI (first argument) is a server, a database or
 an ``mlruns`` folder; files a database store writes land in the work folder (its cwd).
 
-Experiments (one deleted), runs in every status (one nested, one deleted, one still
-running), params, tags, metric histories (one long, one with NaN, infinities, negative and
-repeated steps), artifacts in folders (an empty file, one over 1 MiB), two registered
-models with versions from runs:/ sources, version tags, and aliases."""
+Experiments (one deleted, one whose name is not a LabLedger project name), runs in every
+status (one nested, one deleted, one still running), params, tags, metric histories (one
+long, one with NaN, infinities, negative and repeated steps), artifacts in folders (an empty
+file, one over 1 MiB), two registered models with versions from runs:/ sources (one
+deleted), version tags, aliases and a stage."""
 
 from __future__ import annotations
 
@@ -85,8 +86,9 @@ with tempfile.TemporaryDirectory() as tmp:
             },
         )
         mlflow.log_artifacts(model, "model")
-        mlflow.log_artifact(files(os.path.join(tmp, "big"), {"plot.bin": rng.randbytes(1_500_000)})
-                            + "/plot.bin")
+        mlflow.log_artifact(
+            files(os.path.join(tmp, "big"), {"plot.bin": rng.randbytes(1_500_000)}) + "/plot.bin"
+        )
         mlflow.log_artifact(files(os.path.join(tmp, "empty"), {"empty.txt": b""}) + "/empty.txt")
         mlflow.log_text("# notes\n", "notes/readme.md")
         with mlflow.start_run(run_name="child", nested=True) as child:
@@ -108,6 +110,9 @@ with tempfile.TemporaryDirectory() as tmp:
     c.log_param(dropped.info.run_id, "x", "y")
     c.delete_run(dropped.info.run_id)
 
+    spaced = c.create_experiment("imp c/spaced name")  # not a LabLedger project name
+    c.set_terminated(c.create_run(spaced, run_name="in-spaced").info.run_id)
+
     mlflow.set_experiment(experiment_id=b)
     with mlflow.start_run(run_name="other") as other:
         mlflow.log_metric("auc", 0.91)
@@ -121,10 +126,13 @@ cid = child.info.run_id
 v2 = c.create_model_version("imp-model-a", f"runs:/{cid}/model", run_id=cid)
 c.set_registered_model_alias("imp-model-a", "champion", v2.version)
 c.set_registered_model_alias("imp-model-a", "challenger", v1.version)
+c.transition_model_version_stage("imp-model-a", v1.version, "Staging")
 c.create_registered_model("imp-model-b")
 oid = other.info.run_id
-c.create_model_version("imp-model-b", f"runs:/{oid}/model2", run_id=oid)
-c.set_registered_model_alias("imp-model-b", "prod", "1")
+for _ in range(3):
+    c.create_model_version("imp-model-b", f"runs:/{oid}/model2", run_id=oid)
+c.delete_model_version("imp-model-b", "2")  # LabLedger numbers 1 and 3 as 1 and 2
+c.set_registered_model_alias("imp-model-b", "prod", "3")
 time.sleep(0.01)
 
 
@@ -186,6 +194,7 @@ for m in c.search_registered_models():
                 "source": v.source,
                 "tags": dict(v.tags),
                 "description": v.description or "",
+                "stage": v.current_stage,
             }
             for v in versions
         },

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from labledger.core.settings import Settings
 from labledger.sdk.transport.artifacts import ArtifactsTransport
 from labledger.sdk.transport.audit import AuditTransport
+from labledger.sdk.transport.experiments import ExperimentsTransport
 from labledger.sdk.transport.provenance import ProvenanceTransport
 from labledger.sdk.transport.registry import RegistryTransport
 from labledger.sdk.transport.runs import RunsTransport
@@ -52,6 +53,7 @@ class Transport:
     provenance: ProvenanceTransport
     audit: AuditTransport
     registry: RegistryTransport
+    experiments: ExperimentsTransport
 
     def __init__(self, connection: Connection, parts: Mapping[str, Any]) -> None:
         if set(parts) != set(RESOURCES):

@@ -27,7 +27,7 @@ from labledger.core.entities import ArtifactEntry
 from labledger.core.errors import ArtifactNotFoundError
 from labledger.core.identity import Action
 from labledger.core.limits import MAX_ARTIFACT_SIZE
-from labledger.server.mlflow.door import AsyncHandler, Call, Handler, json_response
+from labledger.server.mlflow.calls import AsyncHandler, Call, Handler, json_response
 from labledger.server.mlflow.protocol import RESOURCE_DOES_NOT_EXIST, MlflowError, invalid
 from labledger.server.mlflow.runs import experiment_of, run_id_of
 from labledger.services.tracker import Tracker

@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,6 +24,22 @@ from starlette.routing import Route
 from labledger.core.errors import TrackerError
 from labledger.core.settings import Settings
 from labledger.server.frontdoor import check_url
+from labledger.server.mlflow import (
+    artifacts,
+    experiments,
+    logged_models,
+    multipart,
+    registry,
+    runs,
+    version_files,
+)
+from labledger.server.mlflow.calls import (
+    AsyncHandler,
+    Call,
+    Handler,
+    error_response,
+    json_response,
+)
 from labledger.server.mlflow.protocol import (
     ENDPOINT_NOT_FOUND,
     Args,
@@ -44,25 +58,6 @@ API_PREFIXES = (
     "/ajax-api/3.0/mlflow",
 )
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
-
-
-@dataclass
-class Call:
-    request: Request
-    tracker: Tracker  # bound to the caller
-    args: Args
-
-
-Handler = Callable[[Call], dict[str, Any]]
-AsyncHandler = Callable[[Request, Tracker], Awaitable[Response]]
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-def error_response(exc: MlflowError) -> Response:
-    return json_response(exc.body(), exc.status)
 
 
 def _tracker(request: Request) -> Tracker:
@@ -180,16 +175,6 @@ def _server_info(call: Call) -> dict[str, Any]:
 def mount(app: Starlette, settings: Settings) -> None:
     """Mount MLflow's API and artifact proxy on ``app`` (before the UI's catch-all)."""
     del settings
-    from labledger.server.mlflow import (
-        artifacts,
-        experiments,
-        logged_models,
-        multipart,
-        registry,
-        runs,
-        version_files,
-    )
-
     endpoints: dict[tuple[str, str], Handler] = {
         **experiments.ENDPOINTS,
         **runs.ENDPOINTS,

@@ -8,7 +8,7 @@ from typing import Any
 
 from labledger.core.errors import ProjectNotFoundError
 from labledger.server.mlflow import name_filter
-from labledger.server.mlflow.door import Call, Handler
+from labledger.server.mlflow.calls import Call, Handler
 from labledger.server.mlflow.protocol import RESOURCE_DOES_NOT_EXIST, Args, MlflowError, invalid
 from labledger.server.mlflow.wire import DEFAULT_EXPERIMENT, experiment_json
 from labledger.services.experiments import Experiment

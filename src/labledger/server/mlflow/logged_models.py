@@ -11,7 +11,7 @@ from typing import Any
 
 from labledger.core.limits import MAX_TAG_VALUE
 from labledger.server.mlflow import name_filter
-from labledger.server.mlflow.door import Call, Handler
+from labledger.server.mlflow.calls import Call, Handler
 from labledger.server.mlflow.experiments import experiment_id, resolve
 from labledger.server.mlflow.protocol import Args, invalid
 from labledger.server.mlflow.runs import experiment_of, run_id_of

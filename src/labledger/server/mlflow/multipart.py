@@ -36,7 +36,7 @@ from starlette.responses import Response
 from labledger.core.identity import Action
 from labledger.core.limits import MAX_ARTIFACT_SIZE
 from labledger.server.mlflow.artifacts import split_location, store_file
-from labledger.server.mlflow.door import AsyncHandler, json_response
+from labledger.server.mlflow.calls import AsyncHandler, json_response
 from labledger.server.mlflow.protocol import RESOURCE_DOES_NOT_EXIST, Args, MlflowError, invalid
 from labledger.services.tracker import Tracker
 

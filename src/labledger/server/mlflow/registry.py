@@ -22,7 +22,7 @@ from typing import Any
 from labledger.core.errors import ModelNotFoundError, ProjectNotFoundError, RunNotFoundError
 from labledger.server.mlflow import experiments as exp_routes
 from labledger.server.mlflow import name_filter
-from labledger.server.mlflow.door import Call, Handler
+from labledger.server.mlflow.calls import Call, Handler
 from labledger.server.mlflow.protocol import (
     RESOURCE_ALREADY_EXISTS,
     RESOURCE_DOES_NOT_EXIST,

@@ -21,7 +21,7 @@ from typing import Any
 
 from labledger.core.entities import Run
 from labledger.core.limits import MAX_PAGE_SIZE
-from labledger.server.mlflow.door import Call
+from labledger.server.mlflow.calls import Call
 from labledger.server.mlflow.experiments import experiment_id, resolve, view_type
 from labledger.server.mlflow.protocol import Args, invalid
 from labledger.server.mlflow.wire import run_json

@@ -11,7 +11,7 @@ from labledger.core.entities import RunCreate, RunUpdate
 from labledger.core.errors import MetricNotFoundError
 from labledger.core.ids import now_ms
 from labledger.server.mlflow import run_search
-from labledger.server.mlflow.door import Call, Handler
+from labledger.server.mlflow.calls import Call, Handler
 from labledger.server.mlflow.experiments import experiment_id, resolve
 from labledger.server.mlflow.protocol import (
     INVALID_STATE,

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from labledger.core.entities import ArtifactEntry
 from labledger.server.mlflow import artifacts
-from labledger.server.mlflow.door import AsyncHandler, json_response
+from labledger.server.mlflow.calls import AsyncHandler, json_response
 from labledger.server.mlflow.protocol import RESOURCE_DOES_NOT_EXIST, MlflowError
 from labledger.services.tracker import Tracker
 
