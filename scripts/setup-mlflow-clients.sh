@@ -18,7 +18,8 @@ install() {  # install VENV REQUIREMENT...
 }
 # Pinned: the tests assert MLflow's behaviour, so a new release is a deliberate change here.
 # The 3.x environment also holds the frameworks whose MLflow callbacks are tested
-# (tests/mlflow_compat/test_frameworks.py): torch pinned to its CPU build, never CUDA's.
+# (tests/mlflow_compat/test_frameworks.py): torch pinned to its CPU build, never CUDA's; and
+# PostgreSQL's driver, for an MLflow store on PostgreSQL (tests/mlflow_compat/test_import.py).
 install .venv-mlflow3 "mlflow==3.18.0" "torch==2.13.0+cpu" "lightning==2.6.6" \
-    "optuna==4.8.0" "optuna-integration==4.8.0"
+    "optuna==4.8.0" "optuna-integration==4.8.0" "psycopg[binary]>=3.1,<4"
 install .venv-mlflow2 "mlflow==2.22.5" "numpy<2.3"

@@ -337,25 +337,11 @@ def test_an_mlruns_folder_is_imported_once(tmp_path):
     print(f"\nmlruns folder, {LONG:,}-point history: first import {first['seconds']} s")  # noqa: T201
 
 
-def _psycopg_for_mlflow(folder: Path) -> str:
-    """A folder holding LabLedger's psycopg, for the MLflow venv's PYTHONPATH: MLflow's venvs
-    carry no PostgreSQL driver, and both venvs are the same Python."""
-    import psycopg
-
-    site = Path(psycopg.__file__).parents[1]
-    folder.mkdir()
-    for entry in site.iterdir():
-        if entry.name.split("-")[0] in ("psycopg", "psycopg_binary", "psycopg_binary.libs"):
-            (folder / entry.name).symlink_to(entry)
-    return str(folder)
-
-
 @pytest.mark.postgres
 def test_a_postgresql_store_is_imported_once(pg_url, tmp_path):
     """The store in a private schema (``pg_url``: its search_path); the import is given
     MLflow's own form of the URL."""
-    shim = _psycopg_for_mlflow(tmp_path / "psycopg")
-    seen = fill(pg_url, tmp_path / "store", points=2_000, PYTHONPATH=shim)
+    seen = fill(pg_url, tmp_path / "store", points=2_000)  # the MLflow venv has psycopg
     target = tmp_path / "labledger"
     check_twice(pg_url.replace("postgresql+psycopg://", "postgresql://"), str(target), seen)
     with ll.Client(str(target)) as client:
