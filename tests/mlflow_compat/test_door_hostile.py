@@ -181,3 +181,14 @@ def test_patterned_and_proxy_routes_refuse_hostile_input(world):
         wrong_method = http.delete("/api/2.0/mlflow/runs/create")
         assert wrong_method.status_code == 404
         assert "wrong method" in wrong_method.json()["message"]
+
+
+def test_a_search_names_each_experiment_once_and_at_most_a_thousand(world):
+    url, run_id, exp = world
+    search = f"{url}/api/2.0/mlflow/runs/search"
+    repeated = httpx.post(search, json={"experiment_ids": [exp] * 500, "max_results": 10})
+    assert [r["info"]["run_id"] for r in repeated.json()["runs"]] == [run_id]
+    too_many = httpx.post(search, json={"experiment_ids": [exp] * 1001})
+    assert too_many.status_code == 400
+    assert too_many.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "1000" in too_many.json()["message"]

@@ -28,6 +28,7 @@ from labledger.server.mlflow.wire import run_json
 from labledger.services.experiments import Experiment
 
 MAX_RESULTS = 50_000  # MLflow's own ceiling for one page of runs
+MAX_EXPERIMENTS = 1_000  # experiments searched at once
 
 _QUOTED_KEY = r"(?:`{key}`|\"{key}\"|{key}\b)"
 _REWRITES = [
@@ -58,11 +59,16 @@ def _experiments(call: Call) -> list[Experiment]:
     ids = call.args.items("experiment_ids")
     if not ids:
         invalid("Missing value for required parameter 'experiment_ids'.")
-    found = []
-    for i, raw in enumerate(ids):
-        found.append(resolve(call.tracker, experiment_id(Args({"experiment_id": raw}, {}))))
-        del i
-    return found
+    if len(ids) > MAX_EXPERIMENTS:
+        invalid(
+            f"Invalid value for parameter 'experiment_ids': {len(ids)} experiments; "
+            f"a search takes at most {MAX_EXPERIMENTS}"
+        )
+    found: dict[int, Experiment] = {}  # each experiment once, however often it is named
+    for raw in ids:
+        experiment = resolve(call.tracker, experiment_id(Args({"experiment_id": raw}, {})))
+        found.setdefault(experiment.id, experiment)
+    return list(found.values())
 
 
 def search(call: Call) -> dict[str, Any]:
