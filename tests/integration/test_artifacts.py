@@ -250,6 +250,36 @@ def test_put_file_hashes_while_storing(artifact_tracker, tmp_path: Path):
     assert read_all(t, digest) == data
 
 
+@pytest.mark.parametrize(
+    "sizes",
+    [[], [5], [ARTIFACT_PART_SIZE], [ARTIFACT_PART_SIZE, 1], [3, ARTIFACT_PART_SIZE * 2 + 5, 7]],
+    ids=["empty", "small", "one-part", "one-part-and-a-byte", "several-parts-odd-chunks"],
+)
+def test_put_stream_hashes_content_of_unknown_digest_in_one_pass(artifact_tracker, sizes):
+    t = artifact_tracker
+    chunks = [os.urandom(n) for n in sizes]
+    data = b"".join(chunks)
+    digest, size = t.artifacts.put_stream(iter(chunks))
+    assert (digest, size) == (sha(data), len(data))
+    assert read_all(t, digest) == data
+    assert t.artifacts.put_stream(iter(chunks)) == (digest, size)  # the same content again
+
+
+def test_put_stream_publishes_nothing_when_the_stream_breaks(artifact_tracker):
+    t = artifact_tracker
+    head = os.urandom(ARTIFACT_PART_SIZE + 10)  # S3 has begun a multipart upload by then
+
+    def broken():
+        yield head
+        raise ConnectionError("the client went away")
+
+    before = blob_count(t)
+    with pytest.raises(ConnectionError):
+        t.artifacts.put_stream(broken())
+    assert blob_count(t) == before
+    assert not t.artifacts.has_blob(sha(head))
+
+
 def test_gc_and_a_concurrent_upload_of_the_same_content_exclude_each_other(artifact_tracker):
     """GC deletes bytes only under its lease on the content; publishing takes (or respects)
     the same lease, so a re-upload racing a collection can never lose its bytes."""

@@ -111,12 +111,16 @@ class FileBlobStore:
                 path.unlink(missing_ok=True)
 
     def put_file(self, source: Path) -> tuple[str, int]:
+        return self.put_stream(_chunks_of(source))
+
+    def put_stream(self, chunks: Iterable[bytes | memoryview]) -> tuple[str, int]:
+        """One pass: written to a staging file while hashed, fsynced, renamed to its digest."""
         staged = self._stage()
         hasher = hashlib.sha256()
         size = 0
         try:
-            with open(source, "rb") as src, open(staged, "wb") as dst:
-                while chunk := src.read(CHUNK):
+            with open(staged, "wb") as dst:
+                for chunk in chunks:
                     hasher.update(chunk)
                     dst.write(chunk)
                     size += len(chunk)
@@ -196,6 +200,12 @@ class FileBlobStore:
             probe.unlink()
         except OSError as exc:
             raise BlobStoreError(f"the artifact folder {self.root} is not writable: {exc}") from exc
+
+
+def _chunks_of(source: Path) -> Iterator[bytes]:
+    with open(source, "rb") as src:
+        while chunk := src.read(CHUNK):
+            yield chunk
 
 
 def _syncfs(path: Path) -> bool:

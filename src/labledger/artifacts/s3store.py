@@ -106,9 +106,25 @@ class S3BlobStore:
             self.put(digest, [data])
 
     def put_file(self, source: Path) -> tuple[str, int]:
-        """One pass: parts go to a staging multipart upload while the file is hashed."""
-        if source.stat().st_size <= ARTIFACT_PART_SIZE:
-            data = source.read_bytes()
+        def parts() -> Iterator[bytes]:
+            with open(source, "rb") as f:
+                while data := f.read(ARTIFACT_PART_SIZE):
+                    yield data
+
+        return self.put_stream(parts())
+
+    def put_stream(self, chunks: Iterable[bytes | memoryview]) -> tuple[str, int]:
+        """One pass: content up to one part is one PUT; more goes, part by part, to a
+        staging multipart upload while hashed, then is copied to its digest's key."""
+        hasher = hashlib.sha256()
+        pending = bytearray()
+        stream = iter(chunks)
+        for chunk in stream:
+            pending += chunk
+            if len(pending) > ARTIFACT_PART_SIZE:
+                break
+        else:  # the whole content fits in one part
+            data = bytes(pending)
             digest = hashlib.sha256(data).hexdigest()
             if not self.exists(digest):
                 self.put(digest, [data])
@@ -116,21 +132,23 @@ class S3BlobStore:
         upload_id = uuid.uuid4().hex
         key = self._staging_key(upload_id)
         state = self.begin_upload(upload_id, 0)
-        hasher = hashlib.sha256()
         size = 0
+        part = 1
         try:
-            with open(source, "rb") as f:
-                part = 1
-                while True:
-                    data = f.read(ARTIFACT_PART_SIZE)
-                    if not data and part > 1:
+            while True:
+                while len(pending) < ARTIFACT_PART_SIZE:
+                    more = next(stream, None)
+                    if more is None:
                         break
-                    hasher.update(data)
-                    size += len(data)
-                    self.write_part(upload_id, state, part, 0, memoryview(data))
-                    part += 1
-                    if len(data) < ARTIFACT_PART_SIZE:
-                        break
+                    pending += more
+                if not pending:
+                    break
+                data = bytes(pending[:ARTIFACT_PART_SIZE])
+                del pending[:ARTIFACT_PART_SIZE]
+                hasher.update(data)
+                size += len(data)
+                self.write_part(upload_id, state, part, 0, memoryview(data))
+                part += 1
             self._finish_multipart(key, state)
             digest = hasher.hexdigest()
             if not self.exists(digest):

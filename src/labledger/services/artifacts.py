@@ -230,6 +230,15 @@ class ArtifactService(Guarded):
             self.db.run_write(repo.record_blob, digest, size, now_ms())
         return digest, size
 
+    def put_stream(self, chunks: Iterable[bytes | memoryview]) -> tuple[str, int]:
+        """Store content as it arrives (a proxied upload), hashed in the same pass; returns
+        (digest, size).  The blob is recorded with the time it was published, so GC's grace
+        period covers the moment until the caller declares it."""
+        self.allow(Action.WRITE)
+        digest, size = self.store.put_stream(chunks)
+        self.db.run_write(repo.record_blob, digest, size, now_ms())
+        return digest, size
+
     # -- resumable uploads ------------------------------------------------------------------
     def start_upload(self, digest: str, size: int) -> UploadSession:
         """Start, or find again, the upload of one content."""

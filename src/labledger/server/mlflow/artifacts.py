@@ -3,20 +3,19 @@
 A run's artifact URI is ``mlflow-artifacts:/<experiment>/<run>/artifacts``; the client turns
 it into ``/api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`` and
 PUTs each file's bytes there, GETs them back, and lists a folder with
-``GET .../artifacts?path=<experiment>/<run>/artifacts/<folder>``.  Bytes are streamed to a
-temporary file while hashed, stored as one content-addressed blob, and declared on the run
+``GET .../artifacts?path=<experiment>/<run>/artifacts/<folder>``.  Bytes are hashed and
+written in one pass as one content-addressed blob (``put_stream``), then declared on the run
 like any artifact the SDK logs (so they appear in the UI, the seal and ``verify``).
 Multipart uploads (``mpu/create``, part PUTs, ``mpu/complete``) are in ``multipart.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import contextlib
 import mimetypes
-import os
-import tempfile
+import queue
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -85,29 +84,59 @@ async def _download(request: Request, tracker: Tracker) -> Response:
     return StreamingResponse(chunks, media_type=media, headers={"content-length": str(entry.size)})
 
 
-async def spool(request: Request) -> tuple[Path, str, int]:
-    """The request body in a temporary file: (file, SHA-256, size).  The caller unlinks it."""
-    hasher = hashlib.sha256()
+BUFFER = 1 << 20  # bytes gathered from the request before a hand-over to the writer thread
+
+
+async def store_body(request: Request, tracker: Tracker) -> tuple[str, int]:
+    """The request body stored as one blob in a single pass, (digest, size): the event loop
+    gathers it in 1 MiB pieces and hands them, with back-pressure, to a thread that hashes and
+    writes them (``put_stream``).  A body that breaks off or passes the size limit publishes
+    nothing."""
+    pieces: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+
+    def chunks() -> Iterator[bytes]:
+        while (item := pieces.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    writer = asyncio.ensure_future(run_in_threadpool(tracker.artifacts.put_stream, chunks()))
+
+    async def hand_over(item: bytes | BaseException | None) -> None:
+        while True:
+            if writer.done() and item is not None:
+                writer.result()  # the writer failed: its error, not a wait forever
+                return
+            try:
+                pieces.put_nowait(item)
+                return
+            except queue.Full:
+                await asyncio.sleep(0.002)
+
     size = 0
-    fd, name = tempfile.mkstemp(prefix="labledger-mlflow-")
+    gathered = bytearray()
     try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_ARTIFACT_SIZE:
-                    invalid(f"the file is over {MAX_ARTIFACT_SIZE} bytes, the artifact size limit")
-                hasher.update(chunk)
-                await run_in_threadpool(out.write, chunk)
-    except BaseException:
-        os.unlink(name)
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_ARTIFACT_SIZE:
+                invalid(f"the file is over {MAX_ARTIFACT_SIZE} bytes, the artifact size limit")
+            gathered += chunk
+            if len(gathered) >= BUFFER:
+                await hand_over(bytes(gathered))
+                gathered.clear()
+        if gathered:
+            await hand_over(bytes(gathered))
+    except BaseException as exc:
+        await hand_over(exc)
+        with contextlib.suppress(BaseException):
+            await writer
         raise
-    return Path(name), hasher.hexdigest(), size
+    await hand_over(None)
+    digest, stored = await writer
+    return digest, stored
 
 
-def store_file(
-    tracker: Tracker, run_id: str, path: str, source: Path, digest: str, size: int
-) -> None:
-    tracker.artifacts.put_file(source, digest)
+def declare_file(tracker: Tracker, run_id: str, path: str, digest: str, size: int) -> None:
     media = mimetypes.guess_type(path)[0] or "application/octet-stream"
     tracker.artifacts.declare(
         run_id, [{"path": path, "digest": digest, "size": size, "media_type": media}]
@@ -119,11 +148,8 @@ async def _upload(request: Request, tracker: Tracker) -> Response:
     if not path:
         invalid("name the file to upload: <experiment id>/<run id>/artifacts/<path>")
     tracker.artifacts.allow(Action.WRITE, run_id=run_id)  # before reading a byte
-    source, digest, size = await spool(request)
-    try:
-        await run_in_threadpool(store_file, tracker, run_id, path, source, digest, size)
-    finally:
-        source.unlink(missing_ok=True)
+    digest, size = await store_body(request, tracker)
+    await run_in_threadpool(declare_file, tracker, run_id, path, digest, size)
     return json_response({})
 
 

@@ -10,7 +10,8 @@ takes them: ``server-info`` answers ``multipart_uploads_enabled``).
   (the part's SHA-256).
 - ``POST mpu/complete/<location>`` ``{path, upload_id, parts: [{part_number, etag}]}``: the
   parts joined in order while hashed, stored as one blob and declared on the run; every part
-  must be there with its ETag, else nothing is stored.
+  must be there with its ETag (kept from its PUT), else nothing is stored; the parts are
+  read once, hashed and written as one blob.
 - ``POST mpu/abort/<location>``: the spool is removed.
 
 Spools live under the system's temporary folder (shared by the server's workers); an upload
@@ -26,6 +27,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from starlette.responses import Response
 
 from labledger.core.identity import Action
 from labledger.core.limits import MAX_ARTIFACT_SIZE
-from labledger.server.mlflow.artifacts import split_location, store_file
+from labledger.server.mlflow.artifacts import declare_file, split_location
 from labledger.server.mlflow.calls import AsyncHandler, json_response
 from labledger.server.mlflow.protocol import RESOURCE_DOES_NOT_EXIST, Args, MlflowError, invalid
 from labledger.services.tracker import Tracker
@@ -126,35 +128,38 @@ async def put_part(request: Request) -> Response:
                 invalid("the part is over the artifact size limit")
             hasher.update(chunk)
             await run_in_threadpool(out.write, chunk)
-    os.replace(partial, final)
     etag = hasher.hexdigest()
+    final.with_suffix(".sha256").write_text(etag)
+    os.replace(partial, final)
     return Response(status_code=200, headers={"ETag": f'"{etag}"'})
 
 
-def _join(
-    folder: Path, wanted: list[tuple[int, str]], meta: dict[str, Any]
-) -> tuple[Path, str, int]:
+def _parts(folder: Path, wanted: list[tuple[int, str]], meta: dict[str, Any]) -> list[Path]:
+    """The part files in order, once every part is there with the ETag it was given."""
     numbers = [n for n, _ in wanted]
     if sorted(numbers) != list(range(1, meta["parts"] + 1)):
         invalid(f"the upload has {meta['parts']} parts; complete it with all of them, in order")
-    hasher = hashlib.sha256()
-    size = 0
-    joined = folder / "joined"
-    with open(joined, "wb") as out:
-        for number, etag in sorted(wanted):
-            part = folder / f"part-{number:05d}"
-            if not part.is_file():
-                invalid(f"part {number} was never uploaded")
-            part_hash = hashlib.sha256()
-            with open(part, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    part_hash.update(chunk)
-                    hasher.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            if etag.strip('"') not in ("", part_hash.hexdigest()):
-                invalid(f"part {number}'s ETag does not match what was uploaded")
-    return joined, hasher.hexdigest(), size
+    files = []
+    for number, etag in sorted(wanted):
+        part = folder / f"part-{number:05d}"
+        if not part.is_file():
+            invalid(f"part {number} was never uploaded")
+        if etag.strip('"') not in ("", part.with_suffix(".sha256").read_text()):
+            invalid(f"part {number}'s ETag does not match what was uploaded")
+        files.append(part)
+    return files
+
+
+def _joined(files: list[Path]) -> Iterator[bytes]:
+    for part in files:
+        with open(part, "rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+
+
+def _store(tracker: Tracker, run_id: str, path: str, files: list[Path]) -> None:
+    digest, size = tracker.artifacts.put_stream(_joined(files))  # one pass: hash and write
+    declare_file(tracker, run_id, path, digest, size)
 
 
 async def _complete(request: Request, tracker: Tracker) -> Response:
@@ -171,9 +176,9 @@ async def _complete(request: Request, tracker: Tracker) -> Response:
         wanted.append(
             (Args(item, {}).integer("part_number", required=True), str(item.get("etag") or ""))
         )
-    joined, digest, size = await run_in_threadpool(_join, folder, wanted, meta)
+    files = await run_in_threadpool(_parts, folder, wanted, meta)
     try:
-        await run_in_threadpool(store_file, tracker, run_id, path, joined, digest, size)
+        await run_in_threadpool(_store, tracker, run_id, path, files)
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     return json_response({})
