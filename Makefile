@@ -21,7 +21,7 @@ e2e:    ## only the browser tests (needs a built UI and /usr/bin/chromium)
 
 # Not bench.soak: 10 minutes of steady ingest watching the server's RSS; run it on its own.
 bench:  ## every benchmark against its peer (installs MLflow into a cache virtualenv)
-	for b in import_time logging search concurrency ui artifacts capture load oversized datasets registry; do .venv/bin/python -m bench.$$b || exit 1; done
+	for b in import_time logging search concurrency ui artifacts capture load oversized datasets registry mlflow_clients; do .venv/bin/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf .venv .labledger .labledger-demo .pytest_cache .mypy_cache .ruff_cache
