@@ -9,63 +9,34 @@ from typing import TYPE_CHECKING
 import click
 
 from labledger.cli._common import human_size, reports_errors
+from labledger.cli._progress import RunsProgress
 from labledger.core.settings import Settings
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from labledger.ops.mlflow_import import ImportReport
 
 
-class ImportProgressBar:
-    """Runs copied of those found, with the points and bytes written so far, on stderr;
-    nothing is drawn when stderr is not a terminal."""
+class ImportProgressBar(RunsProgress):
+    """Runs copied of those found, with the points and bytes written so far."""
 
     def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("importing runs"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[points]:,} points · {task.fields[size]} · {task.fields[now]}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._task = self._progress.add_task(
-            "runs", total=None, points=0, size=human_size(0), now=""
+        super().__init__(
+            "importing",
+            "{task.fields[points]:,} points · {task.fields[size]} · {task.fields[now]}",
+            points=0,
+            size=human_size(0),
+            now="",
         )
 
     def update(self, report: ImportReport) -> None:
         counts = report.counts
-        self._progress.update(
-            self._task,
-            total=report.runs_total,
-            completed=report.runs_done,
+        self.show(
+            report.runs_total,
+            report.runs_done,
             points=counts["metric points"].written,
             size=human_size(counts["artifact bytes"].written),
             now=report.current[:60],
         )
-
-    def __enter__(self) -> ImportProgressBar:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
 
 
 def _print_report(report: ImportReport) -> None:

@@ -8,59 +8,28 @@ from typing import TYPE_CHECKING
 import click
 
 from labledger.cli._common import human_size, reports_errors
+from labledger.cli._progress import RunsProgress
 from labledger.core.settings import Settings
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from labledger.ops.sync import SyncReport
 
 
-class SyncProgressBar:
-    """Runs (writers) done of those found, with points and bytes sent so far and their rates,
-    on stderr; nothing is drawn when stderr is not a terminal."""
+class SyncProgressBar(RunsProgress):
+    """Runs (writers) done of those found, with points and bytes sent so far."""
 
     def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
+        super().__init__(
+            "syncing",
+            "{task.fields[points]:,} points · {task.fields[size]}",
+            points=0,
+            size=human_size(0),
         )
-
-        self._progress = Progress(
-            TextColumn("syncing runs"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[points]:,} points · {task.fields[size]}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._task = self._progress.add_task("runs", total=None, points=0, size=human_size(0))
 
     def update(self, report: SyncReport) -> None:
-        self._progress.update(
-            self._task,
-            total=report.writers,
-            completed=report.writers_done,
-            points=report.points,
-            size=human_size(report.bytes),
+        self.show(
+            report.writers, report.writers_done, points=report.points, size=human_size(report.bytes)
         )
-
-    def __enter__(self) -> SyncProgressBar:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
 
 
 @click.command()
